@@ -1,0 +1,35 @@
+# The README's commands. Everything they need is created on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+PORT ?= 5000
+export FLASK_APP := microblog
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: serve the site on http://127.0.0.1:$(PORT) with SQLite and demo data
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	$(FLASK) seed --if-empty --users 40 --posts 400 --follows 8
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## test: the whole test suite (PostgreSQL and browser tests skip with a reason when absent)
+test: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check microblog tests config.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

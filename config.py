@@ -1,0 +1,135 @@
+"""Application settings, read from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+
+def as_bool(value: str | None, default: bool = False) -> bool:
+    """Parse an environment flag: 1/true/yes/on are true, 0/false/no/off are false."""
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def as_int(value: str | None, default: int) -> int:
+    """Parse an integer setting, falling back to ``default`` when unset."""
+    if value is None or value.strip() == "":
+        return default
+    return int(value)
+
+
+def database_url(value: str | None, instance_dir: Path) -> str:
+    """Normalise ``DATABASE_URL``: Heroku's ``postgres://`` and plain ``postgresql://`` use psycopg 3."""
+    if not value:
+        return f"sqlite:///{instance_dir / 'microblog.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance")).resolve()
+
+
+class Config:
+    """Settings for the embedded default: everything works with nothing configured."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"), INSTANCE_DIR)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    INSTANCE_DIR = INSTANCE_DIR
+
+    POSTS_PER_PAGE = as_int(os.environ.get("POSTS_PER_PAGE"), 25)
+    USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)
+    POST_MAX_LENGTH = as_int(os.environ.get("POST_MAX_LENGTH"), 280)
+    # Avatars: "identicon" is drawn by the app itself; "gravatar" asks gravatar.com.
+    AVATAR_PROVIDER = os.environ.get("AVATAR_PROVIDER", "identicon")
+
+    LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"))
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    LANGUAGES = ["en"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = as_int(os.environ.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+    # Mail (used by password reset; see the email issue).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = as_int(os.environ.get("MAIL_PORT"), 25)
+    MAIL_USE_TLS = as_bool(os.environ.get("MAIL_USE_TLS"))
+    MAIL_USE_SSL = as_bool(os.environ.get("MAIL_USE_SSL"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "microblog@localhost")
+    ADMINS = [a for a in os.environ.get("ADMINS", "").split(",") if a]
+
+    @classmethod
+    def finalize(cls, settings: dict) -> None:
+        """Fill in a development secret key when none is configured, loudly."""
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _development_secret_key(Path(settings["INSTANCE_DIR"]))
+            warnings.warn(
+                "SECRET_KEY is not set: using a generated development key stored in instance/. "
+                "Set SECRET_KEY in production.",
+                stacklevel=2,
+            )
+
+
+class ProdConfig(Config):
+    """Production: the secret key must come from the environment, cookies are secure."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"), default=True)
+
+    @classmethod
+    def finalize(cls, settings: dict) -> None:
+        """Refuse to start without a real secret key."""
+        key = settings.get("SECRET_KEY") or ""
+        if len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set in the environment (at least 32 characters) in production."
+            )
+
+
+def _development_secret_key(instance_dir: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts in development."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class: ``MICROBLOG_ENV=production`` selects ProdConfig."""
+    return ProdConfig if os.environ.get("MICROBLOG_ENV", "").lower() == "production" else Config

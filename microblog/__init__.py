@@ -1,0 +1,120 @@
+"""The application factory: load settings, bind extensions, register blueprints and tools."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, request
+from flask_login import current_user
+
+from config import Config
+
+
+def create_app(config_class: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build a configured app. ``overrides`` (tests, tools) win over the config class."""
+    from config import config_from_env
+
+    config_class = config_class or config_from_env()
+    app = Flask(__name__)
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    config_class.finalize(app.config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli_and_shell(app)
+    register_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from microblog.extensions import babel, bootstrap, csrf, db, login, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message_category = "info"
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+
+    from flask_babel import lazy_gettext as _l
+
+    from microblog.models import User
+
+    login.login_message = _l("Please sign in to see this page.")
+
+    @login.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets readers and a writer work at once; the busy timeout waits instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def select_locale() -> str | None:
+    """The best language the browser asks for among those the site ships."""
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from microblog.auth.routes import bp as auth_bp
+    from microblog.errors.handlers import bp as errors_bp
+    from microblog.errors.handlers import register_error_handlers
+    from microblog.main.routes import bp as main_bp
+    from microblog.templating import register_template_helpers
+
+    app.register_blueprint(errors_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    @app.context_processor
+    def inject_user() -> dict:
+        return {"current_user": current_user}
+
+
+def register_cli_and_shell(app: Flask) -> None:
+    from microblog.cli import register_cli
+    from microblog.extensions import db
+    from microblog.models import Post, User, followers
+
+    register_cli(app)
+    app.shell_context_processor(lambda: {"sa": sa, "db": db, "User": User, "Post": Post, "followers": followers})
+
+
+def register_logging(app: Flask) -> None:
+    """Log to stdout (containers, Heroku) or to a rotating file in instance/logs."""
+    if app.debug or app.testing:
+        return
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s [in %(pathname)s:%(lineno)d]")
+    if app.config["LOG_TO_STDOUT"]:
+        handler: logging.Handler = logging.StreamHandler(sys.stdout)
+    else:
+        logs = Path(app.config["INSTANCE_DIR"]) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(logs / "microblog.log", maxBytes=1_000_000, backupCount=10)
+    handler.setFormatter(formatter)
+    app.logger.addHandler(handler)
+    app.logger.setLevel(app.config["LOG_LEVEL"])

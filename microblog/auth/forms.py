@@ -1,0 +1,67 @@
+"""Forms for signing up, logging in and out."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
+
+from microblog.models import EMAIL_MAX, USERNAME_MAX
+from microblog.services import accounts
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=USERNAME_MAX)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)]
+    )
+    remember_me = BooleanField(_l("Remember me"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class RegistrationForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=USERNAME_MAX),
+            Regexp(
+                accounts.USERNAME_RE.pattern,
+                message=_l("Use only letters, digits and underscores."),
+            ),
+        ],
+        description=_l("3 to 32 letters, digits or underscores."),
+    )
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX), Email()])
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(),
+            Length(
+                min=accounts.PASSWORD_MIN,
+                max=accounts.PASSWORD_MAX,
+                message=_l("Passwords are 8 to 128 characters long."),
+            ),
+        ],
+        description=_l("At least 8 characters."),
+    )
+    password2 = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+    submit = SubmitField(_l("Register"))
+
+    def validate_username(self, field: StringField) -> None:
+        if not field.errors and accounts.username_taken(field.data or ""):
+            raise ValidationError(_l("That username is taken. Please choose another."))
+
+    def validate_email(self, field: EmailField) -> None:
+        if not field.errors and accounts.email_taken(field.data or ""):
+            raise ValidationError(_l("That email address is already registered."))
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""
+
+    submit = SubmitField(_l("Submit"))

@@ -1,0 +1,73 @@
+"""Command-line tools: `flask seed` and `flask users ...`."""
+
+from __future__ import annotations
+
+import time
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from microblog.errors.exceptions import DomainError
+from microblog.extensions import db
+from microblog.models import ROLE_ADMIN, ROLES, User
+from microblog.seed import DEMO_PASSWORD, seed
+from microblog.services import accounts
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@click.command("seed")
+@click.option("--users", "n_users", default=50, show_default=True, help="Users to add.")
+@click.option("--posts", "n_posts", default=500, show_default=True, help="Posts to add.")
+@click.option("--follows", "n_follows", default=10, show_default=True, help="Follows per user.")
+@click.option("--seed", "seed_value", default=1, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the site already has users.")
+def seed_command(n_users: int, n_posts: int, n_follows: int, seed_value: int, if_empty: bool) -> None:
+    """Add realistic demo data: users, posts over the past year, and follows."""
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
+        click.echo("The database already has users: not seeding.")
+        return
+    started = time.perf_counter()
+    total = n_users + n_posts + n_users * min(n_follows, max(n_users - 1, 0))
+    with click.progressbar(length=total, label="Seeding", show_pos=True) as bar:
+        counts = seed(n_users, n_posts, n_follows, seed_value, progress=lambda _stage, n: bar.update(n))
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Added {counts['users']} users, {counts['posts']} posts and {counts['follows']} follows "
+        f"in {elapsed:.1f} s. Every demo account's password is '{DEMO_PASSWORD}'."
+    )
+
+
+@users_cli.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--email", prompt=True)
+@click.password_option()
+def create_admin(username: str, email: str, password: str) -> None:
+    """Create an administrator account (or make an existing account an administrator)."""
+    user = accounts.get_user_by_username(username)
+    try:
+        if user is None:
+            user = accounts.register_user(username, email, password)
+        accounts.set_role(user, ROLE_ADMIN)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{user.username} is an administrator.")
+
+
+@users_cli.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role(username: str, role: str) -> None:
+    """Give USERNAME the role ROLE."""
+    user = accounts.get_user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"no user named {username}")
+    accounts.set_role(user, role)
+    click.echo(f"{user.username} is now {role}.")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users_cli)

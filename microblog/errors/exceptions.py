@@ -1,0 +1,31 @@
+"""Domain errors raised by the services and turned into messages by the routes."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule was broken. ``field`` names the form field the message belongs to, if any."""
+
+    field: str | None = None
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if field is not None:
+            self.field = field
+
+
+class ValidationError(DomainError):
+    """Input that breaks a rule (length, format)."""
+
+
+class ConflictError(DomainError):
+    """The request clashes with existing data (a taken username, for example)."""
+
+
+class PermissionDenied(DomainError):
+    """The user may not do this."""
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist."""

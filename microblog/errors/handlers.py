@@ -1,0 +1,74 @@
+"""Error pages: HTML in the site's style, or JSON for clients that ask for it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from microblog.extensions import db
+
+bp = Blueprint("errors", __name__)
+
+# Status codes with a page of their own; any other HTTP error uses the generic page.
+PAGES = {400, 403, 404, 405, 413, 429, 500}
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to HTML (API clients, fetch calls)."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood. Please check what you sent.")),
+        403: (_("Forbidden"), _("You do not have permission to do that.")),
+        404: (_("Page not found"), _("The page you asked for does not exist, or it has moved.")),
+        405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        413: (_("Too large"), _("What you sent is larger than this site accepts.")),
+        429: (_("Too many requests"), _("You are going a little fast. Please wait a moment and try again.")),
+        500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again.")),
+    }
+
+
+def render_error(code: int, description: str | None = None, headers: dict[str, str] | None = None):
+    """The error response for ``code``, as JSON or as a page."""
+    title, text = _messages().get(code, (_("Error"), _("The request could not be completed.")))
+    if description:
+        text = description
+    if wants_json():
+        return {"error": title, "message": text}, code, headers or {}
+    html = render_template("errors/error.html", code=code, title=title, message=text)
+    return html, code, headers or {}
+
+
+def handle_http_error(exc: HTTPException):
+    code = exc.code or 500
+    if code >= 500:
+        db.session.rollback()
+    headers = {}
+    if getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    # Werkzeug's default descriptions are English-only; ours are translated.
+    return render_error(code, headers=headers)
+
+
+def handle_csrf_error(exc: CSRFError):
+    return render_error(400, _("Your form expired or was sent from elsewhere. Please reload the page and try again."))
+
+
+def handle_unexpected(exc: Exception):
+    db.session.rollback()
+    if isinstance(exc, HTTPException):
+        return handle_http_error(exc)
+    return render_error(500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected)

@@ -1,0 +1,49 @@
+"""Forms for posting and editing a profile."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from microblog.errors.exceptions import DomainError
+from microblog.models import ABOUT_ME_MAX, USERNAME_MAX, User
+from microblog.services import accounts, posts
+
+
+class PostForm(FlaskForm):
+    post = TextAreaField(_l("Say something"), validators=[DataRequired()])
+    submit = SubmitField(_l("Post"))
+
+    def validate_post(self, field: TextAreaField) -> None:
+        # The same rule the service enforces, so the form shows the message next to the field.
+        try:
+            posts.clean_body(field.data or "")
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+
+    @property
+    def max_length(self) -> int:
+        return posts.max_post_length()
+
+
+class EditProfileForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=USERNAME_MAX),
+            Regexp(accounts.USERNAME_RE.pattern, message=_l("Use only letters, digits and underscores.")),
+        ],
+    )
+    about_me = TextAreaField(_l("About me"), validators=[Length(max=ABOUT_ME_MAX)])
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, user: User, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_username(self, field: StringField) -> None:
+        if not field.errors and accounts.username_taken(field.data or "", exclude=self.user):
+            raise ValidationError(_l("That username is taken. Please choose another."))

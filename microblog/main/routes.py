@@ -1,0 +1,185 @@
+"""Timelines, profiles, following, posting: the pages people spend their time on."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from microblog.auth.forms import EmptyForm
+from microblog.avatars import identicon_svg
+from microblog.errors.exceptions import DomainError
+from microblog.errors.forms import show_error
+from microblog.extensions import db
+from microblog.main.forms import EditProfileForm, PostForm
+from microblog.models import Post, User
+from microblog.pagination import paginate, requested_page
+from microblog.services import accounts, follows, posts
+
+bp = Blueprint("main", __name__)
+
+
+@bp.before_app_request
+def record_activity() -> None:
+    if current_user.is_authenticated:
+        accounts.touch_last_seen(current_user)
+
+
+def _user_or_404(username: str) -> User:
+    return accounts.get_user_by_username(username) or abort(404)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@bp.route("/index", methods=["GET", "POST"])
+def index():
+    """Home: the signed-in user's timeline and the post form; a welcome page for visitors."""
+    if not current_user.is_authenticated:
+        page = paginate(Post.explore_select(), 1, current_app.config["POSTS_PER_PAGE"])
+        return render_template("main/welcome.html", title=_("Welcome"), posts=page.items)
+    form = PostForm()
+    if form.validate_on_submit():
+        try:
+            posts.publish_post(current_user, form.post.data)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Your post is now live!"), "success")
+            return redirect(url_for("main.index"))
+    page = paginate(current_user.timeline_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
+    following_anyone = db.session.scalar(current_user.following_count_select()) > 0
+    return render_template(
+        "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone
+    )
+
+
+@bp.route("/explore")
+def explore():
+    """Everyone's posts, newest first."""
+    page = paginate(Post.explore_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
+    return render_template("main/explore.html", title=_("Explore"), page=page)
+
+
+@bp.route("/user/<username>")
+def user(username: str):
+    """A profile: who they are, their counts and their posts."""
+    person = _user_or_404(username)
+    page = paginate(person.posts_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
+    counts = {
+        "posts": db.session.scalar(person.posts_count_select()),
+        "followers": db.session.scalar(person.followers_count_select()),
+        "following": db.session.scalar(person.following_count_select()),
+    }
+    is_following = current_user.is_authenticated and current_user.is_following(person)
+    return render_template(
+        "main/user.html", title=person.username, user=person, page=page, counts=counts,
+        is_following=is_following, form=EmptyForm(),
+    )
+
+
+@bp.route("/user/<username>/followers")
+def followers(username: str):
+    """The people who follow this user."""
+    person = _user_or_404(username)
+    page = paginate(person.followers_select(), requested_page(), current_app.config["USERS_PER_PAGE"])
+    title = _("People following %(username)s", username=person.username)
+    return render_template("main/user_list.html", title=title, user=person, page=page, kind="followers")
+
+
+@bp.route("/user/<username>/following")
+def following(username: str):
+    """The people this user follows."""
+    person = _user_or_404(username)
+    page = paginate(person.following_select(), requested_page(), current_app.config["USERS_PER_PAGE"])
+    title = _("People %(username)s follows", username=person.username)
+    return render_template("main/user_list.html", title=title, user=person, page=page, kind="following")
+
+
+@bp.route("/edit_profile", methods=["GET", "POST"])
+@login_required
+def edit_profile():
+    """Change your username and about-me text."""
+    form = EditProfileForm(current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.username.data, form.about_me.data)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Your changes have been saved."), "success")
+            return redirect(url_for("main.user", username=current_user.username))
+    elif not form.is_submitted():
+        form.username.data = current_user.username
+        form.about_me.data = current_user.about_me
+    return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
+
+
+@bp.route("/follow/<username>", methods=["POST"])
+@login_required
+def follow(username: str):
+    """Follow someone (POST with a CSRF token)."""
+    person = _user_or_404(username)
+    if EmptyForm().validate_on_submit():
+        try:
+            follows.follow(current_user, person)
+        except DomainError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash(_("You are following %(username)s.", username=person.username), "success")
+    return redirect(url_for("main.user", username=person.username))
+
+
+@bp.route("/unfollow/<username>", methods=["POST"])
+@login_required
+def unfollow(username: str):
+    """Stop following someone (POST with a CSRF token)."""
+    person = _user_or_404(username)
+    if EmptyForm().validate_on_submit():
+        follows.unfollow(current_user, person)
+        flash(_("You are not following %(username)s.", username=person.username), "info")
+    return redirect(url_for("main.user", username=person.username))
+
+
+@bp.route("/post/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete_post(post_id: int):
+    """Delete one of your own posts."""
+    if EmptyForm().validate_on_submit():
+        try:
+            posts.delete_post(current_user, post_id)
+        except DomainError:
+            abort(403)
+        flash(_("Your post has been deleted."), "info")
+    return redirect(url_for("main.user", username=current_user.username))
+
+
+@bp.route("/avatar/<digest>.svg")
+def avatar(digest: str):
+    """A generated identicon; the same digest always draws the same picture, so it caches well."""
+    if len(digest) > 64 or not digest.isalnum():
+        abort(404)
+    response = Response(identicon_svg(digest), mimetype="image/svg+xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = 60 * 60 * 24 * 30
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok"}

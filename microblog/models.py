@@ -1,0 +1,172 @@
+"""ORM models: users, posts and the follower graph, with read-only query builders."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from microblog.extensions import db
+from microblog.timeutil import UTCDateTime, utcnow
+
+# The hard ceiling for a post body in the database; POST_MAX_LENGTH (config) must not exceed it.
+POST_BODY_CEILING = 1000
+USERNAME_MAX = 32
+EMAIL_MAX = 254
+ABOUT_ME_MAX = 500
+
+ROLE_USER = "user"
+ROLE_MODERATOR = "moderator"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_USER, ROLE_MODERATOR, ROLE_ADMIN)
+
+followers = sa.Table(
+    "followers",
+    db.metadata,
+    sa.Column("follower_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("followed_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+    sa.CheckConstraint("follower_id <> followed_id", name="not_self"),
+    # "Who follows X" walks this index; the primary key serves "whom does X follow".
+    sa.Index("ix_followers_followed_id_follower_id", "followed_id", "follower_id"),
+)
+
+
+class User(UserMixin, db.Model):
+    """An account. Usernames keep their case for display but are unique without regard to it."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(USERNAME_MAX))
+    # Stored lower-cased by the accounts service, so the plain unique constraint is case-blind.
+    email: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    about_me: so.Mapped[str | None] = so.mapped_column(sa.String(ABOUT_ME_MAX))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default=ROLE_USER, server_default=ROLE_USER)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
+    following: so.WriteOnlyMapped[User] = so.relationship(
+        secondary=followers,
+        primaryjoin=lambda: followers.c.follower_id == User.id,
+        secondaryjoin=lambda: followers.c.followed_id == User.id,
+        back_populates="followers",
+        passive_deletes=True,
+    )
+    followers: so.WriteOnlyMapped[User] = so.relationship(
+        secondary=followers,
+        primaryjoin=lambda: followers.c.followed_id == User.id,
+        secondaryjoin=lambda: followers.c.follower_id == User.id,
+        back_populates="following",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def avatar_digest(self) -> str:
+        """A stable, non-reversible seed for the generated avatar (does not reveal the email)."""
+        return hashlib.sha256(f"microblog-avatar:{self.id}".encode()).hexdigest()[:32]
+
+    @property
+    def email_digest(self) -> str:
+        """The MD5 of the address, as Gravatar expects it."""
+        return hashlib.md5(self.email.strip().lower().encode(), usedforsecurity=False).hexdigest()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+    def is_following(self, user: User) -> bool:
+        query = self.following.select().where(User.id == user.id)
+        return db.session.scalar(sa.select(sa.exists(query))) or False
+
+    # -- query builders (read-only) -----------------------------------------------------------
+    def posts_count_select(self) -> sa.Select:
+        return sa.select(sa.func.count()).select_from(Post).where(Post.user_id == self.id)
+
+    def followers_count_select(self) -> sa.Select:
+        return sa.select(sa.func.count()).select_from(followers).where(followers.c.followed_id == self.id)
+
+    def following_count_select(self) -> sa.Select:
+        return sa.select(sa.func.count()).select_from(followers).where(followers.c.follower_id == self.id)
+
+    def followers_select(self) -> sa.Select:
+        """Followers, the most recent first."""
+        return (
+            sa.select(User)
+            .join(followers, followers.c.follower_id == User.id)
+            .where(followers.c.followed_id == self.id)
+            .order_by(followers.c.created_at.desc(), User.id.desc())
+        )
+
+    def following_select(self) -> sa.Select:
+        """Users this user follows, the most recently followed first."""
+        return (
+            sa.select(User)
+            .join(followers, followers.c.followed_id == User.id)
+            .where(followers.c.follower_id == self.id)
+            .order_by(followers.c.created_at.desc(), User.id.desc())
+        )
+
+    def posts_select(self) -> sa.Select:
+        """This user's posts, newest first."""
+        return Post.newest_first(sa.select(Post).where(Post.user_id == self.id))
+
+    def timeline_select(self) -> sa.Select:
+        """Posts by this user or anyone they follow, newest first."""
+        followed_ids = sa.select(followers.c.followed_id).where(followers.c.follower_id == self.id)
+        return Post.newest_first(
+            sa.select(Post).where(sa.or_(Post.user_id == self.id, Post.user_id.in_(followed_ids)))
+        )
+
+
+class Post(db.Model):
+    """A short public post."""
+
+    __table_args__ = (
+        sa.CheckConstraint(f"length(body) BETWEEN 1 AND {POST_BODY_CEILING}", name="body_length"),
+        # The timeline and profile pages walk one author's posts newest first.
+        sa.Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
+        # Explore walks all posts newest first.
+        sa.Index("ix_post_timestamp_id", "timestamp", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    body: so.Mapped[str] = so.mapped_column(sa.String(POST_BODY_CEILING))
+    timestamp: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+
+    author: so.Mapped[User] = so.relationship(back_populates="posts", lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id}>"
+
+    @staticmethod
+    def newest_first(query: sa.Select) -> sa.Select:
+        return query.order_by(Post.timestamp.desc(), Post.id.desc())
+
+    @staticmethod
+    def explore_select() -> sa.Select:
+        """Everyone's posts, newest first."""
+        return Post.newest_first(sa.select(Post))
+
+
+# Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
+sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
+
+
+def user_by_username_select(username: str) -> sa.Select:
+    """The user with this name, ignoring case."""
+    return sa.select(User).where(sa.func.lower(User.username) == username.lower())

@@ -1,0 +1,151 @@
+"""Account rules: registration, profile edits, authentication and activity."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog.extensions import db
+from microblog.models import (
+    ABOUT_ME_MAX,
+    EMAIL_MAX,
+    ROLES,
+    USERNAME_MAX,
+    User,
+    user_by_username_select,
+)
+from microblog.textutil import has_control_characters
+from microblog.timeutil import utcnow
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,32}$")
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+# last_seen is written at most this often, so reading pages does not mean writing rows.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+# A real hash to check against when the user does not exist, so both answers take as long.
+_DUMMY_HASH: str | None = None
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def username_taken(username: str, exclude: User | None = None) -> bool:
+    """True when another account already has this name, ignoring case."""
+    user = get_user_by_username(username)
+    return user is not None and (exclude is None or user.id != exclude.id)
+
+
+def email_taken(email: str) -> bool:
+    """True when an account already uses this address, ignoring case."""
+    if "\x00" in email:  # PostgreSQL text cannot hold NUL; no stored address contains one
+        return False
+    return db.session.scalar(sa.select(User.id).where(User.email == normalize_email(email))) is not None
+
+
+def check_username(username: str, exclude: User | None = None) -> None:
+    """Raise unless ``username`` is well-formed and free."""
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            _("Usernames are 3 to 32 characters: letters, digits and underscores."), field="username"
+        )
+    if username_taken(username, exclude):
+        raise ConflictError(_("That username is taken. Please choose another."), field="username")
+
+
+def check_password_rules(password: str) -> None:
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValidationError(
+            _("Passwords are %(min)d to %(max)d characters long.", min=PASSWORD_MIN, max=PASSWORD_MAX),
+            field="password",
+        )
+
+
+def register_user(username: str, email: str, password: str) -> User:
+    """Create an account.
+
+    :raises ValidationError: a malformed username, email or password.
+    :raises ConflictError: the username or email is already in use.
+    """
+    username = username.strip()
+    email = normalize_email(email)
+    check_username(username)
+    if not email or len(email) > EMAIL_MAX or "@" not in email or "\x00" in email:
+        raise ValidationError(_("Please enter a valid email address."), field="email")
+    if email_taken(email):
+        raise ConflictError(_("That email address is already registered."), field="email")
+    check_password_rules(password)
+    user = User(username=username, email=email)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:
+        # Two sign-ups raced for the same name or address; the unique indexes decided.
+        db.session.rollback()
+        raise ConflictError(_("That username or email address is already registered.")) from exc
+    return user
+
+
+def update_profile(user: User, username: str, about_me: str | None) -> User:
+    """Change a user's name and about-me text."""
+    username = username.strip()
+    if username != user.username:
+        check_username(username, exclude=user)
+    about_me = (about_me or "").strip() or None
+    if about_me is not None and len(about_me) > ABOUT_ME_MAX:
+        raise ValidationError(
+            _("About me is at most %(max)d characters.", max=ABOUT_ME_MAX), field="about_me"
+        )
+    if about_me is not None and has_control_characters(about_me):
+        raise ValidationError(_("Please remove control characters."), field="about_me")
+    user.username = username
+    user.about_me = about_me
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:
+        db.session.rollback()
+        raise ConflictError(_("That username is taken. Please choose another."), field="username") from exc
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user whose name and password match, or None. Unknown names cost the same time."""
+    global _DUMMY_HASH
+    user = get_user_by_username(username.strip()) if username else None
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = generate_password_hash("not a real password")
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def touch_last_seen(user: User) -> None:
+    """Record that the user was active now (at most once a minute)."""
+    now = utcnow()
+    if user.last_seen is None or now - user.last_seen >= LAST_SEEN_RESOLUTION:
+        user.last_seen = now
+        db.session.commit()
+
+
+def get_user_by_username(username: str) -> User | None:
+    """The account with this name (ignoring case), or None. Malformed names match nobody."""
+    if not USERNAME_RE.match(username):
+        return None
+    return db.session.scalar(user_by_username_select(username))
+
+
+def set_role(user: User, role: str) -> User:
+    """Give ``user`` one of the roles in ``ROLES``."""
+    if role not in ROLES:
+        raise ValidationError(_("Unknown role: %(role)s", role=role), field="role")
+    user.role = role
+    db.session.commit()
+    return user

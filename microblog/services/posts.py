@@ -1,0 +1,56 @@
+"""Post rules: publishing and deleting."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog.extensions import db
+from microblog.models import POST_BODY_CEILING, Post, User
+from microblog.textutil import has_control_characters
+
+
+def max_post_length() -> int:
+    return min(current_app.config["POST_MAX_LENGTH"], POST_BODY_CEILING)
+
+
+def clean_body(body: str) -> str:
+    """Strip the body and check its length and characters.
+
+    :raises ValidationError: empty, too long, or containing control characters.
+    """
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise ValidationError(_("A post cannot be empty."), field="post")
+    limit = max_post_length()
+    if len(body) > limit:
+        raise ValidationError(
+            _("A post is at most %(max)d characters (this one has %(count)d).", max=limit, count=len(body)),
+            field="post",
+        )
+    if has_control_characters(body):
+        raise ValidationError(_("A post cannot contain control characters."), field="post")
+    return body
+
+
+def publish_post(author: User, body: str) -> Post:
+    """Create a post by ``author``."""
+    post = Post(body=clean_body(body), author=author)
+    db.session.add(post)
+    db.session.commit()
+    return post
+
+
+def delete_post(user: User, post_id: int) -> None:
+    """Delete a post; only its author may.
+
+    :raises PermissionDenied: ``user`` did not write it.
+    """
+    post = db.session.get(Post, post_id)
+    if post is None:
+        return  # already gone: deleting twice is harmless
+    if post.user_id != user.id:
+        raise PermissionDenied(_("You can only delete your own posts."))
+    db.session.delete(post)
+    db.session.commit()

@@ -1,0 +1,48 @@
+"""Jinja filters and globals: linkified post text, relative times, avatars, page titles."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime, format_timedelta, get_locale
+from markupsafe import Markup, escape
+
+from microblog.avatars import avatar_url
+from microblog.timeutil import utcnow
+
+# Runs on text that is already HTML-escaped, so a URL can never carry raw < > or quotes.
+_URL_RE = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'"
+
+
+def linkify(text: str) -> Markup:
+    """Escape ``text``, then turn http(s) URLs into links that do not pass on ranking or opener."""
+    escaped = str(escape(text))
+
+    def _link(match: re.Match[str]) -> str:
+        url = match.group(0)
+        tail = ""
+        while url and url[-1] in _TRAILING:
+            tail = url[-1] + tail
+            url = url[:-1]
+        # An escaped entity such as &amp; ends with ';'; keep it whole if we cut it.
+        if tail.startswith(";") and re.search(r"&[a-z#0-9]+$", url):
+            url, tail = url + ";", tail[1:]
+        return f'<a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>{tail}'
+
+    return Markup(_URL_RE.sub(_link, escaped))
+
+
+def timeago(value: datetime) -> str:
+    """'5 minutes ago', in the current locale."""
+    return format_timedelta(value - utcnow(), add_direction=True, threshold=0.9)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(linkify)
+    app.add_template_filter(timeago)
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_global(avatar_url)
+    app.add_template_global(lambda: str(get_locale() or "en").replace("_", "-"), "current_locale_code")

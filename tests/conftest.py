@@ -1,0 +1,123 @@
+"""Shared fixtures: an app per test on a real database (SQLite file, or PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config import Config, as_bool, database_url
+from microblog import create_app
+from microblog.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+REQUIRE_POSTGRES = as_bool(os.environ.get("REQUIRE_POSTGRES"))
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"
+    WTF_CSRF_ENABLED = False
+    SERVER_NAME = None
+
+
+def require_or_skip(available: bool, what: str, variable: str) -> None:
+    """Skip when a service is missing, unless CI said it must be there (then fail)."""
+    if available:
+        return
+    if as_bool(os.environ.get(variable)):
+        pytest.fail(f"{what} is required ({variable}=1) but not available", pytrace=False)
+    pytest.skip(f"{what} not available (set {variable}=1 to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_engine() -> Iterator[sa.Engine | None]:
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    engine = sa.create_engine(database_url(TEST_DATABASE_URL, instance_dir=None), isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request, tmp_path, postgres_admin_engine) -> Iterator[dict]:
+    """Config overrides for a fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.db'}"}
+        return
+    require_or_skip(postgres_admin_engine is not None, "PostgreSQL (TEST_DATABASE_URL)", "REQUIRE_POSTGRES")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with postgres_admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield {
+            "SQLALCHEMY_DATABASE_URI": str(postgres_admin_engine.url.render_as_string(hide_password=False)),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
+            "TEST_SCHEMA": schema,
+        }
+    finally:
+        with postgres_admin_engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture
+def make_app(database, tmp_path):
+    """Build apps with extra settings on this test's database (for tests that need CSRF on, etc.)."""
+    built: list[Flask] = []
+
+    def _make(create_tables: bool = True, **overrides) -> Flask:
+        settings = {"INSTANCE_DIR": str(tmp_path / "instance"), **database, **overrides}
+        app = create_app(TestConfig, settings)
+        if create_tables:
+            with app.app_context():
+                db.create_all()
+        built.append(app)
+        return app
+
+    yield _make
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Log a test client in and out through the real forms."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "alice", password: str = "correct-horse", remember: bool = False):
+        data = {"username": username, "password": password}
+        if remember:
+            data["remember_me"] = "y"
+        return self._client.post("/auth/login", data=data)
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,177 @@
+"""Sign-up, sign-in, sign-out, and the rules on usernames, emails and passwords."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from microblog.extensions import db
+from microblog.models import User
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+
+def register(client, username="alice", email="alice@example.com", password="correct-horse", password2=None):
+    return client.post(
+        "/auth/register",
+        data={"username": username, "email": email, "password": password,
+              "password2": password if password2 is None else password2},
+    )
+
+
+def user_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(User))
+
+
+def test_register_creates_account_with_hashed_password(client, app):
+    response = register(client, username="Alice", email="Alice@Example.COM")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login"
+    with app.app_context():
+        user = db.session.scalar(sa.select(User))
+        assert user.username == "Alice"
+        assert user.email == "alice@example.com"
+        assert user.password_hash != "correct-horse"
+        assert user.password_hash.startswith(("scrypt:", "pbkdf2:", "argon2"))
+        assert user.check_password("correct-horse")
+        assert user.role == "user"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"username": ""}, "This field is required."),
+        ({"username": "ab"}, "between 3 and 32"),
+        ({"username": "a" * 33}, "between 3 and 32"),
+        ({"username": "bad name"}, "letters, digits and underscores"),
+        ({"username": "<script>x</script>"}, "letters, digits and underscores"),
+        ({"username": "nul\x00byte"}, "letters, digits and underscores"),
+        ({"username": "ünïcödé"}, "letters, digits and underscores"),
+        ({"email": ""}, "This field is required."),
+        ({"email": "not-an-email"}, "Invalid email address."),
+        ({"email": "a@" + "b" * 300 + ".com"}, "254"),
+        ({"password": "short", "password2": "short"}, "Passwords are 8 to 128 characters long."),
+        ({"password": "x" * 129, "password2": "x" * 129}, "Passwords are 8 to 128 characters long."),
+        ({"password2": "something-else"}, "The passwords do not match."),
+    ],
+)
+def test_register_rejects_bad_input(client, app, fields, message):
+    data = {"username": "alice", "email": "alice@example.com", "password": "correct-horse"}
+    data.update(fields)
+    data.setdefault("password2", data["password"])
+    response = client.post("/auth/register", data=data)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert user_count(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "message"),
+    [
+        ("ALICE", "other@example.com", "That username is taken."),
+        ("bob", "ALICE@example.com", "That email address is already registered."),
+    ],
+)
+def test_register_refuses_duplicates_without_regard_to_case(client, app, username, email, message):
+    assert register(client).status_code == 302
+    response = register(client, username=username, email=email)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert user_count(app) == 1
+
+
+def test_login_and_logout(client, app, auth):
+    with app.app_context():
+        make_user("alice")
+    response = auth.login()
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/index" or response.headers["Location"] == "/"
+    home = client.get("/")
+    assert "Hi, alice!" in home.get_data(as_text=True)
+    response = auth.logout()
+    assert response.status_code == 302
+    assert "Hi, alice!" not in client.get("/").get_data(as_text=True)
+
+
+def test_login_is_case_blind_for_usernames(client, app, auth):
+    with app.app_context():
+        make_user("Alice")
+    assert auth.login("aLiCe").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("alice", "wrong-password"), ("nobody", DEFAULT_PASSWORD), ("", ""), ("alice", "")],
+)
+def test_login_failures_say_the_same_thing(client, app, auth, username, password):
+    with app.app_context():
+        make_user("alice")
+    response = auth.login(username, password)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "Invalid username or password." in text or "This field is required." in text
+    assert "Hi, alice!" not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("next_url", "expected"),
+    [
+        ("/user/alice", "/user/alice"),
+        ("/explore?page=2", "/explore?page=2"),
+        ("https://evil.example/", "/index"),
+        ("//evil.example/", "/index"),
+        ("/\\evil.example", "/index"),
+        ("javascript:alert(1)", "/index"),
+        ("", "/index"),
+    ],
+)
+def test_login_follows_next_only_to_local_paths(client, app, next_url, expected):
+    with app.app_context():
+        make_user("alice")
+    response = client.post(
+        "/auth/login", query_string={"next": next_url},
+        data={"username": "alice", "password": DEFAULT_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_remember_me_sets_a_lasting_cookie(client, app, auth):
+    with app.app_context():
+        make_user("alice")
+    auth.login(remember=True)
+    cookie = client.get_cookie("remember_token")
+    assert cookie is not None
+    assert cookie.http_only
+
+
+def test_logout_needs_post(client, app, auth):
+    with app.app_context():
+        make_user("alice")
+    auth.login()
+    assert client.get("/auth/logout").status_code == 405
+    assert "Hi, alice!" in client.get("/").get_data(as_text=True)
+
+
+def test_signed_in_users_are_sent_home_from_auth_pages(client, app, auth):
+    with app.app_context():
+        make_user("alice")
+    auth.login()
+    assert client.get("/auth/login").status_code == 302
+    assert client.get("/auth/register").status_code == 302
+
+
+def test_last_seen_is_recorded(client, app, auth):
+    from datetime import timedelta
+
+    from microblog.timeutil import utcnow
+
+    with app.app_context():
+        old = utcnow() - timedelta(days=3)
+        make_user("alice", last_seen=old)
+    auth.login()
+    client.get("/")
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "alice"))
+        assert utcnow() - user.last_seen < timedelta(minutes=1)
