@@ -72,8 +72,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def select_locale() -> str | None:
     """The best language the browser asks for among those the site ships."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI and jobs: the default locale
+        return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
