@@ -59,6 +59,9 @@ class Config:
     # Avatars: "identicon" is drawn by the app itself; "gravatar" asks gravatar.com.
     AVATAR_PROVIDER = os.environ.get("AVATAR_PROVIDER", "identicon")
 
+    # How many reverse proxies (nginx, Heroku's router) sit in front of the app and set X-Forwarded-*.
+    PROXY_HOPS = as_int(os.environ.get("PROXY_HOPS"), 0)
+
     LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 

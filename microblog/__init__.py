@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
@@ -29,6 +30,10 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     register_blueprints(app)
     register_cli_and_shell(app)
     register_logging(app)
+    if app.config["PROXY_HOPS"]:
+        # Trust X-Forwarded-* only from the configured number of proxies in front of us.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 
