@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
@@ -44,5 +44,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(linkify)
     app.add_template_filter(timeago)
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
     app.add_template_global(lambda: str(get_locale() or "en").replace("_", "-"), "current_locale_code")
