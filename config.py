@@ -81,7 +81,23 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
-    # Mail (used by password reset; see the email issue).
+    # The public address of the site: links in emails are built from it, never from a request's Host.
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+
+    # Background jobs: RQ when REDIS_URL is set, otherwise a worker thread in each web process.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or ("rq" if REDIS_URL else "thread")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "microblog")
+
+    # Exports: files users can download for a while after the job made them.
+    EXPORTS_DIR = os.environ.get("EXPORTS_DIR") or str(INSTANCE_DIR / "exports")
+    EXPORT_RETENTION_HOURS = as_int(os.environ.get("EXPORT_RETENTION_HOURS"), 48)
+
+    # Tokens mailed to users.
+    RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)
+    CONFIRM_TOKEN_MAX_AGE = as_int(os.environ.get("CONFIRM_TOKEN_MAX_AGE"), 7 * 24 * 3600)
+
+    # Mail. Without MAIL_SERVER, messages are written to the log instead of sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = as_int(os.environ.get("MAIL_PORT"), 25)
     MAIL_USE_TLS = as_bool(os.environ.get("MAIL_USE_TLS"))
@@ -89,7 +105,10 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "microblog@localhost")
-    ADMINS = [a for a in os.environ.get("ADMINS", "").split(",") if a]
+    ADMINS = [a.strip() for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
+    MAIL_MAX_ATTEMPTS = as_int(os.environ.get("MAIL_MAX_ATTEMPTS"), 6)
+    # Ask new users to confirm their address before posting; on by default when mail can be sent.
+    EMAIL_CONFIRMATION = as_bool(os.environ.get("EMAIL_CONFIRMATION"), default=bool(MAIL_SERVER))
 
     @classmethod
     def finalize(cls, settings: dict) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
+from microblog.logs import register_logging
 
 
 def create_app(config_class: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +28,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     register_blueprints(app)
     register_cli_and_shell(app)
     register_logging(app)
+    register_jobs(app)
     if app.config["PROXY_HOPS"]:
         # Trust X-Forwarded-* only from the configured number of proxies in front of us.
         hops = app.config["PROXY_HOPS"]
@@ -111,17 +110,6 @@ def register_cli_and_shell(app: Flask) -> None:
     app.shell_context_processor(lambda: {"sa": sa, "db": db, "User": User, "Post": Post, "followers": followers})
 
 
-def register_logging(app: Flask) -> None:
-    """Log to stdout (containers, Heroku) or to a rotating file in instance/logs."""
-    if app.debug or app.testing:
-        return
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s [in %(pathname)s:%(lineno)d]")
-    if app.config["LOG_TO_STDOUT"]:
-        handler: logging.Handler = logging.StreamHandler(sys.stdout)
-    else:
-        logs = Path(app.config["INSTANCE_DIR"]) / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(logs / "microblog.log", maxBytes=1_000_000, backupCount=10)
-    handler.setFormatter(formatter)
-    app.logger.addHandler(handler)
-    app.logger.setLevel(app.config["LOG_LEVEL"])
+def register_jobs(app: Flask) -> None:
+    """Import the modules that define background tasks, so every process knows them by name."""
+    import microblog.email  # noqa: F401

@@ -18,6 +18,8 @@ POST_BODY_CEILING = 1000
 USERNAME_MAX = 32
 EMAIL_MAX = 254
 ABOUT_ME_MAX = 500
+# Integer primary keys are 32-bit on PostgreSQL (64-bit on SQLite); ids past this match nothing.
+ID_MAX = 2**31 - 1
 
 ROLE_USER = "user"
 ROLE_MODERATOR = "moderator"
@@ -48,6 +50,9 @@ class User(UserMixin, db.Model):
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default=ROLE_USER, server_default=ROLE_USER)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     last_seen: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # None until the address is confirmed (when the site asks for confirmation).
+    confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    notify_new_follower: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
     following: so.WriteOnlyMapped[User] = so.relationship(
@@ -83,6 +88,10 @@ class User(UserMixin, db.Model):
     def email_digest(self) -> str:
         """The MD5 of the address, as Gravatar expects it."""
         return hashlib.md5(self.email.strip().lower().encode(), usedforsecurity=False).hexdigest()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
     @property
     def is_admin(self) -> bool:
@@ -170,3 +179,63 @@ sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
 def user_by_username_select(username: str) -> sa.Select:
     """The user with this name, ignoring case."""
     return sa.select(User).where(sa.func.lower(User.username) == username.lower())
+
+
+OUTBOX_PENDING = "pending"
+OUTBOX_SENDING = "sending"
+OUTBOX_SENT = "sent"
+OUTBOX_FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to be delivered, written in the same transaction as the action behind it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (sa.Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(255))
+    text_body: so.Mapped[str] = so.mapped_column(sa.Text)
+    html_body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # Extra headers as JSON text, e.g. List-Unsubscribe.
+    headers: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    attachment_path: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    attachment_name: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    attachment_type: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=OUTBOX_PENDING)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.status} to {self.recipient}>"
+
+
+TASK_QUEUED = "queued"
+TASK_RUNNING = "running"
+TASK_DONE = "done"
+TASK_FAILED = "failed"
+
+
+class Task(db.Model):
+    """A long background job a user started, with its progress and result, for the progress bar."""
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(64))
+    description: so.Mapped[str] = so.mapped_column(sa.String(255))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=TASK_QUEUED)
+    progress: so.Mapped[int] = so.mapped_column(default=0)
+    # Where the result is (a file name in the exports folder), once done.
+    result: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    error: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    user: so.Mapped[User] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.name} {self.status} {self.progress}%>"

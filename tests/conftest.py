@@ -24,6 +24,12 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-tests"
     WTF_CSRF_ENABLED = False
     SERVER_NAME = None
+    SITE_URL = "http://microblog.test"
+    # Background work runs at once, in its own app context, so tests see its effects.
+    JOBS_BACKEND = "sync"
+    REDIS_URL = None
+    MAIL_SERVER = None
+    EMAIL_CONFIRMATION = False
 
 
 def require_or_skip(available: bool, what: str, variable: str) -> None:

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
+from microblog.forms import WebForm
 from microblog.models import EMAIL_MAX, USERNAME_MAX
 from microblog.services import accounts
 
 
-class LoginForm(FlaskForm):
+def new_password_field(label) -> PasswordField:
+    """A password to be set, with the site's length rules."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(
+                min=accounts.PASSWORD_MIN,
+                max=accounts.PASSWORD_MAX,
+                message=_l("Passwords are 8 to 128 characters long."),
+            ),
+        ],
+        description=_l("At least 8 characters."),
+    )
+
+
+def repeat_password_field() -> PasswordField:
+    return PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class LoginForm(WebForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=USERNAME_MAX)])
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)]
@@ -20,7 +43,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(WebForm):
     username = StringField(
         _l("Username"),
         validators=[
@@ -34,22 +57,8 @@ class RegistrationForm(FlaskForm):
         description=_l("3 to 32 letters, digits or underscores."),
     )
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX), Email()])
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=accounts.PASSWORD_MIN,
-                max=accounts.PASSWORD_MAX,
-                message=_l("Passwords are 8 to 128 characters long."),
-            ),
-        ],
-        description=_l("At least 8 characters."),
-    )
-    password2 = PasswordField(
-        _l("Repeat password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
-    )
+    password = new_password_field(_l("Password"))
+    password2 = repeat_password_field()
     submit = SubmitField(_l("Register"))
 
     def validate_username(self, field: StringField) -> None:
@@ -61,7 +70,18 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("That email address is already registered."))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(WebForm):
     """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""
 
     submit = SubmitField(_l("Submit"))
+
+
+class ResetPasswordRequestForm(WebForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX), Email()])
+    submit = SubmitField(_l("Send me a reset link"))
+
+
+class ResetPasswordForm(WebForm):
+    password = new_password_field(_l("New password"))
+    password2 = repeat_password_field()
+    submit = SubmitField(_l("Set password"))

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from microblog.auth.forms import EmptyForm, LoginForm, RegistrationForm
+from microblog import tokens
+from microblog.auth.forms import (
+    EmptyForm,
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    ResetPasswordRequestForm,
+)
 from microblog.errors.exceptions import DomainError
 from microblog.errors.forms import show_error
+from microblog.extensions import csrf
 from microblog.services import accounts
 from microblog.urls import is_safe_local_path
 
@@ -27,7 +35,11 @@ def register():
         except DomainError as exc:
             show_error(form, exc)
         else:
-            flash(_("Welcome! Your account is ready: please sign in."), "success")
+            if current_app.config["EMAIL_CONFIRMATION"]:
+                flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
+                      "success")
+            else:
+                flash(_("Welcome! Your account is ready: please sign in."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/register.html", title=_("Register"), form=form)
 
@@ -56,3 +68,71 @@ def logout():
         logout_user()
         flash(_("You have been signed out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/reset_password_request", methods=["GET", "POST"])
+def reset_password_request():
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = ResetPasswordRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        flash(_("If that address has an account, a reset link is on its way. Check your email."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password_request.html", title=_("Reset password"), form=form)
+
+
+@bp.route("/reset_password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an emailed link (single use, expires)."""
+    if tokens.user_for_reset_token(token) is None:
+        return render_template("auth/link_invalid.html", title=_("Link expired"), reset=True), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Your password has been changed. Please sign in."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", title=_("Choose a new password"), form=form)
+
+
+@bp.route("/confirm/<token>")
+def confirm_email(token: str):
+    """Confirm an address from the emailed link (confirming twice is harmless)."""
+    try:
+        accounts.confirm_email(token)
+    except DomainError:
+        return render_template("auth/link_invalid.html", title=_("Link expired"), reset=False), 400
+    flash(_("Thank you: your email address is confirmed."), "success")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/resend_confirmation", methods=["POST"])
+@login_required
+def resend_confirmation():
+    """Send the confirmation link again."""
+    if EmptyForm().validate_on_submit() and current_user.confirmed_at is None:
+        accounts.send_confirmation(current_user)
+        flash(_("A new confirmation link is on its way to %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the credential; mail clients POST here with no session (RFC 8058)
+def unsubscribe(token: str):
+    """Stop one kind of notification email: a page with a button, or a one-click POST."""
+    found = tokens.read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user, kind = found
+    if request.method == "POST":
+        try:
+            accounts.unsubscribe(user, kind)
+        except DomainError:
+            abort(404)
+        return render_template("auth/unsubscribed.html", title=_("Unsubscribed"))
+    return render_template("auth/unsubscribe.html", title=_("Unsubscribe"), token=token)

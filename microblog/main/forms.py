@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from microblog.errors.exceptions import DomainError
+from microblog.forms import WebForm
 from microblog.models import ABOUT_ME_MAX, USERNAME_MAX, User
 from microblog.services import accounts, posts
 
 
-class PostForm(FlaskForm):
+class PostForm(WebForm):
     post = TextAreaField(_l("Say something"), validators=[DataRequired()])
     submit = SubmitField(_l("Post"))
 
@@ -28,7 +28,7 @@ class PostForm(FlaskForm):
         return posts.max_post_length()
 
 
-class EditProfileForm(FlaskForm):
+class EditProfileForm(WebForm):
     username = StringField(
         _l("Username"),
         validators=[
@@ -38,6 +38,7 @@ class EditProfileForm(FlaskForm):
         ],
     )
     about_me = TextAreaField(_l("About me"), validators=[Length(max=ABOUT_ME_MAX)])
+    notify_new_follower = BooleanField(_l("Email me when someone follows me"))
     submit = SubmitField(_l("Save"))
 
     def __init__(self, user: User, *args, **kwargs) -> None:

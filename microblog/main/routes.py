@@ -58,7 +58,8 @@ def index():
     page = paginate(current_user.timeline_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
     following_anyone = db.session.scalar(current_user.following_count_select()) > 0
     return render_template(
-        "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone
+        "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone,
+        needs_confirmation=accounts.confirmation_required(current_user),
     )
 
 
@@ -111,7 +112,10 @@ def edit_profile():
     form = EditProfileForm(current_user)
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.username.data, form.about_me.data)
+            accounts.update_profile(
+                current_user, form.username.data, form.about_me.data,
+                notify_new_follower=form.notify_new_follower.data,
+            )
         except DomainError as exc:
             show_error(form, exc)
         else:
@@ -120,6 +124,7 @@ def edit_profile():
     elif not form.is_submitted():
         form.username.data = current_user.username
         form.about_me.data = current_user.about_me
+        form.notify_new_follower.data = current_user.notify_new_follower
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
 
 

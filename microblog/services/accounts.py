@@ -6,9 +6,12 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from microblog import email as mailer
+from microblog import tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.models import (
@@ -19,6 +22,7 @@ from microblog.models import (
     User,
     user_by_username_select,
 )
+from microblog.links import external_url
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -83,6 +87,8 @@ def register_user(username: str, email: str, password: str) -> User:
     check_password_rules(password)
     user = User(username=username, email=email)
     user.set_password(password)
+    if not current_app.config["EMAIL_CONFIRMATION"]:
+        user.confirmed_at = utcnow()
     db.session.add(user)
     try:
         db.session.commit()
@@ -90,11 +96,15 @@ def register_user(username: str, email: str, password: str) -> User:
         # Two sign-ups raced for the same name or address; the unique indexes decided.
         db.session.rollback()
         raise ConflictError(_("That username or email address is already registered.")) from exc
+    if user.confirmed_at is None:
+        send_confirmation(user)
     return user
 
 
-def update_profile(user: User, username: str, about_me: str | None) -> User:
-    """Change a user's name and about-me text."""
+def update_profile(
+    user: User, username: str, about_me: str | None, notify_new_follower: bool | None = None
+) -> User:
+    """Change a user's name, about-me text and (when given) notification settings."""
     username = username.strip()
     if username != user.username:
         check_username(username, exclude=user)
@@ -107,6 +117,8 @@ def update_profile(user: User, username: str, about_me: str | None) -> User:
         raise ValidationError(_("Please remove control characters."), field="about_me")
     user.username = username
     user.about_me = about_me
+    if notify_new_follower is not None:
+        user.notify_new_follower = notify_new_follower
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:
@@ -149,3 +161,84 @@ def set_role(user: User, role: str) -> User:
     user.role = role
     db.session.commit()
     return user
+
+
+# -- email-driven flows -------------------------------------------------------------------------
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an account has this address. Says nothing either way (no enumeration)."""
+    address = normalize_email(email)
+    if "\x00" in address:
+        return
+    user = db.session.scalar(sa.select(User).where(User.email == address))
+    if user is None:
+        return
+    message = mailer.queue_email(
+        user.email,
+        _("Reset your password"),
+        "reset_password",
+        user=user,
+        url=external_url("auth.reset_password", token=tokens.reset_token(user)),
+        minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
+    )
+    db.session.commit()
+    mailer.dispatch(message)
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password from a reset link; the link stops working once used.
+
+    :raises ValidationError: the link is invalid, used or expired, or the password breaks the rules.
+    """
+    user = tokens.user_for_reset_token(token)
+    if user is None:
+        raise ValidationError(_("This password reset link is invalid or has expired."))
+    check_password_rules(password)
+    user.set_password(password)
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()  # they proved they read mail at this address
+    db.session.commit()
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    """Mail ``user`` a link that confirms their address."""
+    message = mailer.queue_email(
+        user.email,
+        _("Confirm your email address"),
+        "confirm_email",
+        user=user,
+        url=external_url("auth.confirm_email", token=tokens.confirm_token(user)),
+    )
+    db.session.commit()
+    mailer.dispatch(message)
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the address a confirmation link was sent to. Confirming twice is harmless.
+
+    :raises ValidationError: the link is invalid or expired.
+    """
+    user = tokens.user_for_confirm_token(token)
+    if user is None:
+        raise ValidationError(_("This confirmation link is invalid or has expired."))
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()
+        db.session.commit()
+    return user
+
+
+def confirmation_required(user: User) -> bool:
+    """True when the site asks for confirmed addresses and this one is not yet confirmed."""
+    return bool(current_app.config["EMAIL_CONFIRMATION"]) and user.confirmed_at is None
+
+
+NOTIFICATION_KINDS = ("new_follower",)
+
+
+def unsubscribe(user: User, kind: str) -> None:
+    """Turn off one kind of notification email."""
+    if kind not in NOTIFICATION_KINDS:
+        raise ValidationError(_("Unknown kind of notification."))
+    if kind == "new_follower":
+        user.notify_new_follower = False
+    db.session.commit()

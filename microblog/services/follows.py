@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from microblog import email as mailer
+from microblog import tokens
 from microblog.errors.exceptions import ValidationError
 from microblog.extensions import db
+from microblog.links import external_url
 from microblog.models import User, followers
 
 
@@ -20,13 +23,34 @@ def follow(follower: User, followed: User) -> bool:
     if follower.is_following(followed):
         return False
     db.session.execute(sa.insert(followers).values(follower_id=follower.id, followed_id=followed.id))
+    message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
     try:
         db.session.commit()
     except sa.exc.IntegrityError:
         # A double click raced us to the same row: the result is what the user wanted.
         db.session.rollback()
         return False
+    if message is not None:
+        mailer.dispatch(message)
     return True
+
+
+def _queue_new_follower_email(follower: User, followed: User):
+    """The "new follower" notification, with a one-click unsubscribe link and header."""
+    unsubscribe = external_url("auth.unsubscribe", token=tokens.unsubscribe_token(followed, "new_follower"))
+    return mailer.queue_email(
+        followed.email,
+        _("%(username)s is now following you", username=follower.username),
+        "new_follower",
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+        follower=follower,
+        user=followed,
+        profile_url=external_url("main.user", username=follower.username),
+        unsubscribe_url=unsubscribe,
+    )
 
 
 def unfollow(follower: User, followed: User) -> bool:

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 
 from microblog.errors.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
-from microblog.models import POST_BODY_CEILING, Post, User
+from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
+from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters
 
 
@@ -35,7 +36,12 @@ def clean_body(body: str) -> str:
 
 
 def publish_post(author: User, body: str) -> Post:
-    """Create a post by ``author``."""
+    """Create a post by ``author``.
+
+    :raises PermissionDenied: the author has not confirmed their address yet (when the site asks).
+    """
+    if confirmation_required(author):
+        raise PermissionDenied(_("Please confirm your email address before posting."), field="post")
     post = Post(body=clean_body(body), author=author)
     db.session.add(post)
     db.session.commit()
@@ -47,7 +53,8 @@ def delete_post(user: User, post_id: int) -> None:
 
     :raises PermissionDenied: ``user`` did not write it.
     """
-    post = db.session.get(Post, post_id)
+    # An id the column cannot hold would make the database raise instead of finding nothing.
+    post = db.session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
     if post is None:
         return  # already gone: deleting twice is harmless
     if post.user_id != user.id:

@@ -1,0 +1,69 @@
+"""Logging: stdout or a rotating file, and error reports mailed to ADMINS without flooding them."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from logging.handlers import RotatingFileHandler, SMTPHandler
+from pathlib import Path
+
+from flask import Flask
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s [in %(pathname)s:%(lineno)d]"
+
+
+class RateLimitedSMTPHandler(SMTPHandler):
+    """Mails error records, at most one per ``interval`` seconds for the same place in the code."""
+
+    def __init__(self, *args, interval: float = 600.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.interval = interval
+        self._last_sent: dict[tuple[str, int], float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        key = (record.pathname, record.lineno)
+        now = time.monotonic()
+        if now - self._last_sent.get(key, -self.interval) < self.interval:
+            return
+        self._last_sent[key] = now
+        super().emit(record)
+
+
+def register_logging(app: Flask) -> None:
+    """Log to stdout (containers, Heroku) or to instance/logs; mail errors to ADMINS in production."""
+    if app.testing:
+        return
+    formatter = logging.Formatter(FORMAT)
+    if app.config["LOG_TO_STDOUT"]:
+        handler: logging.Handler = logging.StreamHandler(sys.stdout)
+    else:
+        logs = Path(app.config["INSTANCE_DIR"]) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(logs / "microblog.log", maxBytes=1_000_000, backupCount=10)
+    handler.setFormatter(formatter)
+    level = app.config["LOG_LEVEL"]
+    # The app's logger and our modules' loggers ("microblog.email", "microblog.jobs", ...).
+    for logger in (app.logger, logging.getLogger("microblog")):
+        if not any(type(h) is type(handler) for h in logger.handlers):
+            logger.addHandler(handler)
+        logger.setLevel(level)
+    if app.config.get("MAIL_SERVER") and app.config.get("ADMINS") and not app.debug:
+        app.logger.addHandler(error_mail_handler(app))
+
+
+def error_mail_handler(app: Flask) -> logging.Handler:
+    config = app.config
+    credentials = (config["MAIL_USERNAME"], config["MAIL_PASSWORD"]) if config["MAIL_USERNAME"] else None
+    handler = RateLimitedSMTPHandler(
+        mailhost=(config["MAIL_SERVER"], config["MAIL_PORT"]),
+        fromaddr=config["MAIL_DEFAULT_SENDER"],
+        toaddrs=config["ADMINS"],
+        subject="Microblog error",
+        credentials=credentials,
+        secure=() if config["MAIL_USE_TLS"] else None,
+        timeout=10,
+    )
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    return handler
