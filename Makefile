@@ -22,7 +22,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty --users 40 --posts 400 --follows 8
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	LOG_TO_STDOUT=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole test suite (PostgreSQL and browser tests skip with a reason when absent)
 test: $(VENV)/.dev

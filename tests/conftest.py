@@ -127,3 +127,37 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port; ``smtp_server.inbox`` holds what it received."""
+    from tests.smtp import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server) -> Flask:
+    """An app that sends mail to the test SMTP server."""
+    return make_app(**smtp_server.settings())
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database for queue tests (TEST_REDIS_URL); skips, or fails under REQUIRE_REDIS=1."""
+    url = os.environ.get("TEST_REDIS_URL")
+    available = False
+    if url:
+        from redis import Redis
+        from redis.exceptions import RedisError
+
+        try:
+            available = bool(Redis.from_url(url, socket_connect_timeout=2).ping())
+        except RedisError:
+            available = False
+    require_or_skip(available, "Redis (TEST_REDIS_URL)", "REQUIRE_REDIS")
+    return url
