@@ -278,3 +278,23 @@ def test_notification_setting_on_edit_profile(client, app, auth):
     client.post("/edit_profile", data={"username": "alice", "about_me": ""})  # unchecked box
     with app.app_context():
         assert db.session.scalar(sa.select(User.notify_new_follower)) is False
+
+
+# -- errors mailed to admins ------------------------------------------------------------------------
+def test_errors_are_mailed_to_admins_without_a_flood(make_app, smtp_server):
+    from microblog.logs import error_mail_handler
+
+    app = make_app(**smtp_server.settings(), ADMINS=["ops@example.com"])
+    handler = error_mail_handler(app)
+    logger = logging.getLogger("test.admin-mail")
+    logger.addHandler(handler)
+    try:
+        for _ in range(3):
+            logger.error("database on fire")  # same place in the code: one mail
+        logger.error("another fault")
+        logger.warning("not an error")
+    finally:
+        logger.removeHandler(handler)
+    assert [m["To"] for m in smtp_server.inbox] == ["ops@example.com", "ops@example.com"]
+    assert "database on fire" in smtp_server.inbox[0].get_content()
+    assert "another fault" in smtp_server.inbox[1].get_content()
