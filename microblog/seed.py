@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from itertools import islice
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from microblog.extensions import db
-from microblog.models import Post, User, followers
+from microblog.models import ROLE_USER, Post, User, followers
 from microblog.timeutil import utcnow
 
 DEMO_PASSWORD = "microblog-demo"
-BATCH = 5_000
+BATCH = 10_000
+
+Row = dict[str, Any]
+Progress = Callable[[str, int], None]
+InsertTarget = type[User] | type[Post] | sa.Table
+
+# Times are worked out in whole microseconds (what both databases store), so "after" stays exact.
+_US = timedelta(microseconds=1)
+POSTS_SPAN = timedelta(days=365)  # posts go back at most a year
+ACCOUNT_AGES = (timedelta(days=1), timedelta(days=400))
+LAST_SEEN_WITHIN = timedelta(days=30)
+LINK_SHARE = 0.05
+SQLITE_BULK_CACHE_KIB = 64 * 1024
 
 _FIRST = (
     "ada alan grace linus ken dennis barbara margaret katherine tim guido yukihiro brendan "
@@ -40,25 +56,17 @@ _ABOUT = (
     "Writes code, drinks tea.", "Amateur photographer.", "Runner and reader.",
     "Here for the conversations.", "Coffee first.", "Building things on the web.", None,
 )
-
-
-def _post_body(rng: random.Random) -> str:
-    topic = rng.choice(_TOPICS)
-    body = f"{rng.choice(_OPENERS)} {topic}. {rng.choice(_CLOSERS)}".strip()
-    if rng.random() < 0.05:
-        body += f" https://example.com/{topic.replace(' ', '-')}"
-    return body
-
-
-def _batches(rows: Iterator[dict], size: int = BATCH) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+# Every sentence a post can be, built once: picking one costs a single random draw per post.
+_SENTENCES = tuple(
+    (f"{opener} {topic}. {closer}".strip(), topic)
+    for opener in _OPENERS
+    for topic in _TOPICS
+    for closer in _CLOSERS
+)
+_BODIES = tuple(sentence for sentence, _ in _SENTENCES)
+_LINKED_BODIES = tuple(
+    f"{sentence} https://example.com/{topic.replace(' ', '-')}" for sentence, topic in _SENTENCES
+)
 
 
 def seed(
@@ -66,77 +74,159 @@ def seed(
     posts: int,
     follows: int,
     seed_value: int = 1,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> dict[str, int]:
-    """Add ``users`` users, ``posts`` posts spread over the past year and ``follows`` follows each.
+    """Add ``users`` users, ``posts`` posts over the past year and ``follows`` follows per new user.
 
-    Every demo account has the password ``DEMO_PASSWORD``. Returns how many rows were added.
+    The same ``seed_value`` (and ``now``, which defaults to the current time) gives the same rows,
+    apart from the salt of the password hash. Account ids grow with join dates and post ids with
+    timestamps, as on a real site; nobody posts or follows before joining. Every demo account has
+    the password ``DEMO_PASSWORD``. Everything is added in one transaction. Returns how many rows
+    were added.
     """
     rng = random.Random(seed_value)
-    report = progress or (lambda stage, n: None)
-    now = utcnow()
-    password_hash = generate_password_hash(DEMO_PASSWORD)  # once: hashing per user would take minutes
-    start_id = (db.session.scalar(sa.select(sa.func.max(User.id))) or 0) + 1
+    report = progress or _no_progress
+    now = now or utcnow()
+    conn = db.session.connection()
+    start_id = (conn.scalar(sa.select(sa.func.max(User.id))) or 0) + 1
+    with _bulk_cache(conn):
+        _insert(conn, User, _user_rows(rng, users, start_id, now), "users", report)
+        joined = conn.execute(
+            sa.select(User.id, User.created_at).where(User.id >= start_id).order_by(User.created_at, User.id)
+        ).all()
+        ids = [row.id for row in joined]
+        ages = [(now - row.created_at) // _US for row in joined]  # oldest account first
+        added_posts = _insert(conn, Post, _post_rows(rng, posts, ids, ages, now), "posts", report)
+        follow_rows = _follow_rows(rng, follows, ids, ages, now)
+        added_follows = _insert(conn, followers, follow_rows, "follows", report)
+    db.session.commit()
+    return {"users": len(ids), "posts": added_posts, "follows": added_follows}
+
+
+def _no_progress(stage: str, count: int) -> None:
+    pass
+
+
+@contextmanager
+def _bulk_cache(conn: sa.Connection) -> Iterator[None]:
+    """On SQLite, give this connection a bigger page cache while it loads (about 40% faster at 1M posts)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous)}")
+
+
+def _insert(
+    conn: sa.Connection, target: InsertTarget, rows: Iterable[Row], stage: str, report: Progress
+) -> int:
+    """Insert ``rows`` (dicts with the same keys) in batches, reporting each batch; return the count.
+
+    PostgreSQL (psycopg) gets COPY, about twice as fast as executemany; other databases get Core
+    executemany, which skips the ORM unit of work. Values must already be in the columns' terms
+    (aware UTC datetimes), since COPY bypasses SQLAlchemy's type processing.
+    """
+    statement = sa.insert(target)
+    rows = iter(rows)
+    added = 0
+    while batch := list(islice(rows, BATCH)):
+        if conn.dialect.driver == "psycopg":
+            _copy(conn, statement.table, batch)
+        else:
+            conn.execute(statement, batch)
+        added += len(batch)
+        report(stage, len(batch))
+    return added
+
+
+def _copy(conn: sa.Connection, table: sa.TableClause, batch: list[Row]) -> None:
+    """Stream ``batch`` into ``table`` with PostgreSQL's COPY, inside the session's transaction."""
+    quote = conn.dialect.identifier_preparer
+    columns = ", ".join(quote.quote(name) for name in batch[0])
+    psycopg_connection = conn.connection.driver_connection
+    assert psycopg_connection is not None, "the session's connection is open while it seeds"
+    with psycopg_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {quote.format_table(table)} ({columns}) FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row(tuple(row.values()))
+
+
+def _user_rows(rng: random.Random, count: int, start_id: int, now: datetime) -> Iterator[Row]:
+    """Accounts, the longest-standing first, sharing one password hash (hashing is slow on purpose)."""
+    password_hash = generate_password_hash(DEMO_PASSWORD)
     suffix = rng.randrange(36**3)
+    youngest, oldest = (age // _US for age in ACCOUNT_AGES)
+    last_seen_within = LAST_SEEN_WITHIN // _US
+    ages = sorted((rng.randrange(youngest, oldest) for _ in range(count)), reverse=True)
+    for i, age in enumerate(ages):
+        name = f"{rng.choice(_FIRST)}_{start_id + i}_{suffix:x}"
+        joined = now - timedelta(microseconds=age)
+        yield {
+            "username": name,
+            "email": f"{name}@example.com",
+            "password_hash": password_hash,
+            "about_me": rng.choice(_ABOUT),
+            "role": ROLE_USER,
+            "created_at": joined,
+            "last_seen": now - timedelta(microseconds=int(rng.random() * min(age, last_seen_within))),
+            # Demo addresses (example.com) receive no mail: count them as confirmed, and send no
+            # notifications to them.
+            "confirmed_at": joined,
+            "notify_new_follower": False,
+        }
 
-    def user_rows() -> Iterator[dict]:
-        for i in range(users):
-            name = f"{rng.choice(_FIRST)}_{start_id + i}_{suffix:x}"[:32]
-            joined = now - timedelta(days=rng.uniform(1, 400))
-            yield {
-                "username": name,
-                "email": f"{name.lower()}@example.com",
-                "password_hash": password_hash,
-                "about_me": rng.choice(_ABOUT),
-                "role": "user",
-                "created_at": joined,
-                "last_seen": now - timedelta(minutes=rng.uniform(0, 60 * 24 * 30)),
-            }
 
-    for batch in _batches(user_rows()):
-        db.session.execute(sa.insert(User), batch)
-        report("users", len(batch))
-    db.session.commit()
-    ids = list(db.session.scalars(sa.select(User.id).where(User.id >= start_id).order_by(User.id)))
+def _post_rows(
+    rng: random.Random, count: int, ids: list[int], ages: list[int], now: datetime
+) -> Iterator[Row]:
+    """Posts in time order, each by someone who had already joined (early members post more)."""
     if not ids:
-        return {"users": 0, "posts": 0, "follows": 0}
+        return
+    span = min(POSTS_SPAN // _US, ages[0])
+    start = now - timedelta(microseconds=span)
+    joined = [span - age for age in ages]  # microseconds after ``start``, ascending; joined[0] <= 0
+    bodies, linked = _BODIES, _LINKED_BODIES
+    for fraction in _ascending_uniforms(rng, count):
+        offset = int(fraction * span)
+        members = bisect_right(joined, offset)
+        texts = linked if rng.random() < LINK_SHARE else bodies
+        yield {
+            "body": texts[int(rng.random() * len(texts))],
+            "user_id": ids[int(rng.random() * members)],
+            "timestamp": start + timedelta(microseconds=offset),
+        }
 
-    def post_rows() -> Iterator[dict]:
-        year = 365 * 24 * 3600
-        for _ in range(posts):
+
+def _follow_rows(
+    rng: random.Random, per_user: int, ids: list[int], ages: list[int], now: datetime
+) -> Iterator[Row]:
+    """``per_user`` distinct other accounts for each account, followed after both had joined."""
+    others = len(ids) - 1
+    per_user = min(per_user, others)
+    if per_user <= 0:
+        return
+    for i, follower_id in enumerate(ids):
+        for j in rng.sample(range(others), per_user):
+            j += j >= i  # skip over the follower: never a self-follow
             yield {
-                "body": _post_body(rng),
-                "user_id": rng.choice(ids),
-                "timestamp": now - timedelta(seconds=rng.uniform(0, year)),
+                "follower_id": follower_id,
+                "followed_id": ids[j],
+                "created_at": now - timedelta(microseconds=int(rng.random() * min(ages[i], ages[j]))),
             }
 
-    for batch in _batches(post_rows()):
-        db.session.execute(sa.insert(Post), batch)
-        report("posts", len(batch))
-    db.session.commit()
 
-    per_user = min(follows, len(ids) - 1)
+def _ascending_uniforms(rng: random.Random, count: int) -> Iterator[float]:
+    """``count`` uniform draws from [0, 1), smallest first, without holding them all (no sort).
 
-    def follow_rows() -> Iterator[dict]:
-        for follower_id in ids:
-            for followed_id in rng.sample(ids, per_user + 1):
-                if followed_id != follower_id and per_user:
-                    yield {"follower_id": follower_id, "followed_id": followed_id, "created_at": now}
-
-    added_follows = 0
-    for batch in _batches(_take_per_user(follow_rows(), per_user)):
-        db.session.execute(sa.insert(followers), batch)
-        added_follows += len(batch)
-        report("follows", len(batch))
-    db.session.commit()
-    return {"users": len(ids), "posts": posts, "follows": added_follows}
-
-
-def _take_per_user(rows: Iterator[dict], per_user: int) -> Iterator[dict]:
-    """Keep at most ``per_user`` follows for each follower (a sample may include the follower)."""
-    counts: dict[int, int] = {}
-    for row in rows:
-        n = counts.get(row["follower_id"], 0)
-        if n < per_user:
-            counts[row["follower_id"]] = n + 1
-            yield row
+    The largest of k uniforms is distributed as U ** (1 / k); stepping down from the top gives
+    the draws largest first, and mirroring them (x -> 1 - x) gives them smallest first.
+    """
+    top = 1.0
+    for k in range(count, 0, -1):
+        top *= (1.0 - rng.random()) ** (1.0 / k)
+        yield 1.0 - top
