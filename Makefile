@@ -20,12 +20,14 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 ## run: serve the site on http://127.0.0.1:$(PORT) with SQLite and demo data
 run: $(VENV)/.runtime
+	$(FLASK) translate compile
 	$(FLASK) db upgrade
 	$(FLASK) seed --if-empty --users 40 --posts 400 --follows 8
 	LOG_TO_STDOUT=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole test suite (PostgreSQL and browser tests skip with a reason when absent)
 test: $(VENV)/.dev
+	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev

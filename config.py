@@ -65,7 +65,7 @@ class Config:
     LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
-    LANGUAGES = ["en"]
+    LANGUAGES = ["en", "es", "fr", "de", "pt_BR", "ja", "zh_CN", "ar"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
+from microblog.i18n import select_locale, select_timezone
 from microblog.logs import register_logging
 
 
@@ -45,7 +46,7 @@ def register_extensions(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message_category = "info"
     mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     bootstrap.init_app(app)
 
@@ -72,15 +73,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def select_locale() -> str | None:
-    """The best language the browser asks for among those the site ships."""
-    from flask import current_app, has_request_context
-
-    if not has_request_context():  # CLI and jobs: the default locale
-        return None
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -17,6 +20,8 @@ from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
 from microblog.seed import DEMO_PASSWORD, seed
 from microblog.services import accounts
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -108,8 +113,81 @@ def worker_command(burst: bool) -> None:
     jobs.run_rq_worker(app, burst=burst)
 
 
+mail_cli = AppGroup("mail", help="Inspect and retry the outgoing mail queue.")
+
+
+@mail_cli.command("status")
+def mail_status() -> None:
+    """Count outbox messages by status and list the failed ones."""
+    counts = mailer.outbox_counts()
+    for status in ("pending", "sending", "sent", "failed"):
+        click.echo(f"{status:8} {counts.get(status, 0)}")
+    for message in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id).limit(50)
+    ):
+        click.echo(f"  #{message.id} to {message.recipient} after {message.attempts} attempts: {message.last_error}")
+
+
+@mail_cli.command("retry")
+def mail_retry() -> None:
+    """Queue failed messages again and try every message that is due, now."""
+    requeued = mailer.retry_failed()
+    tried = mailer.deliver_due()
+    counts = mailer.outbox_counts()
+    click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get('sent', 0)} sent, "
+               f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Run background jobs from Redis (RQ) with this app; also retries due mail every 30 s."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["JOBS_BACKEND"] != "rq":
+        raise click.ClickException("set REDIS_URL to use a worker process; without it jobs run in the web process")
+    jobs.run_rq_worker(app, burst=burst)
+
+
+translate_cli = AppGroup("translate", help="Extract, update and compile the translation catalogs.")
+
+
+def _pybabel(*args: str) -> None:
+    """Run one pybabel command from the project root; a failure stops the CLI with its status."""
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    if subprocess.run(command, cwd=PROJECT_ROOT, check=False).returncode != 0:
+        raise click.ClickException(f"pybabel {args[0]} failed")
+
+
+def _extract() -> None:
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+             "--project", "microblog", "-o", "translations/messages.pot", ".")
+
+
+@translate_cli.command("init")
+@click.argument("lang")
+def translate_init(lang: str) -> None:
+    """Start a catalog for language LANG (for example: it, pt_BR)."""
+    _extract()
+    _pybabel("init", "-i", "translations/messages.pot", "-d", "translations", "-l", lang)
+
+
+@translate_cli.command("update")
+def translate_update() -> None:
+    """Extract the strings again and merge them into every catalog."""
+    _extract()
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching",
+             "--ignore-obsolete")
+
+
+@translate_cli.command("compile")
+def translate_compile() -> None:
+    """Compile every catalog to the .mo files the app reads."""
+    _pybabel("compile", "-d", "translations", "--statistics")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(translate_cli)

@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     # None until the address is confirmed (when the site asks for confirmation).
     confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     notify_new_follower: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Preferred language (a code from LANGUAGES) and IANA time zone; None means "from the browser".
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
     following: so.WriteOnlyMapped[User] = so.relationship(
@@ -156,6 +159,8 @@ class Post(db.Model):
     body: so.Mapped[str] = so.mapped_column(sa.String(POST_BODY_CEILING))
     timestamp: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    # Detected language of the body (an ISO 639-1 code, or a Babel locale such as zh_CN), if known.
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
 
     author: so.Mapped[User] = so.relationship(back_populates="posts", lazy="joined", innerjoin=True)
 

@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_number, format_timedelta
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
+from microblog.i18n import LANGUAGE_NAMES, current_language_tag, text_direction
 from microblog.timeutil import utcnow
 
 # Runs on text that is already HTML-escaped, so a URL can never carry raw < > or quotes.
@@ -46,4 +47,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
-    app.add_template_global(lambda: str(get_locale() or "en").replace("_", "-"), "current_locale_code")
+    app.add_template_filter(format_number, "number")
+    app.add_template_global(current_language_tag)
+    app.add_template_global(text_direction)
+    app.add_template_global(LANGUAGE_NAMES, "language_names")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from microblog import i18n
 from microblog.errors.exceptions import DomainError
 from microblog.forms import WebForm
 from microblog.models import ABOUT_ME_MAX, USERNAME_MAX, User
@@ -39,11 +40,17 @@ class EditProfileForm(WebForm):
     )
     about_me = TextAreaField(_l("About me"), validators=[Length(max=ABOUT_ME_MAX)])
     notify_new_follower = BooleanField(_l("Email me when someone follows me"))
+    # The service checks the values; a field left out of the request keeps the current setting.
+    locale = SelectField(_l("Language"), validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
     submit = SubmitField(_l("Save"))
 
     def __init__(self, user: User, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        automatic = ("", _l("Automatic (from your browser)"))
+        self.locale.choices = [automatic, *i18n.LANGUAGE_NAMES.items()]
+        self.timezone.choices = [automatic, *((zone, zone) for zone in i18n.sorted_timezones())]
 
     def validate_username(self, field: StringField) -> None:
         if not field.errors and accounts.username_taken(field.data or "", exclude=self.user):

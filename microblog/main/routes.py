@@ -11,11 +11,13 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from microblog import i18n
 from microblog.auth.forms import EmptyForm
 from microblog.avatars import identicon_svg
 from microblog.errors.exceptions import DomainError
@@ -25,6 +27,7 @@ from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import paginate, requested_page
 from microblog.services import accounts, follows, posts
+from microblog.urls import is_safe_local_path
 
 bp = Blueprint("main", __name__)
 
@@ -115,6 +118,8 @@ def edit_profile():
             accounts.update_profile(
                 current_user, form.username.data, form.about_me.data,
                 notify_new_follower=form.notify_new_follower.data,
+                locale=form.locale.data if form.locale.raw_data else None,
+                timezone=form.timezone.data if form.timezone.raw_data else None,
             )
         except DomainError as exc:
             show_error(form, exc)
@@ -125,6 +130,8 @@ def edit_profile():
         form.username.data = current_user.username
         form.about_me.data = current_user.about_me
         form.notify_new_follower.data = current_user.notify_new_follower
+        form.locale.data = current_user.locale or ""
+        form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
 
 
@@ -165,6 +172,20 @@ def delete_post(post_id: int):
             abort(403)
         flash(_("Your post has been deleted."), "info")
     return redirect(url_for("main.user", username=current_user.username))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The footer's language switcher: a cookie for everyone, and the setting for signed-in users."""
+    language = request.form.get("language", "")
+    target = request.form.get("next")
+    response = redirect(target if is_safe_local_path(target) else url_for("main.index"))
+    if EmptyForm().validate_on_submit() and i18n.supported(language):
+        response.set_cookie(i18n.LOCALE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        if current_user.is_authenticated:
+            accounts.set_language(current_user, language)
+    return response
 
 
 @bp.route("/avatar/<digest>.svg")

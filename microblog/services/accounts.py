@@ -8,9 +8,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from microblog import email as mailer
+from microblog import i18n
 from microblog import tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
@@ -102,9 +104,17 @@ def register_user(username: str, email: str, password: str) -> User:
 
 
 def update_profile(
-    user: User, username: str, about_me: str | None, notify_new_follower: bool | None = None
+    user: User,
+    username: str,
+    about_me: str | None,
+    notify_new_follower: bool | None = None,
+    locale: str | None = None,
+    timezone: str | None = None,
 ) -> User:
-    """Change a user's name, about-me text and (when given) notification settings."""
+    """Change a user's name, about-me text and, when given, notification, language and zone settings.
+
+    An empty string for ``locale`` or ``timezone`` means "follow the browser".
+    """
     username = username.strip()
     if username != user.username:
         check_username(username, exclude=user)
@@ -119,6 +129,14 @@ def update_profile(
     user.about_me = about_me
     if notify_new_follower is not None:
         user.notify_new_follower = notify_new_follower
+    if locale is not None:
+        if locale and not i18n.supported(locale):
+            raise ValidationError(_("Please choose one of the listed languages."), field="locale")
+        user.locale = locale or None
+    if timezone is not None:
+        if timezone and not i18n.valid_timezone(timezone):
+            raise ValidationError(_("Please choose one of the listed time zones."), field="timezone")
+        user.timezone = timezone or None
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:
@@ -154,6 +172,14 @@ def get_user_by_username(username: str) -> User | None:
     return db.session.scalar(user_by_username_select(username))
 
 
+def set_language(user: User, locale: str) -> None:
+    """Remember the language a signed-in user picked in the switcher."""
+    if not i18n.supported(locale):
+        raise ValidationError(_("Please choose one of the listed languages."), field="locale")
+    user.locale = locale
+    db.session.commit()
+
+
 def set_role(user: User, role: str) -> User:
     """Give ``user`` one of the roles in ``ROLES``."""
     if role not in ROLES:
@@ -174,8 +200,9 @@ def request_password_reset(email: str) -> None:
         return
     message = mailer.queue_email(
         user.email,
-        _("Reset your password"),
+        _l("Reset your password"),
         "reset_password",
+        locale=user.locale,
         user=user,
         url=external_url("auth.reset_password", token=tokens.reset_token(user)),
         minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
@@ -204,8 +231,9 @@ def send_confirmation(user: User) -> None:
     """Mail ``user`` a link that confirms their address."""
     message = mailer.queue_email(
         user.email,
-        _("Confirm your email address"),
+        _l("Confirm your email address"),
         "confirm_email",
+        locale=user.locale,
         user=user,
         url=external_url("auth.confirm_email", token=tokens.confirm_token(user)),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
 from microblog import tokens
@@ -40,8 +41,9 @@ def _queue_new_follower_email(follower: User, followed: User):
     unsubscribe = external_url("auth.unsubscribe", token=tokens.unsubscribe_token(followed, "new_follower"))
     return mailer.queue_email(
         followed.email,
-        _("%(username)s is now following you", username=follower.username),
+        _l("%(username)s is now following you", username=follower.username),
         "new_follower",
+        locale=followed.locale,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

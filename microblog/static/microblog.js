@@ -1,0 +1,38 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Tell the server the browser's time zone once, so times show in local time before any setting.
+  function readCookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : null;
+  }
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && readCookie("tz") !== zone) {
+      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+    // Offer the browser's zone on the settings page when the user has not chosen one.
+    var select = document.querySelector("select[data-browser-timezone]");
+    if (zone && select && !select.value) {
+      for (var i = 0; i < select.options.length; i++) {
+        if (select.options[i].value === zone) {
+          select.options[i].textContent += " \u2713";
+          select.dataset.suggested = zone;
+        }
+      }
+      var hint = document.getElementById(select.dataset.browserTimezone);
+      if (hint) {
+        hint.hidden = false;
+        hint.querySelector("button").addEventListener("click", function () { select.value = zone; });
+        hint.querySelector("[data-zone]").textContent = zone;
+      }
+    }
+  } catch (e) { /* very old browsers: times stay in UTC */ }
+
+  // The language switcher submits as soon as a language is picked.
+  var switcher = document.getElementById("language-switcher");
+  if (switcher) {
+    switcher.addEventListener("change", function () { switcher.form.submit(); });
+  }
+})();
