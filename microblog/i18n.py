@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import unquote
 from zoneinfo import available_timezones
 
 from flask import current_app, has_request_context, request
@@ -53,7 +54,7 @@ def select_timezone() -> str | None:
         return None
     if current_user.is_authenticated and valid_timezone(current_user.timezone):
         return current_user.timezone
-    return valid_timezone(request.cookies.get(TIMEZONE_COOKIE))
+    return valid_timezone(unquote(request.cookies.get(TIMEZONE_COOKIE, "")))
 
 
 @lru_cache(maxsize=1)
@@ -65,9 +66,20 @@ def sorted_timezones() -> list[str]:
     return sorted(timezone_names())
 
 
+def current_language() -> str:
+    """The code from LANGUAGES the page is shown in (Babel may expand ``zh_CN`` to ``zh_Hans_CN``)."""
+    locale = get_locale()
+    if locale is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for code in (str(locale), f"{locale.language}_{locale.territory}", locale.language):
+        if supported(code):
+            return code
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
 def current_language_tag() -> str:
     """The BCP 47 tag for the page (``pt-BR``), for ``<html lang>``."""
-    return str(get_locale() or "en").replace("_", "-")
+    return current_language().replace("_", "-")
 
 
 def text_direction() -> str:

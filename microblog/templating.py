@@ -10,7 +10,7 @@ from flask_babel import format_date, format_datetime, format_number, format_time
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
-from microblog.i18n import LANGUAGE_NAMES, current_language_tag, text_direction
+from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
 from microblog.timeutil import utcnow
 
 # Runs on text that is already HTML-escaped, so a URL can never carry raw < > or quotes.
@@ -48,6 +48,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
     app.add_template_filter(format_number, "number")
+    app.add_template_global(current_language)
     app.add_template_global(current_language_tag)
     app.add_template_global(text_direction)
     app.add_template_global(LANGUAGE_NAMES, "language_names")

@@ -10,7 +10,7 @@
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     if (zone && readCookie("tz") !== zone) {
-      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";  // IANA names are cookie-safe
     }
     // Offer the browser's zone on the settings page when the user has not chosen one.
     var select = document.querySelector("select[data-browser-timezone]");
