@@ -79,12 +79,14 @@ def register_blueprints(app: Flask) -> None:
     from microblog.auth.routes import bp as auth_bp
     from microblog.errors.handlers import bp as errors_bp
     from microblog.errors.handlers import register_error_handlers
+    from microblog.exports.routes import bp as exports_bp
     from microblog.main.routes import bp as main_bp
     from microblog.templating import register_template_helpers
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_template_helpers(app)
 
@@ -105,3 +107,4 @@ def register_cli_and_shell(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Import the modules that define background tasks, so every process knows them by name."""
     import microblog.email  # noqa: F401
+    import microblog.services.exports  # noqa: F401

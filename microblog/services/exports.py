@@ -1,0 +1,440 @@
+"""Data export rules: users download their posts as CSV or JSON, written by a background job.
+
+The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
+row, and mails the file when it is done. Files are downloadable by their owner only, for
+EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from babel.dates import format_datetime
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from microblog import email as mailer
+from microblog import jobs
+from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog.extensions import db
+from microblog.i18n import valid_timezone
+from microblog.links import external_url
+from microblog.models import (
+    TASK_DONE,
+    TASK_FAILED,
+    TASK_QUEUED,
+    TASK_RUNNING,
+    Post,
+    Task,
+    User,
+)
+from microblog.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Format -> content type. Browsers get ``text/csv; charset=utf-8`` (send_file adds the charset).
+FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
+TASK_PREFIX = "export_"
+# Posts read per query: keeps memory flat however many posts a user has.
+BATCH_SIZE = 500
+# A task still queued or running after this long belonged to a worker that died.
+STALE_AFTER = timedelta(hours=1)
+# Larger files are not attached to the email (mail servers refuse big messages); the link remains.
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ABANDONED = "abandoned: no progress within the time limit"
+CSV_HEADER = ("id", "created_at", "body")
+# Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
+# that some spreadsheet locales treat the same way.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Only files named like this are ours to sweep.
+_FILE_RE = re.compile(r"^posts-[A-Za-z0-9_-]{20,}\.(csv|json)(\.partial)?$")
+
+
+class ExportInProgress(ConflictError):
+    """The user already has an export under way; ``task_id`` is that export."""
+
+    def __init__(self, message: str, task_id: str) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+
+# -- starting and following an export ----------------------------------------------------------
+def start_export(user: User, fmt: str) -> Task:
+    """Create the export task for ``user`` in format ``fmt`` and start the job after the commit.
+
+    :raises ValidationError: an unknown format.
+    :raises ExportInProgress: the user already has an export queued or running.
+    """
+    if fmt not in FORMATS:
+        raise ValidationError(_("Exports are available as CSV or JSON."))
+    # Lock the user's row (PostgreSQL) so two clicks at once cannot both start an export.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
+    running = _running_export(user.id)
+    if running is not None:
+        db.session.rollback()
+        raise ExportInProgress(_("Your previous export is still being prepared."), task_id=running.id)
+    task = Task(
+        id=str(uuid.uuid4()),
+        name=TASK_PREFIX + fmt,
+        description=f"Export of {user.username}'s posts as {fmt.upper()}",
+        user_id=user.id,
+        status=TASK_QUEUED,
+        progress=0,
+    )
+    db.session.add(task)
+    db.session.commit()
+    jobs.enqueue(export_posts, task.id, job_id=task.id)
+    return task
+
+
+def _running_export(user_id: int) -> Task | None:
+    """The user's live export, if any; dead ones (older than STALE_AFTER) are marked failed."""
+    live = db.session.scalars(
+        sa.select(Task).where(
+            Task.user_id == user_id,
+            Task.name.startswith(TASK_PREFIX, autoescape=True),
+            Task.status.in_((TASK_QUEUED, TASK_RUNNING)),
+        )
+    ).all()
+    cutoff = utcnow() - STALE_AFTER
+    found = None
+    for task in live:
+        if task.created_at > cutoff:
+            found = task
+        else:  # committed with the caller's transaction
+            task.status, task.error, task.finished_at = TASK_FAILED, ABANDONED, utcnow()
+    return found
+
+
+def export_format(task: Task) -> str | None:
+    """``csv`` or ``json`` for an export task, None for any other task."""
+    fmt = task.name.removeprefix(TASK_PREFIX) if task.name.startswith(TASK_PREFIX) else None
+    return fmt if fmt in FORMATS else None
+
+
+def task_for(user: User, task_id: str) -> Task | None:
+    """The task ``task_id`` if ``user`` started it; None otherwise (as if it did not exist)."""
+    if not task_id or len(task_id) > 36:
+        return None
+    task = db.session.get(Task, task_id)
+    return task if task is not None and task.user_id == user.id else None
+
+
+def expires_at(task: Task) -> datetime | None:
+    """When a finished export's file stops being downloadable."""
+    if task.finished_at is None:
+        return None
+    return task.finished_at + timedelta(hours=current_app.config["EXPORT_RETENTION_HOURS"])
+
+
+def is_available(task: Task) -> bool:
+    """True when the export is done, not expired, and its file is still there."""
+    return _available_path(task) is not None
+
+
+def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
+    """The task's state for the progress page's polling; ``download_url`` is included only when usable."""
+    status: dict[str, Any] = {
+        "id": task.id,
+        "status": task.status,
+        "progress": task.progress,
+        "format": export_format(task),
+        "finished_at": _iso(task.finished_at) if task.finished_at else None,
+        "expires_at": None,
+        "download_url": None,
+        "message": _status_message(task),
+    }
+    if task.status == TASK_DONE:
+        expiry = expires_at(task)
+        status["expires_at"] = _iso(expiry) if expiry else None
+        if download_url and is_available(task):
+            status["download_url"] = download_url
+    return status
+
+
+def _status_message(task: Task) -> str:
+    if task.status == TASK_QUEUED:
+        return _("Waiting to start…")
+    if task.status == TASK_RUNNING:
+        return _("Exporting your posts: %(progress)d%%", progress=task.progress)
+    if task.status == TASK_FAILED:
+        return _("The export failed. Please try again later.")
+    if is_available(task):
+        return _("Your export is ready.")
+    return _("This export has expired. Please start a new one.")
+
+
+def export_file_for(user: User, task_id: str) -> Path | None:
+    """The path of the export file if ``user`` owns it and it has not expired; None otherwise."""
+    task = task_for(user, task_id)
+    return _available_path(task) if task is not None else None
+
+
+def download_name(task: Task) -> str:
+    """The file name the browser saves: ``microblog-<username>-posts-<date>.<ext>``."""
+    stamp = (task.finished_at or task.created_at).strftime("%Y%m%d")
+    return f"microblog-{task.user.username}-posts-{stamp}.{export_format(task)}"
+
+
+def content_type(task: Task) -> str:
+    return FORMATS[export_format(task) or "json"]
+
+
+def _available_path(task: Task) -> Path | None:
+    if task.status != TASK_DONE or not task.result or export_format(task) is None:
+        return None
+    expiry = expires_at(task)
+    if expiry is None or utcnow() >= expiry:
+        return None
+    # The result is a bare file name we chose; refuse anything that could point elsewhere.
+    if not _FILE_RE.match(task.result):
+        return None
+    path = exports_dir() / task.result
+    return path if path.is_file() else None
+
+
+def exports_dir() -> Path:
+    return Path(current_app.config["EXPORTS_DIR"])
+
+
+# -- the job -------------------------------------------------------------------------------------
+@jobs.task
+def export_posts(task_id: str) -> str:
+    """Write the task owner's posts to a file, reporting progress, then email it. Returns the status."""
+    if not _claim(task_id):
+        return "skipped"  # already run or running elsewhere (a retried or duplicated job)
+    task = db.session.get(Task, task_id)
+    assert task is not None
+    fmt = export_format(task)
+    try:
+        if fmt is None:
+            raise ValueError(f"not an export task: {task.name}")
+        final, count = _write_export(task, fmt)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the task for the user
+        log.exception("export %s failed", task_id)
+        db.session.rollback()
+        task = db.session.get(Task, task_id)
+        if task is not None:
+            _mark_failed(task, f"{type(exc).__name__}: {exc}")
+        return TASK_FAILED
+    task.status = TASK_DONE
+    task.progress = 100
+    task.result = final.name
+    task.finished_at = utcnow()
+    db.session.commit()
+    try:
+        _email_export(task, final, count)
+    except Exception:  # noqa: BLE001 - the file is ready on the site even if the mail is not
+        log.exception("could not queue the email for export %s", task_id)
+        db.session.rollback()
+    return TASK_DONE
+
+
+def _claim(task_id: str) -> bool:
+    """Move the task from queued to running, unless someone else did: at most one runner."""
+    result = db.session.execute(
+        sa.update(Task)
+        .where(Task.id == task_id, Task.status == TASK_QUEUED)
+        .values(status=TASK_RUNNING, progress=0)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _mark_failed(task: Task, error: str) -> None:
+    task.status = TASK_FAILED
+    task.error = error[:255]
+    task.finished_at = utcnow()
+    db.session.commit()
+
+
+def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
+    """Stream the posts into a new file; it appears under its final name only once complete."""
+    directory = exports_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    # The random part makes the name unguessable, should the folder ever be served directly.
+    final = directory / f"posts-{secrets.token_urlsafe(24)}.{fmt}"
+    partial = final.with_name(final.name + ".partial")
+    user_id, username = task.user_id, task.user.username
+    total = db.session.scalar(task.user.posts_count_select()) or 0
+    written = 0
+    try:
+        # utf-8-sig writes a byte order mark, which tells Excel the CSV is UTF-8.
+        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+        with open(partial, "w", encoding=encoding, newline="") as fh:
+            writer = CsvWriter(fh) if fmt == "csv" else JsonWriter(fh, username, utcnow())
+            for batch in _post_batches(user_id):
+                writer.write(batch)
+                written += len(batch)
+                _report_progress(task, written, total)
+            writer.close()
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final, written
+
+
+def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
+    """The user's posts, oldest first, BATCH_SIZE at a time (keyset paging on the profile index)."""
+    query = (
+        sa.select(Post.id, Post.timestamp, Post.body)
+        .where(Post.user_id == user_id)
+        .order_by(Post.timestamp, Post.id)
+        .limit(BATCH_SIZE)
+    )
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = query
+        if after is not None:
+            ts, last_id = after
+            page = query.where(sa.or_(Post.timestamp > ts, sa.and_(Post.timestamp == ts, Post.id > last_id)))
+        rows = db.session.execute(page).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < BATCH_SIZE:
+            return
+        after = (rows[-1].timestamp, rows[-1].id)
+
+
+def _report_progress(task: Task, written: int, total: int) -> None:
+    # 100 is kept for "done"; a post added during the export must not push it past 99.
+    progress = min(99, written * 100 // total) if total else 99
+    if progress != task.progress:
+        task.progress = progress
+        db.session.commit()
+
+
+def _iso(value: datetime) -> str:
+    """ISO 8601 in UTC to the second, e.g. 2024-05-01T12:30:00Z."""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise a spreadsheet formula: text starting with = + - @ (or tab, CR) gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class CsvWriter:
+    """A header row, then one row per post; every text cell passes through ``csv_safe``."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._writer = csv.writer(fh)
+        self._writer.writerow(CSV_HEADER)
+
+    def write(self, rows: Sequence[sa.Row]) -> None:
+        self._writer.writerows((row.id, _iso(row.timestamp), csv_safe(row.body)) for row in rows)
+
+    def close(self) -> None:
+        pass
+
+
+class JsonWriter:
+    """``{"username", "exported_at", "posts": [{id, created_at, body}, ...]}``, written as it goes."""
+
+    def __init__(self, fh: IO[str], username: str, exported_at: datetime) -> None:
+        self._fh = fh
+        self._first = True
+        head = json.dumps({"username": username, "exported_at": _iso(exported_at)}, ensure_ascii=False)
+        fh.write(head[:-1] + ', "posts": [')
+
+    def write(self, rows: Sequence[sa.Row]) -> None:
+        for row in rows:
+            item = {"id": row.id, "created_at": _iso(row.timestamp), "body": row.body}
+            self._fh.write(("\n  " if self._first else ",\n  ") + json.dumps(item, ensure_ascii=False))
+            self._first = False
+
+    def close(self) -> None:
+        self._fh.write("\n]}\n" if not self._first else "]}\n")
+
+
+def _email_export(task: Task, path: Path, count: int) -> None:
+    """Mail the owner a link to the file, with the file attached when it is not too large."""
+    user = task.user
+    fmt = export_format(task) or ""
+    attachment = None
+    if path.stat().st_size <= ATTACHMENT_MAX_BYTES:
+        attachment = (str(path), download_name(task), content_type(task))
+    zone = ZoneInfo(user.timezone) if valid_timezone(user.timezone) else ZoneInfo("UTC")
+    expiry = expires_at(task)
+    assert expiry is not None
+    message = mailer.queue_email(
+        user.email,
+        _l("Your Microblog export is ready"),
+        "export_ready",
+        locale=user.locale,
+        attachment=attachment,
+        user=user,
+        format=fmt.upper(),
+        count=count,
+        attached=attachment is not None,
+        download_url=external_url("exports.download", task_id=task.id),
+        # Formatted here, in the reader's time zone: a job has no request to take it from.
+        expires_at=format_datetime(
+            expiry, "medium", tzinfo=zone, locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        ),
+        time_zone=zone.key,
+    )
+    db.session.commit()
+    mailer.dispatch(message)
+
+
+# -- housekeeping --------------------------------------------------------------------------------
+@jobs.periodic
+def purge_expired_exports() -> int:
+    """Delete export files older than EXPORT_RETENTION_HOURS and give up on dead tasks.
+
+    Returns how many files were removed.
+    """
+    directory = exports_dir()
+    removed = 0
+    if directory.is_dir():
+        now = time.time()
+        cutoff = now - current_app.config["EXPORT_RETENTION_HOURS"] * 3600
+        partial_cutoff = now - STALE_AFTER.total_seconds()
+        for path in directory.iterdir():
+            if not _FILE_RE.match(path.name):
+                continue
+            try:
+                mtime = path.stat().st_mtime
+                # A .partial file is being written now unless its job died long ago.
+                limit = partial_cutoff if path.name.endswith(".partial") else cutoff
+                if mtime <= limit:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another worker swept it first
+    _fail_stale_tasks()
+    return removed
+
+
+def _fail_stale_tasks() -> None:
+    cutoff = utcnow() - STALE_AFTER
+    db.session.execute(
+        sa.update(Task)
+        .where(
+            Task.name.startswith(TASK_PREFIX, autoescape=True),
+            Task.status.in_((TASK_QUEUED, TASK_RUNNING)),
+            Task.created_at <= cutoff,
+        )
+        .values(status=TASK_FAILED, error=ABANDONED, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
