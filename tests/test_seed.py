@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from microblog.extensions import db
@@ -102,6 +103,15 @@ def test_seeded_history_is_plausible(app):
             assert created_at <= NOW
         for user in users.values():
             assert user.created_at <= user.last_seen <= NOW
+
+
+def test_seed_leaves_fresh_planner_statistics_on_postgresql(app):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL keeps planner statistics; SQLite is left without them on purpose")
+        seed(6, 70, 2)
+        estimate = db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE oid = 'post'::regclass"))
+        assert estimate == 70
 
 
 def test_seeding_again_adds_new_people(app):
