@@ -313,6 +313,7 @@ def test_the_task_page_shows_an_accessible_progress_bar(app, client, auth, alice
     assert 'src="/static/tasks.js"' in html
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "no inline scripts"
     assert "data-task-download hidden" in html
+    assert "Exporting your posts: 42%<" in html
     assert client.get("/static/tasks.js").status_code == 200
 
 
