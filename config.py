@@ -93,6 +93,26 @@ class Config:
     EXPORTS_DIR = os.environ.get("EXPORTS_DIR") or str(INSTANCE_DIR / "exports")
     EXPORT_RETENTION_HOURS = as_int(os.environ.get("EXPORT_RETENTION_HOURS"), 48)
 
+    # The JSON API: bearer tokens and the OpenAPI document (served at /api/openapi.json, /api/docs).
+    API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)
+    API_TITLE = "Microblog API"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"  # served locally: no CDN
+
+    # Rate limits (Flask-Limiter). Counted in Redis when REDIS_URL is set: memory counts per worker.
+    RATELIMIT_ENABLED = as_bool(os.environ.get("RATELIMIT_ENABLED"), default=True)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "25 per 5 minutes")
+    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per 30 minutes")
+    RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "25 per 5 minutes")
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per 5 minutes")
+    RATELIMIT_API_WRITES = os.environ.get("RATELIMIT_API_WRITES", "60 per minute")
+
     # Tokens mailed to users.
     RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)
     CONFIRM_TOKEN_MAX_AGE = as_int(os.environ.get("CONFIRM_TOKEN_MAX_AGE"), 7 * 24 * 3600)

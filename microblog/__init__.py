@@ -38,7 +38,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
 
 
 def register_extensions(app: Flask) -> None:
-    from microblog.extensions import babel, bootstrap, csrf, db, login, mail, migrate
+    from microblog.extensions import babel, bootstrap, csrf, db, limiter, login, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    limiter.init_app(app)
 
     from flask_babel import lazy_gettext as _l
 
@@ -76,6 +77,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
     from microblog.errors.handlers import bp as errors_bp
     from microblog.errors.handlers import register_error_handlers
@@ -86,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    register_api(app)
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_template_helpers(app)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -28,6 +32,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ErrorSchema(ma.Schema):
+    """Every JSON error: a short title, a sentence for people, and field errors when input was invalid."""
+
+    error = ma.fields.String(required=True, metadata={"description": "Short title, e.g. Not found"})
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong, for people"})
+    errors = ma.fields.Dict(metadata={"description": "Invalid fields and their messages"})
+
+
+class MicroblogApi(Api):
+    """flask-smorest, documenting our error shape and leaving error handling to errors/handlers.py."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        # One error module for the whole app (HTML or JSON by request); see errors/handlers.py.
+        pass
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login = LoginManager()
@@ -35,3 +57,6 @@ mail = Mail()
 babel = Babel()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+api = MicroblogApi()
+# Client address from the WSGI environ; ProxyFix (PROXY_HOPS) makes it the real client behind proxies.
+limiter = Limiter(key_func=get_remote_address)

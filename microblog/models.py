@@ -186,6 +186,21 @@ def user_by_username_select(username: str) -> sa.Select:
     return sa.select(User).where(sa.func.lower(User.username) == username.lower())
 
 
+class Token(db.Model):
+    """An API bearer token. Only its SHA-256 is stored, so a database leak reveals no usable token."""
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+    user: so.Mapped[User] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<Token {self.id} of user {self.user_id}>"
+
+
 OUTBOX_PENDING = "pending"
 OUTBOX_SENDING = "sending"
 OUTBOX_SENT = "sent"

@@ -30,6 +30,9 @@ class TestConfig(Config):
     REDIS_URL = None
     MAIL_SERVER = None
     EMAIL_CONFIRMATION = False
+    # Limits are tested on purpose, with apps that switch them on.
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 def require_or_skip(available: bool, what: str, variable: str) -> None:

@@ -175,3 +175,20 @@ def test_last_seen_is_recorded(client, app, auth):
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "alice"))
         assert utcnow() - user.last_seen < timedelta(minutes=1)
+
+
+def test_login_attempts_are_rate_limited(make_app):
+    from microblog.extensions import limiter
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute")
+    with app.app_context():
+        limiter.reset()
+        make_user("alice")
+    client = app.test_client()
+    statuses = [client.post("/auth/login", data={"username": "alice", "password": "wrong-password"}).status_code
+                for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    page = client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD})
+    assert page.status_code == 429
+    assert "Too many requests" in page.get_data(as_text=True)
+    assert client.get("/auth/login").status_code == 200  # reading the form is not limited

@@ -16,14 +16,20 @@ from microblog.auth.forms import (
 )
 from microblog.errors.exceptions import DomainError
 from microblog.errors.forms import show_error
-from microblog.extensions import csrf
+from microblog.extensions import csrf, limiter
 from microblog.services import accounts
 from microblog.urls import is_safe_local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
+def _limit(name: str):
+    """A POST-only rate limit read from config (RATELIMIT_<NAME>), counted per client address."""
+    return limiter.limit(lambda: current_app.config[f"RATELIMIT_{name}"], methods=["POST"])
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@_limit("SIGNUP")
 def register():
     """Create an account, then send the new user to the login page."""
     if current_user.is_authenticated:
@@ -45,6 +51,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@_limit("LOGIN")
 def login():
     """Sign in, then go where the user was heading (local paths only)."""
     if current_user.is_authenticated:
@@ -71,6 +78,7 @@ def logout():
 
 
 @bp.route("/reset_password_request", methods=["GET", "POST"])
+@_limit("RESET")
 def reset_password_request():
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     if current_user.is_authenticated:

@@ -29,19 +29,31 @@ def _messages() -> dict[int, tuple[str, str]]:
         403: (_("Forbidden"), _("You do not have permission to do that.")),
         404: (_("Page not found"), _("The page you asked for does not exist, or it has moved.")),
         405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
+        401: (_("Unauthorized"), _("Please sign in or send valid credentials.")),
+        409: (_("Conflict"), _("That clashes with something that already exists.")),
         413: (_("Too large"), _("What you sent is larger than this site accepts.")),
+        415: (_("Unsupported media type"), _("Please send JSON with the Content-Type application/json.")),
+        422: (_("Invalid input"), _("Some of what you sent is not valid.")),
         429: (_("Too many requests"), _("You are going a little fast. Please wait a moment and try again.")),
         500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again.")),
     }
 
 
-def render_error(code: int, description: str | None = None, headers: dict[str, str] | None = None):
+def render_error(
+    code: int,
+    description: str | None = None,
+    headers: dict[str, str] | None = None,
+    field_errors: dict | None = None,
+):
     """The error response for ``code``, as JSON or as a page."""
     title, text = _messages().get(code, (_("Error"), _("The request could not be completed.")))
     if description:
         text = description
     if wants_json():
-        return {"error": title, "message": text}, code, headers or {}
+        body = {"error": title, "message": text}
+        if field_errors:
+            body["errors"] = field_errors
+        return body, code, headers or {}
     html = render_template("errors/error.html", code=code, title=title, message=text)
     return html, code, headers or {}
 
@@ -53,8 +65,12 @@ def handle_http_error(exc: HTTPException):
     headers = {}
     if getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
+    # webargs (API input validation) and our API helpers attach details to the exception.
+    data = getattr(exc, "data", None) or {}
+    headers.update(data.get("headers") or {})
     # Werkzeug's default descriptions are English-only; ours are translated.
-    return render_error(code, headers=headers)
+    return render_error(code, data.get("message"), headers=headers,
+                        field_errors=data.get("errors") or data.get("messages"))
 
 
 def handle_csrf_error(exc: CSRFError):

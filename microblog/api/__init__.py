@@ -1,0 +1,31 @@
+"""The JSON API under /api, documented by OpenAPI at /api/openapi.json and /api/docs."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from microblog.api import posts, tokens, users
+from microblog.api.auth import SECURITY_SCHEMES, rate_limit_key
+from microblog.extensions import api, csrf, limiter
+
+BLUEPRINTS = (tokens.bp, users.bp, posts.bp)
+
+
+def _api_limit() -> str:
+    return current_app.config["RATELIMIT_API"]
+
+
+for _bp in BLUEPRINTS:
+    # Bearer tokens, not cookies, authenticate the API: CSRF tokens do not apply.
+    csrf.exempt(_bp)
+    # Every API request counts against the caller's allowance (per token, else per address).
+    # Declared once here: the blueprints are module-level objects shared by every app.
+    limiter.limit(_api_limit, key_func=rate_limit_key)(_bp)
+
+
+def register_api(app: Flask) -> None:
+    api.init_app(app)
+    for name, scheme in SECURITY_SCHEMES.items():
+        api.spec.components.security_scheme(name, scheme)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

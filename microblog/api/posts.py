@@ -1,0 +1,106 @@
+"""API posts: explore, a user's posts, your timeline, publish, read and delete."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+
+from microblog.api.auth import BEARER, current_api_user, token_required
+from microblog.api.errors import abort_for, abort_json
+from microblog.api.pages import page_of
+from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
+from microblog.errors.exceptions import DomainError
+from microblog.extensions import db, limiter
+from microblog.models import Post, User
+from microblog.services import posts
+
+bp = Blueprint("api_posts", __name__, url_prefix="/api", description="Posts and timelines")
+
+# The web form calls the post's field "post"; in the API it is "body".
+FIELDS = {"post": "body"}
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_API_WRITES"]
+
+
+def _post_or_404(post_id: int) -> Post:
+    post = db.session.get(Post, post_id) if 0 < post_id < 2**63 else None
+    if post is None:
+        abort_json(404)
+    return post
+
+
+@bp.route("/posts", methods=["GET"])
+@bp.arguments(PaginationArgs, location="query")
+@bp.response(200, PostListSchema)
+def get_posts(args):
+    """Everyone's posts, newest first."""
+    return page_of(Post.explore_select(), args)
+
+
+@bp.route("/users/<int:user_id>/posts", methods=["GET"])
+@bp.arguments(PaginationArgs, location="query")
+@bp.response(200, PostListSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_user_posts(args, user_id: int):
+    """One user's posts, newest first."""
+    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
+    if user is None:
+        abort_json(404)
+    return page_of(user.posts_select(), args, user_id=user_id)
+
+
+@bp.route("/timeline", methods=["GET"])
+@token_required
+@bp.arguments(PaginationArgs, location="query")
+@bp.response(200, PostListSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.doc(security=[BEARER])
+def get_timeline(args):
+    """Your home timeline: your posts and those of people you follow, newest first."""
+    return page_of(current_api_user().timeline_select(), args)
+
+
+@bp.route("/posts", methods=["POST"])
+@token_required
+@limiter.limit(_write_limit)
+@bp.arguments(NewPostSchema)
+@bp.response(201, PostSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.doc(security=[BEARER])
+def create_post(data):
+    """Publish a post (the same rules as the web form)."""
+    try:
+        post = posts.publish_post(current_api_user(), data["body"])
+    except DomainError as exc:
+        abort_for(exc, FIELDS)
+    return post, 201, {"Location": url_for("api_posts.get_post", post_id=post.id)}
+
+
+@bp.route("/posts/<int:post_id>", methods=["GET"])
+@bp.response(200, PostSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_post(post_id: int):
+    """One post."""
+    return _post_or_404(post_id)
+
+
+@bp.route("/posts/<int:post_id>", methods=["DELETE"])
+@token_required
+@limiter.limit(_write_limit)
+@bp.response(204)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.doc(security=[BEARER])
+def delete_post(post_id: int):
+    """Delete one of your posts."""
+    _post_or_404(post_id)
+    try:
+        posts.delete_post(current_api_user(), post_id)
+    except DomainError as exc:
+        abort_for(exc)
+    return ""

@@ -1,0 +1,122 @@
+"""API schemas: what the JSON looks like going out, and the shape (not the rules) of what comes in.
+
+The rules themselves (lengths, formats, uniqueness) live in the services, shared with the web forms.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import url_for
+
+from microblog.models import ABOUT_ME_MAX, EMAIL_MAX, POST_BODY_CEILING, USERNAME_MAX
+from microblog.pagination import MAX_PAGE
+from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 25
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PaginationArgs(ma.Schema):
+    """Query arguments of every list. Unknown arguments are ignored (cache-busters are common)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, MAX_PAGE))
+    per_page = ma.fields.Integer(load_default=DEFAULT_PER_PAGE, validate=ma.validate.Range(1, MAX_PER_PAGE))
+
+
+class LinksSchema(ma.Schema):
+    self = ma.fields.String(required=True)
+    next = ma.fields.String(allow_none=True)
+    prev = ma.fields.String(allow_none=True)
+
+
+class MetaSchema(ma.Schema):
+    page = ma.fields.Integer(required=True)
+    per_page = ma.fields.Integer(required=True)
+    total_items = ma.fields.Integer(metadata={"description": "Only where counting is cheap"})
+
+
+class UserSummarySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    about_me = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    last_seen = ma.fields.AwareDateTime(required=True)
+    _links = ma.fields.Method("links", required=True)
+
+    def links(self, user) -> dict:
+        return {
+            "self": url_for("api_users.get_user", user_id=user.id),
+            "posts": url_for("api_posts.get_user_posts", user_id=user.id),
+            "followers": url_for("api_users.get_followers", user_id=user.id),
+            "following": url_for("api_users.get_following", user_id=user.id),
+            "avatar": url_for("main.avatar", digest=user.avatar_digest),
+            "html": url_for("main.user", username=user.username),
+        }
+
+
+class UserSchema(UserSummarySchema):
+    post_count = ma.fields.Integer(required=True)
+    follower_count = ma.fields.Integer(required=True)
+    following_count = ma.fields.Integer(required=True)
+
+
+class PostSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    body = ma.fields.String(required=True)
+    timestamp = ma.fields.AwareDateTime(required=True)
+    language = ma.fields.String(allow_none=True)
+    author = ma.fields.Nested(UserSummarySchema, required=True)
+    _links = ma.fields.Method("links", required=True)
+
+    def links(self, post) -> dict:
+        return {"self": url_for("api_posts.get_post", post_id=post.id),
+                "author": url_for("api_users.get_user", user_id=post.user_id)}
+
+
+class UserListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(UserSummarySchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+class PostListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PostSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+# Documented here from the services' own constants; enforced by the services (one rule, one place),
+# whose messages come back as 422 with the field named.
+USERNAME_DOC = {"pattern": USERNAME_RE.pattern, "minLength": 3, "maxLength": USERNAME_MAX}
+PASSWORD_DOC = {"minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX}
+
+
+class NewUserSchema(StrictSchema):
+    username = ma.fields.String(required=True, metadata=USERNAME_DOC)
+    email = ma.fields.String(required=True, metadata={"format": "email", "maxLength": EMAIL_MAX})
+    password = ma.fields.String(required=True, load_only=True, metadata=PASSWORD_DOC)
+
+
+class UpdateUserSchema(StrictSchema):
+    username = ma.fields.String(metadata=USERNAME_DOC)
+    about_me = ma.fields.String(allow_none=True, metadata={"maxLength": ABOUT_ME_MAX})
+
+
+class NewPostSchema(StrictSchema):
+    body = ma.fields.String(required=True, metadata={
+        "minLength": 1, "maxLength": POST_BODY_CEILING,
+        "description": "Plain text; the site's limit (POST_MAX_LENGTH, 280 by default) applies.",
+    })
+
+
+class TokenSchema(ma.Schema):
+    token = ma.fields.String(required=True)
+    expires_at = ma.fields.AwareDateTime(required=True)

@@ -1,0 +1,147 @@
+"""API users: list, register, read, update; followers, following; follow and unfollow."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+
+from microblog.api.auth import BEARER, current_api_user, token_required
+from microblog.api.errors import abort_for, abort_json
+from microblog.api.pages import page_of
+from microblog.api.schemas import (
+    NewUserSchema,
+    PaginationArgs,
+    UpdateUserSchema,
+    UserListSchema,
+    UserSchema,
+)
+from microblog.errors.exceptions import DomainError
+from microblog.extensions import db, limiter
+from microblog.models import User
+from microblog.services import accounts, follows, users_query
+
+bp = Blueprint("api_users", __name__, url_prefix="/api", description="Users and the follower graph")
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
+    if user is None:
+        abort_json(404)
+    return user
+
+
+def _with_counts(user: User) -> User:
+    user.post_count, user.follower_count, user.following_count = users_query.counts(user)
+    return user
+
+
+def _signup_limit() -> str:
+    return current_app.config["RATELIMIT_SIGNUP"]
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_API_WRITES"]
+
+
+@bp.route("/users", methods=["GET"])
+@bp.arguments(PaginationArgs, location="query")
+@bp.response(200, UserListSchema)
+def get_users(args):
+    """Everyone, newest accounts first."""
+    return page_of(users_query.all_users_select(), args, users_query.user_count_select())
+
+
+@bp.route("/users", methods=["POST"])
+@limiter.limit(_signup_limit)
+@bp.arguments(NewUserSchema)
+@bp.response(201, UserSchema)
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+def create_user(data):
+    """Register a new account (the same rules as the sign-up form)."""
+    try:
+        user = accounts.register_user(data["username"], data["email"], data["password"])
+    except DomainError as exc:
+        abort_for(exc)
+    return _with_counts(user), 201, {"Location": url_for("api_users.get_user", user_id=user.id)}
+
+
+@bp.route("/users/<int:user_id>", methods=["GET"])
+@bp.response(200, UserSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_user(user_id: int):
+    """One user, with their counts."""
+    return _with_counts(_user_or_404(user_id))
+
+
+@bp.route("/users/<int:user_id>", methods=["PUT"])
+@token_required
+@limiter.limit(_write_limit)
+@bp.arguments(UpdateUserSchema)
+@bp.response(200, UserSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.doc(security=[BEARER])
+def update_user(data, user_id: int):
+    """Change your own username or about-me text."""
+    user = _user_or_404(user_id)
+    if user.id != current_api_user().id:
+        abort_json(403, "You can only change your own profile.")
+    try:
+        accounts.update_profile(user, data.get("username", user.username),
+                                data.get("about_me", user.about_me))
+    except DomainError as exc:
+        abort_for(exc)
+    return _with_counts(user)
+
+
+@bp.route("/users/<int:user_id>/followers", methods=["GET"])
+@bp.arguments(PaginationArgs, location="query")
+@bp.response(200, UserListSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_followers(args, user_id: int):
+    """The people who follow this user, most recent first."""
+    user = _user_or_404(user_id)
+    return page_of(user.followers_select(), args, user.followers_count_select(), user_id=user_id)
+
+
+@bp.route("/users/<int:user_id>/following", methods=["GET"])
+@bp.arguments(PaginationArgs, location="query")
+@bp.response(200, UserListSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_following(args, user_id: int):
+    """The people this user follows, most recent first."""
+    user = _user_or_404(user_id)
+    return page_of(user.following_select(), args, user.following_count_select(), user_id=user_id)
+
+
+@bp.route("/users/<int:user_id>/follow", methods=["POST"])
+@token_required
+@limiter.limit(_write_limit)
+@bp.response(204)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@bp.doc(security=[BEARER])
+def follow_user(user_id: int):
+    """Follow this user (following twice is harmless; following yourself is refused)."""
+    try:
+        follows.follow(current_api_user(), _user_or_404(user_id))
+    except DomainError as exc:
+        abort_for(exc)
+    return ""
+
+
+@bp.route("/users/<int:user_id>/follow", methods=["DELETE"])
+@token_required
+@limiter.limit(_write_limit)
+@bp.response(204)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.doc(security=[BEARER])
+def unfollow_user(user_id: int):
+    """Stop following this user."""
+    follows.unfollow(current_api_user(), _user_or_404(user_id))
+    return ""

@@ -1,0 +1,54 @@
+"""API bearer tokens: issue, look up and revoke. Tokens are random; only their hashes are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from microblog.extensions import db
+from microblog.models import Token, User
+from microblog.timeutil import utcnow
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, Token]:
+    """A new token for ``user``; the plain value is returned once and never stored."""
+    plain = secrets.token_urlsafe(32)
+    token = Token(
+        user=user,
+        token_hash=_digest(plain),
+        expires_at=utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"]),
+    )
+    # Expired tokens of this user are of no use to anyone: tidy them while we are here.
+    db.session.execute(sa.delete(Token).where(Token.user_id == user.id, Token.expires_at < utcnow()))
+    db.session.add(token)
+    db.session.commit()
+    return plain, token
+
+
+def user_for_token(plain: str) -> User | None:
+    """The owner of a valid, unexpired token, or None."""
+    if not plain or len(plain) > 200:
+        return None
+    token = db.session.scalar(sa.select(Token).where(Token.token_hash == _digest(plain)))
+    if token is None or token.expires_at <= utcnow():
+        return None
+    return token.user
+
+
+def revoke_token(plain: str) -> None:
+    """Make a token unusable (revoking twice is harmless)."""
+    db.session.execute(sa.delete(Token).where(Token.token_hash == _digest(plain)))
+    db.session.commit()
+
+
+def token_fingerprint(plain: str) -> str:
+    """A short, non-secret name for a token (for rate-limit counters and logs)."""
+    return _digest(plain)[:16]

@@ -1,0 +1,26 @@
+"""Read-side helpers about users shared by the web pages and the API."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from microblog.extensions import db
+from microblog.models import User
+
+
+def all_users_select() -> sa.Select:
+    """Everyone, newest accounts first."""
+    return sa.select(User).order_by(User.created_at.desc(), User.id.desc())
+
+
+def user_count_select() -> sa.Select:
+    return sa.select(sa.func.count()).select_from(User)
+
+
+def counts(user: User) -> tuple[int, int, int]:
+    """(posts, followers, following) of ``user``."""
+    return (
+        db.session.scalar(user.posts_count_select()) or 0,
+        db.session.scalar(user.followers_count_select()) or 0,
+        db.session.scalar(user.following_count_select()) or 0,
+    )

@@ -1,0 +1,289 @@
+"""The JSON API through the real app: tokens, users, follows, posts, errors and limits."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import sqlalchemy as sa
+
+from microblog.extensions import db
+from microblog.models import Post, Token, User, followers
+from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_posts, make_user
+
+
+def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
+    raw = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def token_for(client, username: str = "alice") -> dict[str, str]:
+    response = client.post("/api/tokens", headers=basic(username))
+    assert response.status_code == 201, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.fixture
+def alice(app):
+    with app.app_context():
+        return make_user("alice").id
+
+
+# -- tokens -------------------------------------------------------------------------------------
+def test_token_lifecycle(client, app, alice):
+    response = client.post("/api/tokens", headers=basic("alice"))
+    assert response.status_code == 201
+    token = response.json["token"]
+    assert response.json["expires_at"]
+    with app.app_context():
+        stored = db.session.scalar(sa.select(Token))
+        assert stored.token_hash != token and len(stored.token_hash) == 64  # only the hash is kept
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/timeline", headers=headers).status_code == 200
+    assert client.delete("/api/tokens", headers=headers).status_code == 204
+    assert client.get("/api/timeline", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    basic("alice", "wrong-password"),
+    basic("nobody"),
+    {"Authorization": "Basic !!!notbase64"},
+    {"Authorization": "Bearer something"},
+])
+def test_token_creation_refuses_bad_credentials_the_same_way(client, alice, headers):
+    response = client.post("/api/tokens", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"] == "Unauthorized"
+    assert "WWW-Authenticate" in response.headers
+
+
+@pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "Token abc", "Bearer " + "x" * 5000])
+def test_bad_bearer_tokens_are_401(client, alice, header):
+    assert client.get("/api/timeline", headers={"Authorization": header}).status_code == 401
+
+
+def test_expired_tokens_are_refused(client, app, alice):
+    headers = token_for(client)
+    with app.app_context():
+        db.session.execute(sa.update(Token).values(expires_at=Token.created_at))
+        db.session.commit()
+    assert client.get("/api/timeline", headers=headers).status_code == 401
+
+
+# -- users --------------------------------------------------------------------------------------
+def test_register_through_the_api(client, app):
+    response = client.post("/api/users", json={"username": "carol", "email": "Carol@Example.com",
+                                               "password": "correct-horse"})
+    assert response.status_code == 201
+    assert response.headers["Location"] == f"/api/users/{response.json['id']}"
+    assert response.json["username"] == "carol"
+    assert "password" not in response.json and "email" not in response.json
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.email)) == "carol@example.com"
+
+
+@pytest.mark.parametrize(("payload", "status", "field"), [
+    ({"username": "x", "email": "x@example.com", "password": "correct-horse"}, 422, "username"),
+    ({"username": "alice", "email": "x@example.com", "password": "correct-horse"}, 409, "username"),
+    ({"username": "bob", "email": "alice@example.com", "password": "correct-horse"}, 409, "email"),
+    ({"username": "bob", "email": "bob@example.com", "password": "short"}, 422, "password"),
+    ({"username": "bob", "email": "not-an-email", "password": "correct-horse"}, 422, "email"),
+    ({"username": "bob"}, 422, "email"),
+    ({"username": 5, "email": "b@example.com", "password": "correct-horse"}, 422, "username"),
+    ({"username": "bob", "email": "b@example.com", "password": "correct-horse", "admin": True}, 422, "admin"),
+])
+def test_register_errors_are_json_and_store_nothing(client, app, alice, payload, status, field):
+    response = client.post("/api/users", json=payload)
+    assert response.status_code == status
+    assert set(response.json) >= {"error", "message"}
+    assert field in response.json["errors"]["json"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    ("{not json", "application/json"), ("[]", "application/json"), ('"text"', "application/json"),
+    ("username=bob", "application/x-www-form-urlencoded"),
+])
+def test_malformed_bodies_are_4xx(client, body, content_type):
+    response = client.post("/api/users", data=body, content_type=content_type)
+    assert 400 <= response.status_code < 500
+    assert "error" in response.json
+
+
+def test_get_user_with_counts(client, app, alice):
+    with app.app_context():
+        me = db.session.get(User, alice)
+        bob = make_user("bob")
+        make_follow(bob, me)
+        make_posts(me, 3)
+    response = client.get(f"/api/users/{alice}")
+    assert response.status_code == 200
+    body = response.json
+    assert (body["post_count"], body["follower_count"], body["following_count"]) == (3, 1, 0)
+    assert body["_links"]["self"] == f"/api/users/{alice}"
+    assert client.get("/api/users/999999").status_code == 404
+    assert client.get("/api/users/99999999999999999999999").status_code == 404
+
+
+def test_update_own_profile_only(client, app, alice):
+    with app.app_context():
+        bob_id = make_user("bob").id
+    headers = token_for(client)
+    response = client.put(f"/api/users/{alice}", json={"about_me": "Hi there"}, headers=headers)
+    assert response.status_code == 200 and response.json["about_me"] == "Hi there"
+    assert client.put(f"/api/users/{bob_id}", json={"about_me": "hacked"}, headers=headers).status_code == 403
+    assert client.put(f"/api/users/{alice}", json={"username": "BOB"}, headers=headers).status_code == 409
+    assert client.put(f"/api/users/{alice}", json={"about_me": "x"}).status_code == 401
+    with app.app_context():
+        assert db.session.get(User, bob_id).about_me is None
+
+
+def test_lists_have_items_meta_and_links(client, app):
+    with app.app_context():
+        star = make_user("star")
+        for i in range(5):
+            make_follow(make_user(f"fan{i}"), star)
+        star_id = star.id
+    first = client.get(f"/api/users/{star_id}/followers?per_page=2")
+    assert first.status_code == 200
+    assert len(first.json["items"]) == 2
+    assert first.json["_meta"] == {"page": 1, "per_page": 2, "total_items": 5}
+    links = first.json["_links"]
+    assert links["self"] == f"/api/users/{star_id}/followers?page=1&per_page=2"
+    assert links["next"] == f"/api/users/{star_id}/followers?page=2&per_page=2"
+    assert links["prev"] is None
+    last = client.get(f"/api/users/{star_id}/followers?page=3&per_page=2")
+    assert len(last.json["items"]) == 1 and last.json["_links"]["next"] is None
+    assert client.get(f"/api/users/{star_id}/following").json["items"] == []
+    for bad in ("per_page=0", "per_page=101", "page=0", "page=abc", "page=-1"):
+        assert client.get(f"/api/users/{star_id}/followers?{bad}").status_code == 422
+    assert client.get(f"/api/users/{star_id}/followers?page=99").status_code == 404
+
+
+def test_follow_and_unfollow(client, app, alice):
+    with app.app_context():
+        bob_id = make_user("bob").id
+    headers = token_for(client)
+    assert client.post(f"/api/users/{bob_id}/follow", headers=headers).status_code == 204
+    assert client.post(f"/api/users/{bob_id}/follow", headers=headers).status_code == 204  # harmless
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(followers)) == 1
+    refused = client.post(f"/api/users/{alice}/follow", headers=headers)
+    assert refused.status_code == 422 and "yourself" in refused.json["message"]
+    assert client.delete(f"/api/users/{bob_id}/follow", headers=headers).status_code == 204
+    assert client.post("/api/users/424242/follow", headers=headers).status_code == 404
+    assert client.post(f"/api/users/{bob_id}/follow").status_code == 401
+
+
+# -- posts --------------------------------------------------------------------------------------
+def test_publish_read_and_delete_a_post(client, app, alice):
+    headers = token_for(client)
+    response = client.post("/api/posts", json={"body": "Hello API https://example.com"}, headers=headers)
+    assert response.status_code == 201
+    post_id = response.json["id"]
+    assert response.headers["Location"] == f"/api/posts/{post_id}"
+    assert response.json["author"]["username"] == "alice"
+    assert client.get(f"/api/posts/{post_id}").json["body"] == "Hello API https://example.com"
+    assert client.delete(f"/api/posts/{post_id}", headers=headers).status_code == 204
+    assert client.get(f"/api/posts/{post_id}").status_code == 404
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"body": ""}, "body"), ({"body": "x" * 281}, "body"), ({"body": "a\x00b"}, "body"),
+    ({}, "body"), ({"body": 42}, "body"), ({"body": "hi", "extra": 1}, "extra"),
+])
+def test_bad_posts_are_422_and_not_stored(client, app, alice, payload, field):
+    response = client.post("/api/posts", json=payload, headers=token_for(client))
+    assert response.status_code == 422
+    assert field in response.json["errors"]["json"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+def test_cannot_delete_someone_elses_post(client, app, alice):
+    with app.app_context():
+        post_id = make_post(make_user("bob")).id
+    response = client.delete(f"/api/posts/{post_id}", headers=token_for(client))
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.get(Post, post_id) is not None
+
+
+def test_timeline_explore_and_user_posts(client, app, alice):
+    with app.app_context():
+        me = db.session.get(User, alice)
+        bob, carol = make_user("bob"), make_user("carol")
+        make_follow(me, bob)
+        make_post(bob, "from bob")
+        make_post(carol, "from carol")
+        make_post(me, "from alice")
+        bob_id = bob.id
+    timeline = client.get("/api/timeline", headers=token_for(client)).json
+    assert [p["body"] for p in timeline["items"]] == ["from alice", "from bob"]
+    explore = client.get("/api/posts").json
+    assert len(explore["items"]) == 3 and explore["_meta"] == {"page": 1, "per_page": 25}
+    assert [p["body"] for p in client.get(f"/api/users/{bob_id}/posts").json["items"]] == ["from bob"]
+
+
+def test_api_errors_are_json_even_for_html_clients(client):
+    response = client.get("/api/nothing-here", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.is_json
+    response = client.delete("/api/posts")
+    assert response.status_code == 405 and response.is_json and "Allow" in response.headers
+
+
+def test_big_bodies_are_413(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=1024)
+    response = app.test_client().post("/api/users", json={"username": "x" * 5000})
+    assert response.status_code == 413 and response.is_json
+
+
+# -- documentation and limits -----------------------------------------------------------------------
+def test_openapi_document_and_local_docs_page(client):
+    spec = client.get("/api/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/tokens", "/api/users", "/api/users/{user_id}", "/api/posts", "/api/timeline"} <= set(spec["paths"])
+    assert "bearerAuth" in spec["components"]["securitySchemes"]
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page and "https://" not in page
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+@pytest.fixture
+def limited_app(make_app):
+    """An app with rate limits on, and counters that start from zero."""
+
+    def _make(**limits):
+        from microblog.extensions import limiter
+
+        app = make_app(RATELIMIT_ENABLED=True, **limits)
+        with app.app_context():
+            limiter.reset()  # the memory storage outlives earlier tests' apps in this process
+        return app
+
+    return _make
+
+
+def test_token_creation_is_rate_limited(limited_app):
+    app = limited_app(RATELIMIT_LOGIN="3 per minute")
+    client = app.test_client()
+    with app.app_context():
+        make_user("alice")
+    statuses = [client.post("/api/tokens", headers=basic("alice", "wrong")).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    limited = client.post("/api/tokens", headers=basic("alice"))
+    assert limited.status_code == 429 and limited.is_json
+    assert "X-RateLimit-Limit" in limited.headers or "Retry-After" in limited.headers
+
+
+def test_api_calls_are_counted_per_token(limited_app):
+    app = limited_app(RATELIMIT_API="5 per minute")
+    client = app.test_client()
+    with app.app_context():
+        make_user("alice")
+    headers = token_for(client)
+    statuses = [client.get("/api/timeline", headers=headers).status_code for _ in range(6)]
+    assert statuses[:4] == [200] * 4 and statuses[-1] == 429
+    assert client.get("/api/posts").status_code == 200  # an anonymous caller has its own allowance
