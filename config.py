@@ -90,7 +90,8 @@ class Config:
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "microblog")
 
     # Exports: files users can download for a while after the job made them.
-    EXPORTS_DIR = os.environ.get("EXPORTS_DIR") or str(INSTANCE_DIR / "exports")
+    # Unset: "exports" inside INSTANCE_DIR (worked out in finalize, after overrides).
+    EXPORTS_DIR = os.environ.get("EXPORTS_DIR")
     EXPORT_RETENTION_HOURS = as_int(os.environ.get("EXPORT_RETENTION_HOURS"), 48)
 
     # The JSON API: bearer tokens and the OpenAPI document (served at /api/openapi.json, /api/docs).
@@ -130,9 +131,16 @@ class Config:
     # Ask new users to confirm their address before posting; on by default when mail can be sent.
     EMAIL_CONFIRMATION = as_bool(os.environ.get("EMAIL_CONFIRMATION"), default=bool(MAIL_SERVER))
 
+    @staticmethod
+    def derive_paths(settings: dict) -> None:
+        """Paths that default to places inside INSTANCE_DIR, which tests and tools may override."""
+        if not settings.get("EXPORTS_DIR"):
+            settings["EXPORTS_DIR"] = str(Path(settings["INSTANCE_DIR"]) / "exports")
+
     @classmethod
     def finalize(cls, settings: dict) -> None:
-        """Fill in a development secret key when none is configured, loudly."""
+        """Work out derived settings, and fill in a development secret key when none is set, loudly."""
+        cls.derive_paths(settings)
         if not settings.get("SECRET_KEY"):
             settings["SECRET_KEY"] = _development_secret_key(Path(settings["INSTANCE_DIR"]))
             warnings.warn(
@@ -153,6 +161,7 @@ class ProdConfig(Config):
     @classmethod
     def finalize(cls, settings: dict) -> None:
         """Refuse to start without a real secret key."""
+        cls.derive_paths(settings)
         key = settings.get("SECRET_KEY") or ""
         if len(key) < 32:
             raise RuntimeError(
