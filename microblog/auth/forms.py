@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
-from microblog.forms import WebForm
+from microblog.forms import MaxLength, WebForm
 from microblog.models import EMAIL_MAX, USERNAME_MAX
 from microblog.services import accounts
 
@@ -56,7 +56,7 @@ class RegistrationForm(WebForm):
         ],
         description=_l("3 to 32 letters, digits or underscores."),
     )
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), MaxLength(EMAIL_MAX), Email()])
     password = new_password_field(_l("Password"))
     password2 = repeat_password_field()
     submit = SubmitField(_l("Register"))
@@ -77,7 +77,7 @@ class EmptyForm(WebForm):
 
 
 class ResetPasswordRequestForm(WebForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=EMAIL_MAX), Email()])
+    email = EmailField(_l("Email"), validators=[DataRequired(), MaxLength(EMAIL_MAX), Email()])
     submit = SubmitField(_l("Send me a reset link"))
 
 
