@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from microblog import email as mailer
-from microblog import jobs
+from microblog import jobs, search
 
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db
@@ -27,6 +27,7 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--users", "n_users", default=50, show_default=True, help="Users to add.")
 @click.option("--posts", "n_posts", default=500, show_default=True, help="Posts to add.")
 @click.option("--follows", "n_follows", default=10, show_default=True, help="Follows per user.")
@@ -104,6 +105,7 @@ def mail_retry() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool) -> None:
     """Run background jobs from Redis (RQ) with this app; also retries due mail every 30 s."""
@@ -139,6 +141,7 @@ def mail_retry() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool) -> None:
     """Run background jobs from Redis (RQ) with this app; also retries due mail every 30 s."""
@@ -185,9 +188,35 @@ def translate_compile() -> None:
     _pybabel("compile", "-d", "translations", "--statistics")
 
 
+search_cli = AppGroup("search", help="Maintain the full-text search index.")
+
+
+@search_cli.command("reindex")
+@click.option("--batch-size", default=5000, show_default=True, help="Rows read and indexed per batch.")
+def search_reindex(batch_size: int) -> None:
+    """Rebuild the search index from the database (searches use the old one until it is done)."""
+    from microblog.models import Post
+
+    backend = current_app.config["SEARCH_BACKEND"]
+    if not search.backend().needs_indexing:
+        search.reindex()
+        click.echo(f"The {backend} backend is kept up to date by the database; statistics refreshed.")
+        return
+    started = time.perf_counter()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(User)) + db.session.scalar(
+        sa.select(sa.func.count()).select_from(Post))
+    db.session.rollback()
+    with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
+        counts = search.reindex(progress=lambda _kind, n: bar.update(n), batch_size=batch_size)
+    elapsed = time.perf_counter() - started
+    click.echo(f"Indexed {counts.get('posts', 0)} posts and {counts.get('users', 0)} people "
+               f"in {elapsed:.1f} s ({backend}).")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(search_cli)

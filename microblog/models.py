@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from microblog.extensions import db
+from microblog.search import postgres_backend as pg_search
 from microblog.timeutil import UTCDateTime, utcnow
 
 # The hard ceiling for a post body in the database; POST_MAX_LENGTH (config) must not exceed it.
@@ -138,10 +139,11 @@ class User(UserMixin, db.Model):
 
     def timeline_select(self) -> sa.Select:
         """Posts by this user or anyone they follow, newest first."""
-        followed_ids = sa.select(followers.c.followed_id).where(followers.c.follower_id == self.id)
-        return Post.newest_first(
-            sa.select(Post).where(sa.or_(Post.user_id == self.id, Post.user_id.in_(followed_ids)))
-        )
+        # One IN list of authors (me included), not "me OR IN (...)": with the OR, PostgreSQL cannot
+        # use the per-author index and walks the whole table newest first.
+        authors = sa.select(followers.c.followed_id).where(followers.c.follower_id == self.id)
+        authors = authors.union_all(sa.select(sa.literal(self.id)))
+        return Post.newest_first(sa.select(Post).where(Post.user_id.in_(authors)))
 
 
 class Post(db.Model):
@@ -179,6 +181,17 @@ class Post(db.Model):
 
 # Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
 sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
+
+
+# Full-text search with SEARCH_BACKEND=postgres: GIN indexes over the very expressions the search
+# backend queries. Only PostgreSQL gets them (the Whoosh backend keeps its own index).
+for _name, _expression in (
+    ("ix_post_fts_simple", pg_search.post_simple_vector(Post.body)),
+    ("ix_post_fts_stemmed", pg_search.post_stemmed_vector(Post.body, Post.language)),
+    ("ix_user_fts_simple", pg_search.user_simple_vector(User.username, User.about_me)),
+    ("ix_user_fts_stemmed", pg_search.user_stemmed_vector(User.username, User.about_me)),
+):
+    sa.Index(_name, _expression, postgresql_using="gin").ddl_if(dialect="postgresql")
 
 
 def user_by_username_select(username: str) -> sa.Select:
