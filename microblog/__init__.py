@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config
 from microblog.i18n import select_locale, select_timezone
 from microblog.logs import register_logging
+from microblog.security import register_security_headers
 
 
 def create_app(config_class: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -30,6 +31,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     register_cli_and_shell(app)
     register_logging(app)
     register_jobs(app)
+    register_security_headers(app)
     if app.config["PROXY_HOPS"]:
         # Trust X-Forwarded-* only from the configured number of proxies in front of us.
         hops = app.config["PROXY_HOPS"]

@@ -10,6 +10,8 @@
   var message = root.querySelector("[data-task-message]");
   var download = root.querySelector("[data-task-download]");
   var url = root.getAttribute("data-status-url");
+  // The width is set here, not in an inline style attribute, which the Content-Security-Policy forbids.
+  fill.style.width = (Number(bar.getAttribute("aria-valuenow")) || 0) + "%";
   var INTERVAL = 1500;
   var MAX_FAILURES = 5;
   var failures = 0;
