@@ -153,6 +153,8 @@ class Config:
 class ProdConfig(Config):
     """Production: the secret key must come from the environment, cookies are secure."""
 
+    # Browsers remember to use HTTPS only for a year (the site must be served over TLS).
+    HSTS_SECONDS = as_int(os.environ.get("HSTS_SECONDS"), 365 * 24 * 3600)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
