@@ -8,8 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
-from werkzeug.security import check_password_hash, generate_password_hash
-
+from microblog import passwords
 from microblog.extensions import db
 from microblog.search import postgres_backend as pg_search
 from microblog.timeutil import UTCDateTime, utcnow
@@ -78,10 +77,10 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return passwords.verify_password(self.password_hash, password)
 
     @property
     def avatar_digest(self) -> str:

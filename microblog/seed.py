@@ -11,10 +11,10 @@ from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from microblog.extensions import db
 from microblog.models import ROLE_USER, Post, User, followers
+from microblog.passwords import hash_password
 from microblog.timeutil import utcnow
 
 DEMO_PASSWORD = "microblog-demo"
@@ -168,7 +168,7 @@ def _copy(conn: sa.Connection, table: sa.TableClause, batch: list[Row]) -> None:
 
 def _user_rows(rng: random.Random, count: int, start_id: int, now: datetime) -> Iterator[Row]:
     """Accounts, the longest-standing first, sharing one password hash (hashing is slow on purpose)."""
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     suffix = rng.randrange(36**3)
     youngest, oldest = (age // _US for age in ACCOUNT_AGES)
     last_seen_within = LAST_SEEN_WITHIN // _US

@@ -32,7 +32,7 @@ def test_register_creates_account_with_hashed_password(client, app):
         assert user.username == "Alice"
         assert user.email == "alice@example.com"
         assert user.password_hash != "correct-horse"
-        assert user.password_hash.startswith(("scrypt:", "pbkdf2:", "argon2"))
+        assert user.password_hash.startswith("$argon2id$")
         assert user.check_password("correct-horse")
         assert user.role == "user"
 
@@ -192,3 +192,40 @@ def test_login_attempts_are_rate_limited(make_app):
     assert page.status_code == 429
     assert "Too many requests" in page.get_data(as_text=True)
     assert client.get("/auth/login").status_code == 200  # reading the form is not limited
+
+
+def test_passwords_are_hashed_with_argon2id(app):
+    with app.app_context():
+        user = User(username="zed", email="zed@example.com")
+        user.set_password("a-long-password")
+        assert user.password_hash.startswith("$argon2id$")
+        assert "m=19456,t=2,p=1" in user.password_hash
+        assert user.check_password("a-long-password") and not user.check_password("a-long-passworD")
+
+
+def test_older_hashes_are_upgraded_at_login(client, app, auth):
+    from werkzeug.security import generate_password_hash
+
+    with app.app_context():
+        make_user("alice")
+        db.session.execute(sa.update(User).values(password_hash=generate_password_hash("correct-horse")))
+        db.session.commit()
+    assert auth.login().status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.password_hash)).startswith("$argon2id$")
+    auth.logout()
+    assert auth.login().status_code == 302  # and the new hash works
+
+
+@pytest.mark.parametrize("password", ["password", "Password1", "qwertyuiop", "iloveyou", "11111111"])
+def test_common_passwords_are_refused(client, app, password):
+    response = register(client, username="bob", email="bob@example.com", password=password)
+    assert response.status_code == 200
+    assert "one of the most common" in response.get_data(as_text=True)
+    assert user_count(app) == 0
+
+
+def test_the_common_password_list_is_large():
+    from microblog.passwords import _common
+
+    assert len(_common()) >= 3000

@@ -9,10 +9,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from microblog import email as mailer
-from microblog import i18n
+from microblog import i18n, passwords
 from microblog import tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
@@ -66,9 +65,15 @@ def check_username(username: str, exclude: User | None = None) -> None:
 
 
 def check_password_rules(password: str) -> None:
+    """Length, and not one of the most common passwords. No composition rules (NIST 800-63B)."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise ValidationError(
             _("Passwords are %(min)d to %(max)d characters long.", min=PASSWORD_MIN, max=PASSWORD_MAX),
+            field="password",
+        )
+    if passwords.is_common(password):
+        raise ValidationError(
+            _("This password is one of the most common, so it is easy to guess. Please choose another."),
             field="password",
         )
 
@@ -151,10 +156,16 @@ def authenticate(username: str, password: str) -> User | None:
     user = get_user_by_username(username.strip()) if username else None
     if user is None:
         if _DUMMY_HASH is None:
-            _DUMMY_HASH = generate_password_hash("not a real password")
-        check_password_hash(_DUMMY_HASH, password)
+            _DUMMY_HASH = passwords.hash_password("not a real password")
+        passwords.verify_password(_DUMMY_HASH, password)
         return None
-    return user if user.check_password(password) else None
+    if not user.check_password(password):
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        # The password is at hand only now: move the account to today's hashing parameters.
+        user.set_password(password)
+        db.session.commit()
+    return user
 
 
 def touch_last_seen(user: User) -> None:
