@@ -223,8 +223,11 @@ def test_confirmation_gates_posting_until_the_link_is_opened(make_app, smtp_serv
     client.post("/auth/resend_confirmation")
     assert len(smtp_server.inbox) == 2
 
-    assert client.get(path).status_code == 302
-    assert client.get(path).status_code == 302  # twice is harmless
+    assert client.get(path).status_code == 200  # a page with a button: no GET changes anything
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.confirmed_at).where(User.username == "carol")) is None
+    assert client.post(path).status_code == 302
+    assert client.post(path).status_code == 302  # twice is harmless
     assert client.post("/", data={"post": "hello"}).status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 1

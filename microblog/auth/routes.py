@@ -108,15 +108,17 @@ def reset_password(token: str):
     return render_template("auth/reset_password.html", title=_("Choose a new password"), form=form)
 
 
-@bp.route("/confirm/<token>")
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_email(token: str):
-    """Confirm an address from the emailed link (confirming twice is harmless)."""
-    try:
-        accounts.confirm_email(token)
-    except DomainError:
+    """Confirm an address from the emailed link: a page with a button (no GET changes anything)."""
+    if tokens.user_for_confirm_token(token) is None:
         return render_template("auth/link_invalid.html", title=_("Link expired"), reset=False), 400
-    flash(_("Thank you: your email address is confirmed."), "success")
-    return redirect(url_for("main.index"))
+    form = EmptyForm()
+    if form.validate_on_submit():
+        accounts.confirm_email(token)  # confirming twice is harmless
+        flash(_("Thank you: your email address is confirmed."), "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/confirm_email.html", title=_("Confirm your email address"), form=form)
 
 
 @bp.route("/resend_confirmation", methods=["POST"])
