@@ -1,0 +1,62 @@
+"""No account enumeration: the same answers, and the same time, for unknown and known accounts."""
+
+from __future__ import annotations
+
+import base64
+import statistics
+import time
+
+from tests.factories import make_user
+
+
+def median_seconds(send, rounds: int = 15) -> float:
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        send()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def test_login_answers_the_same_for_unknown_users_and_wrong_passwords(client, app):
+    with app.app_context():
+        user = make_user("alice")
+        user.set_password("correct-horse-battery")  # a real argon2 hash, as production has
+        from microblog.extensions import db
+
+        db.session.commit()
+    known = client.post("/auth/login", data={"username": "alice", "password": "wrong-password"})
+    unknown = client.post("/auth/login", data={"username": "nobody", "password": "wrong-password"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_data(as_text=True) == unknown.get_data(as_text=True).replace("nobody", "alice")
+
+    def wrong_password():
+        client.post("/auth/login", data={"username": "alice", "password": "wrong-password"})
+
+    def unknown_user():
+        client.post("/auth/login", data={"username": "nobody", "password": "wrong-password"})
+
+    wrong_password(), unknown_user()  # warm up (the dummy hash is made on first use)
+    a, b = median_seconds(wrong_password), median_seconds(unknown_user)
+    assert abs(a - b) / max(a, b) < 0.10, f"known {a * 1000:.1f} ms vs unknown {b * 1000:.1f} ms"
+
+
+def test_token_endpoint_answers_the_same(client, app):
+    with app.app_context():
+        make_user("alice")
+
+    def basic(name: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{name}:wrong-password".encode()).decode()}
+
+    known = client.post("/api/tokens", headers=basic("alice"))
+    unknown = client.post("/api/tokens", headers=basic("nobody"))
+    assert known.status_code == unknown.status_code == 401
+    assert known.json == unknown.json
+
+
+def test_reset_request_answers_the_same(client, app):
+    with app.app_context():
+        make_user("alice", email="alice@example.com")
+    known = client.post("/auth/reset_password_request", data={"email": "alice@example.com"})
+    unknown = client.post("/auth/reset_password_request", data={"email": "nobody@example.com"})
+    assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
