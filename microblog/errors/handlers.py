@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template, request
+import sqlalchemy as sa
+from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from microblog.extensions import db
+from microblog.extensions import db, login
 
 bp = Blueprint("errors", __name__)
-
-# Status codes with a page of their own; any other HTTP error uses the generic page.
-PAGES = {400, 403, 404, 405, 413, 429, 500}
-
 
 def wants_json() -> bool:
     """True when the client prefers JSON to HTML (API clients, fetch calls)."""
@@ -36,6 +33,7 @@ def _messages() -> dict[int, tuple[str, str]]:
         422: (_("Invalid input"), _("Some of what you sent is not valid.")),
         429: (_("Too many requests"), _("You are going a little fast. Please wait a moment and try again.")),
         500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again.")),
+        503: (_("Back in a moment"), _("The site cannot reach its database right now. Please try again in a few seconds.")),
     }
 
 
@@ -84,7 +82,22 @@ def handle_unexpected(exc: Exception):
     return render_error(500)
 
 
+def handle_database_down(exc: Exception):
+    """The database does not answer: a 503 that needs no database, and a hint to retry soon."""
+    current_app.logger.error("database unavailable: %s", exc)
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        pass
+    # The page must not ask the database who is signed in (that is what just failed).
+    g._login_user = login.anonymous_user()
+    return render_error(503, headers={"Retry-After": "5"})
+
+
 def register_error_handlers(app: Flask) -> None:
+    # A connection that fails or drops (server down, network, pool): OperationalError/InterfaceError.
+    app.register_error_handler(sa.exc.OperationalError, handle_database_down)
+    app.register_error_handler(sa.exc.InterfaceError, handle_database_down)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
