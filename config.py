@@ -56,6 +56,14 @@ class Config:
     POSTS_PER_PAGE = as_int(os.environ.get("POSTS_PER_PAGE"), 25)
     USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)
     POST_MAX_LENGTH = as_int(os.environ.get("POST_MAX_LENGTH"), 280)
+    # Private messages and notifications.
+    MESSAGE_MAX_LENGTH = as_int(os.environ.get("MESSAGE_MAX_LENGTH"), 1000)
+    MESSAGES_PER_PAGE = as_int(os.environ.get("MESSAGES_PER_PAGE"), 20)
+    NOTIFICATIONS_PER_PAGE = as_int(os.environ.get("NOTIFICATIONS_PER_PAGE"), 20)
+    # A new message is emailed when the recipient has not been seen for this long (and wants it).
+    MESSAGE_EMAIL_AFTER_MINUTES = as_int(os.environ.get("MESSAGE_EMAIL_AFTER_MINUTES"), 30)
+    # How often open pages ask for the unread count (slower while the tab is hidden).
+    NOTIFICATIONS_POLL_SECONDS = as_int(os.environ.get("NOTIFICATIONS_POLL_SECONDS"), 20)
     # Avatars: "identicon" is drawn by the app itself; "gravatar" asks gravatar.com.
     AVATAR_PROVIDER = os.environ.get("AVATAR_PROVIDER", "identicon")
 

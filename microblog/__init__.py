@@ -85,11 +85,13 @@ def register_blueprints(app: Flask) -> None:
     from microblog.errors.handlers import register_error_handlers
     from microblog.exports.routes import bp as exports_bp
     from microblog.main.routes import bp as main_bp
+    from microblog.messages.routes import bp as messages_bp
     from microblog.templating import register_template_helpers
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(messages_bp)
     register_api(app)
     app.register_blueprint(exports_bp)
     register_error_handlers(app)

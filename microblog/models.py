@@ -1,4 +1,4 @@
-"""ORM models: users, posts and the follower graph, with read-only query builders."""
+"""ORM models: users, posts, follows, messages, notifications and blocks, with read-only query builders."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     # None until the address is confirmed (when the site asks for confirmation).
     confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     notify_new_follower: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Email about a new private message when the recipient has been away (MESSAGE_EMAIL_AFTER_MINUTES).
+    notify_new_message: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     # Preferred language (a code from LANGUAGES) and IANA time zone; None means "from the browser".
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
@@ -136,11 +138,56 @@ class User(UserMixin, db.Model):
         """This user's posts, newest first."""
         return Post.newest_first(sa.select(Post).where(Post.user_id == self.id))
 
+    def blocked_ids_select(self) -> sa.Select:
+        """Ids of the people this user has blocked."""
+        return sa.select(Block.blocked_id).where(Block.blocker_id == self.id)
+
+    def conversations_select(self) -> sa.Select:
+        """The newest message of each conversation this user is in, the most recent conversation first."""
+        sent = sa.select(Message.recipient_id.label("other_id"), Message.id).where(
+            Message.sender_id == self.id
+        )
+        received = sa.select(Message.sender_id.label("other_id"), Message.id).where(
+            Message.recipient_id == self.id
+        )
+        both = sa.union_all(sent, received).subquery()
+        latest = sa.select(sa.func.max(both.c.id).label("id")).group_by(both.c.other_id).subquery()
+        return sa.select(Message).join(latest, Message.id == latest.c.id).order_by(Message.id.desc())
+
+    def thread_select(self, other: User) -> sa.Select:
+        """The messages between this user and ``other``, newest first."""
+        return (
+            sa.select(Message)
+            .where(
+                sa.or_(
+                    sa.and_(Message.sender_id == self.id, Message.recipient_id == other.id),
+                    sa.and_(Message.sender_id == other.id, Message.recipient_id == self.id),
+                )
+            )
+            .order_by(Message.id.desc())
+        )
+
+    def messages_select(self) -> sa.Select:
+        """Messages this user sent or received, newest first."""
+        mine = sa.or_(Message.sender_id == self.id, Message.recipient_id == self.id)
+        return sa.select(Message).where(mine).order_by(Message.id.desc())
+
+    def notifications_select(self, unread_only: bool = False) -> sa.Select:
+        """This user's notifications (only the unread ones, if asked), newest first."""
+        query = sa.select(Notification).where(Notification.user_id == self.id)
+        if unread_only:
+            query = query.where(Notification.read_at.is_(None))
+        return query.order_by(Notification.id.desc())
+
     def timeline_select(self) -> sa.Select:
         """Posts by this user or anyone they follow, newest first."""
         # One IN list of authors (me included), not "me OR IN (...)": with the OR, PostgreSQL cannot
         # use the per-author index and walks the whole table newest first.
-        authors = sa.select(followers.c.followed_id).where(followers.c.follower_id == self.id)
+        # People this user blocked are left out inside that small list (blocking also ends the follow,
+        # so this is a safeguard), which keeps the outer query's shape and plan unchanged.
+        authors = sa.select(followers.c.followed_id).where(
+            followers.c.follower_id == self.id, followers.c.followed_id.not_in(self.blocked_ids_select())
+        )
         authors = authors.union_all(sa.select(sa.literal(self.id)))
         return Post.newest_first(sa.select(Post).where(Post.user_id.in_(authors)))
 
@@ -173,9 +220,12 @@ class Post(db.Model):
         return query.order_by(Post.timestamp.desc(), Post.id.desc())
 
     @staticmethod
-    def explore_select() -> sa.Select:
-        """Everyone's posts, newest first."""
-        return Post.newest_first(sa.select(Post))
+    def explore_select(viewer: User | None = None) -> sa.Select:
+        """Everyone's posts, newest first; without the authors ``viewer`` has blocked."""
+        query = sa.select(Post)
+        if viewer is not None:
+            query = query.where(Post.user_id.not_in(viewer.blocked_ids_select()))
+        return Post.newest_first(query)
 
 
 # Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
@@ -271,3 +321,94 @@ class Task(db.Model):
 
     def __repr__(self) -> str:
         return f"<Task {self.id} {self.name} {self.status} {self.progress}%>"
+
+
+# The database's ceiling for a private message; MESSAGE_MAX_LENGTH (config) must not exceed it.
+MESSAGE_BODY_CEILING = 2000
+
+
+class Message(db.Model):
+    """A private message from one user to another: plain text, shown escaped with its links."""
+
+    __table_args__ = (
+        sa.CheckConstraint(f"length(body) BETWEEN 1 AND {MESSAGE_BODY_CEILING}", name="body_length"),
+        sa.CheckConstraint("sender_id <> recipient_id", name="not_self"),
+        # A conversation is read from both ends: what I sent to X, and what X sent to me.
+        sa.Index("ix_message_sender_id_recipient_id_id", "sender_id", "recipient_id", "id"),
+        sa.Index("ix_message_recipient_id_sender_id_id", "recipient_id", "sender_id", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    sender_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    recipient_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    body: so.Mapped[str] = so.mapped_column(sa.String(MESSAGE_BODY_CEILING))
+    timestamp: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # When the recipient opened the conversation after it arrived.
+    read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    sender: so.Mapped[User] = so.relationship(foreign_keys=[sender_id], lazy="joined", innerjoin=True)
+    recipient: so.Mapped[User] = so.relationship(foreign_keys=[recipient_id], lazy="joined", innerjoin=True)
+
+    def __repr__(self) -> str:
+        return f"<Message {self.id} from {self.sender_id} to {self.recipient_id}>"
+
+    def other_party(self, user: User) -> User:
+        """The person ``user`` is talking to in this message."""
+        return self.recipient if self.sender_id == user.id else self.sender
+
+
+NOTIFY_MESSAGE = "message"
+NOTIFY_NEW_FOLLOWER = "new_follower"
+NOTIFY_MENTION = "mention"
+NOTIFICATION_KINDS = (NOTIFY_MESSAGE, NOTIFY_NEW_FOLLOWER, NOTIFY_MENTION)
+
+
+class Notification(db.Model):
+    """Something that happened to a user (a message, a follower, a mention), unread until they look."""
+
+    __table_args__ = (
+        # The navbar's unread count, asked by every open tab: an index-only range.
+        sa.Index("ix_notification_user_id_read_at", "user_id", "read_at"),
+        # The notifications page: newest first.
+        sa.Index("ix_notification_user_id_id", "user_id", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    # Who caused it (the sender, the follower), when someone did.
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    # Details by kind, e.g. {"message_id": 7}; small and never queried.
+    payload: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # When an email went out about it (new messages to someone who has been away).
+    emailed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id], lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.kind} for {self.user_id}>"
+
+
+class Block(db.Model):
+    """``blocker`` does not want to hear from ``blocked``: no messages or follows, no posts in timelines."""
+
+    __table_args__ = (
+        sa.CheckConstraint("blocker_id <> blocked_id", name="not_self"),
+        # "Has X blocked me?" from the other side; the primary key serves "whom did I block".
+        sa.Index("ix_block_blocked_id_blocker_id", "blocked_id", "blocker_id"),
+    )
+
+    blocker_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Block {self.blocker_id} blocks {self.blocked_id}>"

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from werkzeug.security import generate_password_hash
 
 from microblog.extensions import db
-from microblog.models import Post, User, followers
+from microblog.models import Block, Message, Post, User, followers
 from microblog.timeutil import utcnow
 
 DEFAULT_PASSWORD = "correct-horse"
@@ -57,4 +57,18 @@ def make_posts(author: User, count: int, start: datetime | None = None) -> list[
 
 def make_follow(follower: User, followed: User) -> None:
     db.session.execute(followers.insert().values(follower_id=follower.id, followed_id=followed.id))
+    db.session.commit()
+
+
+def make_message(sender: User, recipient: User, body: str | None = None) -> Message:
+    """A message stored directly (no notification or email: use the messages service for those)."""
+    n = next(_sequence)
+    message = Message(sender_id=sender.id, recipient_id=recipient.id, body=body or f"message number {n}")
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def make_block(blocker: User, blocked: User) -> None:
+    db.session.add(Block(blocker_id=blocker.id, blocked_id=blocked.id))
     db.session.commit()

@@ -35,8 +35,8 @@ def _post_or_404(post_id: int) -> Post:
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, PostListSchema)
 def get_posts(args):
-    """Everyone's posts, newest first."""
-    return page_of(Post.explore_select(), args)
+    """Everyone's posts, newest first (with a bearer token: without the people you blocked)."""
+    return page_of(Post.explore_select(current_api_user()), args)
 
 
 @bp.route("/users/<int:user_id>/posts", methods=["GET"])

@@ -8,7 +8,14 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 
-from microblog.models import ABOUT_ME_MAX, EMAIL_MAX, POST_BODY_CEILING, USERNAME_MAX
+from microblog.models import (
+    ABOUT_ME_MAX,
+    EMAIL_MAX,
+    MESSAGE_BODY_CEILING,
+    NOTIFICATION_KINDS,
+    POST_BODY_CEILING,
+    USERNAME_MAX,
+)
 from microblog.pagination import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
 
@@ -120,3 +127,54 @@ class NewPostSchema(StrictSchema):
 class TokenSchema(ma.Schema):
     token = ma.fields.String(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
+
+
+class MessageSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    body = ma.fields.String(required=True)
+    timestamp = ma.fields.AwareDateTime(required=True)
+    read_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When the recipient read it"})
+    sender = ma.fields.Nested(UserSummarySchema, required=True)
+    recipient = ma.fields.Nested(UserSummarySchema, required=True)
+    _links = ma.fields.Method("links", required=True)
+
+    def links(self, message) -> dict:
+        return {"sender": url_for("api_users.get_user", user_id=message.sender_id),
+                "recipient": url_for("api_users.get_user", user_id=message.recipient_id)}
+
+
+class MessageListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(MessageSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+class MessageArgs(PaginationArgs):
+    user_id = ma.fields.Integer(metadata={"description": "Only the conversation with this user"})
+
+
+class NewMessageSchema(StrictSchema):
+    recipient_id = ma.fields.Integer(required=True)
+    body = ma.fields.String(required=True, metadata={
+        "minLength": 1, "maxLength": MESSAGE_BODY_CEILING,
+        "description": "Plain text; the site's limit (MESSAGE_MAX_LENGTH, 1000 by default) applies.",
+    })
+
+
+class NotificationSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": list(NOTIFICATION_KINDS)})
+    created_at = ma.fields.AwareDateTime(required=True)
+    read_at = ma.fields.AwareDateTime(allow_none=True)
+    actor = ma.fields.Nested(UserSummarySchema, allow_none=True, metadata={"description": "Who caused it"})
+    payload = ma.fields.Dict(allow_none=True, metadata={"description": "Details by kind, e.g. message_id"})
+
+
+class NotificationListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(NotificationSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+class NotificationArgs(PaginationArgs):
+    unread = ma.fields.Boolean(load_default=False, metadata={"description": "Only unread notifications"})

@@ -122,11 +122,12 @@ def get_following(args, user_id: int):
 @limiter.limit(_write_limit)
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @bp.doc(security=[BEARER])
 def follow_user(user_id: int):
-    """Follow this user (following twice is harmless; following yourself is refused)."""
+    """Follow this user (following twice is harmless; following yourself, or across a block, is refused)."""
     try:
         follows.follow(current_api_user(), _user_or_404(user_id))
     except DomainError as exc:

@@ -145,4 +145,4 @@ def unsubscribe(token: str):
         except DomainError:
             abort(404)
         return render_template("auth/unsubscribed.html", title=_("Unsubscribed"))
-    return render_template("auth/unsubscribe.html", title=_("Unsubscribe"), token=token)
+    return render_template("auth/unsubscribe.html", title=_("Unsubscribe"), token=token, kind=kind)

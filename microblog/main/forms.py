@@ -40,6 +40,7 @@ class EditProfileForm(WebForm):
     )
     about_me = TextAreaField(_l("About me"), validators=[Length(max=ABOUT_ME_MAX)])
     notify_new_follower = BooleanField(_l("Email me when someone follows me"))
+    notify_new_message = BooleanField(_l("Email me about new messages while I am away"))
     # The service checks the values; a field left out of the request keeps the current setting.
     locale = SelectField(_l("Language"), validate_choice=False)
     timezone = SelectField(_l("Time zone"), validate_choice=False)

@@ -26,14 +26,23 @@ from microblog.extensions import db
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import paginate, requested_page
-from microblog.services import accounts, follows, posts
+from microblog.services import accounts, blocks, follows, posts
 from microblog.urls import is_safe_local_path
 
 bp = Blueprint("main", __name__)
 
 
+def quiet(view):
+    """Mark a view that pages call on their own (polling): it is not the user being active, so
+    ``record_activity`` neither loads the account nor writes ``last_seen`` for it."""
+    view.quiet = True
+    return view
+
+
 @bp.before_app_request
 def record_activity() -> None:
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "quiet", False):
+        return
     if current_user.is_authenticated:
         accounts.touch_last_seen(current_user)
 
@@ -69,7 +78,8 @@ def index():
 @bp.route("/explore")
 def explore():
     """Everyone's posts, newest first."""
-    page = paginate(Post.explore_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
+    viewer = current_user if current_user.is_authenticated else None
+    page = paginate(Post.explore_select(viewer), requested_page(), current_app.config["POSTS_PER_PAGE"])
     return render_template("main/explore.html", title=_("Explore"), page=page)
 
 
@@ -84,9 +94,12 @@ def user(username: str):
         "following": db.session.scalar(person.following_count_select()),
     }
     is_following = current_user.is_authenticated and current_user.is_following(person)
+    blocked_them = blocked_me = False
+    if current_user.is_authenticated and current_user.id != person.id:
+        blocked_them, blocked_me = blocks.block_state(current_user, person)
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
-        is_following=is_following, form=EmptyForm(),
+        is_following=is_following, form=EmptyForm(), blocked_them=blocked_them, blocked_me=blocked_me,
     )
 
 
@@ -118,6 +131,7 @@ def edit_profile():
             accounts.update_profile(
                 current_user, form.username.data, form.about_me.data,
                 notify_new_follower=form.notify_new_follower.data,
+                notify_new_message=form.notify_new_message.data,
                 locale=form.locale.data if form.locale.raw_data else None,
                 timezone=form.timezone.data if form.timezone.raw_data else None,
             )
@@ -130,6 +144,7 @@ def edit_profile():
         form.username.data = current_user.username
         form.about_me.data = current_user.about_me
         form.notify_new_follower.data = current_user.notify_new_follower
+        form.notify_new_message.data = current_user.notify_new_message
         form.locale.data = current_user.locale or ""
         form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)

@@ -115,6 +115,7 @@ def update_profile(
     notify_new_follower: bool | None = None,
     locale: str | None = None,
     timezone: str | None = None,
+    notify_new_message: bool | None = None,
 ) -> User:
     """Change a user's name, about-me text and, when given, notification, language and zone settings.
 
@@ -134,6 +135,8 @@ def update_profile(
     user.about_me = about_me
     if notify_new_follower is not None:
         user.notify_new_follower = notify_new_follower
+    if notify_new_message is not None:
+        user.notify_new_message = notify_new_message
     if locale is not None:
         if locale and not i18n.supported(locale):
             raise ValidationError(_("Please choose one of the listed languages."), field="locale")
@@ -271,7 +274,7 @@ def confirmation_required(user: User) -> bool:
     return bool(current_app.config["EMAIL_CONFIRMATION"]) and user.confirmed_at is None
 
 
-NOTIFICATION_KINDS = ("new_follower",)
+NOTIFICATION_KINDS = ("new_follower", "new_message")
 
 
 def unsubscribe(user: User, kind: str) -> None:
@@ -280,4 +283,6 @@ def unsubscribe(user: User, kind: str) -> None:
         raise ValidationError(_("Unknown kind of notification."))
     if kind == "new_follower":
         user.notify_new_follower = False
+    elif kind == "new_message":
+        user.notify_new_message = False
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Follower graph rules: follow and unfollow."""
+"""Follower graph rules: follow and unfollow, and the notifications they cause."""
 
 from __future__ import annotations
 
@@ -11,19 +11,23 @@ from microblog import tokens
 from microblog.errors.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
-from microblog.models import User, followers
+from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
+from microblog.services import blocks, notifications
 
 
 def follow(follower: User, followed: User) -> bool:
     """Make ``follower`` follow ``followed``. Returns False when it already did (harmless).
 
     :raises ValidationError: following yourself.
+    :raises PermissionDenied: either of them blocked the other.
     """
     if follower.id == followed.id:
         raise ValidationError(_("You cannot follow yourself."))
+    blocks.check_contact(follower, followed, "follow")
     if follower.is_following(followed):
         return False
     db.session.execute(sa.insert(followers).values(follower_id=follower.id, followed_id=followed.id))
+    notifications.add_notification(followed.id, NOTIFY_NEW_FOLLOWER, follower.id)
     message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
     try:
         db.session.commit()

@@ -1,0 +1,47 @@
+"""API notifications: list yours, and mark them read."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from microblog.api.auth import BEARER, current_api_user, token_required
+from microblog.api.pages import page_of
+from microblog.api.schemas import NotificationArgs, NotificationListSchema
+from microblog.extensions import limiter
+from microblog.services import notifications
+
+bp = Blueprint("api_notifications", __name__, url_prefix="/api", description="Notifications")
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_API_WRITES"]
+
+
+@bp.route("/notifications", methods=["GET"])
+@token_required
+@bp.arguments(NotificationArgs, location="query")
+@bp.response(200, NotificationListSchema)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.doc(security=[BEARER])
+def get_notifications(args):
+    """Your notifications, newest first (``unread=true``: only the unread ones).
+
+    Reading the list marks nothing; ``POST /api/notifications/read`` does.
+    """
+    if args["unread"]:
+        return page_of(current_api_user().notifications_select(unread_only=True), args, unread="true")
+    return page_of(current_api_user().notifications_select(), args)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@token_required
+@limiter.limit(_write_limit)
+@bp.response(204)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.doc(security=[BEARER])
+def mark_notifications_read():
+    """Mark all your notifications read."""
+    notifications.mark_all_read(current_api_user())
+    return ""

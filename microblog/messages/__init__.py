@@ -1,0 +1,1 @@
+"""Private messages, notifications and blocking: the web pages."""

@@ -1,0 +1,88 @@
+"""Notification rules: what lands in a user's list, the unread count the navbar polls, marking read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from microblog.extensions import db
+from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Notification, User
+from microblog.timeutil import utcnow
+
+# The badge says "99+" beyond this, so counting stops there whatever the backlog.
+UNREAD_CAP = 99
+# Kinds where one unread notification per actor is enough (follow, unfollow, follow again...).
+DEDUPLICATED = (NOTIFY_NEW_FOLLOWER,)
+
+
+def add_notification(
+    user_id: int,
+    kind: str,
+    actor_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    created_at: datetime | None = None,
+) -> Notification | None:
+    """Add a notification to the session; the calling service commits it with the action behind it.
+
+    Returns None when an unread notification of a deduplicated kind from the same actor exists.
+    """
+    if kind in DEDUPLICATED and actor_id is not None:
+        pending = sa.select(Notification.id).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None),
+            Notification.kind == kind, Notification.actor_id == actor_id,
+        )
+        if db.session.scalar(sa.select(sa.exists(pending))):
+            return None
+    notification = Notification(user_id=user_id, kind=kind, actor_id=actor_id, payload=payload,
+                                created_at=created_at or utcnow())
+    db.session.add(notification)
+    return notification
+
+
+def unread_count_select(user_id: int) -> sa.Select:
+    """The number of unread notifications, counted up to UNREAD_CAP + 1 on the (user_id, read_at) index."""
+    unread = (
+        sa.select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .limit(UNREAD_CAP + 1)
+        .subquery()
+    )
+    return sa.select(sa.func.count()).select_from(unread)
+
+
+def unread_count(user_id: int) -> int:
+    """Unread notifications of this user, up to UNREAD_CAP + 1 (one read-only query)."""
+    return db.session.scalar(unread_count_select(user_id)) or 0
+
+
+def badge(count: int) -> dict[str, Any]:
+    """What the navbar shows for ``count`` unread notifications."""
+    return {"unread": min(count, UNREAD_CAP), "more": count > UNREAD_CAP}
+
+
+def mark_all_read(user: User, up_to_id: int | None = None) -> int:
+    """Mark the user's unread notifications read, only those up to ``up_to_id`` when given (the newest
+    one they were shown, so one that arrived meanwhile stays unread). Returns how many changed."""
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if up_to_id is not None:
+        query = query.where(Notification.id <= min(up_to_id, ID_MAX))
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount
+
+
+def mark_read_from(user: User, kind: str, actor: User, until: datetime | None = None) -> int:
+    """Mark ``user``'s unread ``kind`` notifications from ``actor`` read (those created up to ``until``).
+
+    Part of a larger change: the calling service commits. Returns how many changed.
+    """
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None),
+        Notification.kind == kind, Notification.actor_id == actor.id,
+    )
+    if until is not None:
+        query = query.where(Notification.created_at <= until)
+    result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount
