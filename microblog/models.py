@@ -35,6 +35,9 @@ followers = sa.Table(
     sa.CheckConstraint("follower_id <> followed_id", name="not_self"),
     # "Who follows X" walks this index; the primary key serves "whom does X follow".
     sa.Index("ix_followers_followed_id_follower_id", "followed_id", "follower_id"),
+    # The follower and following lists, newest follow first, paged by keyset (no sort, no OFFSET).
+    sa.Index("ix_followers_followed_id_created_at", "followed_id", "created_at", "follower_id"),
+    sa.Index("ix_followers_follower_id_created_at", "follower_id", "created_at", "followed_id"),
 )
 
 
@@ -58,6 +61,11 @@ class User(UserMixin, db.Model):
     # Preferred language (a code from LANGUAGES) and IANA time zone; None means "from the browser".
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # Denormalized counts, kept exact by the services (services/counters.py) in the same transaction
+    # as the change they count: profiles and the API read them instead of counting rows.
+    post_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    follower_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    following_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
     following: so.WriteOnlyMapped[User] = so.relationship(
@@ -122,7 +130,7 @@ class User(UserMixin, db.Model):
             sa.select(User)
             .join(followers, followers.c.follower_id == User.id)
             .where(followers.c.followed_id == self.id)
-            .order_by(followers.c.created_at.desc(), User.id.desc())
+            .order_by(followers.c.created_at.desc(), followers.c.follower_id.desc())
         )
 
     def following_select(self) -> sa.Select:
@@ -131,7 +139,7 @@ class User(UserMixin, db.Model):
             sa.select(User)
             .join(followers, followers.c.followed_id == User.id)
             .where(followers.c.follower_id == self.id)
-            .order_by(followers.c.created_at.desc(), User.id.desc())
+            .order_by(followers.c.created_at.desc(), followers.c.followed_id.desc())
         )
 
     def posts_select(self) -> sa.Select:

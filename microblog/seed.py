@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.models import ROLE_USER, Post, User, followers
+from microblog.services.counters import recount_statement
 from microblog.passwords import hash_password
 from microblog.timeutil import utcnow
 
@@ -100,6 +101,8 @@ def seed(
         added_posts = _insert(conn, Post, _post_rows(rng, posts, ids, ages, now), "posts", report)
         follow_rows = _follow_rows(rng, follows, ids, ages, now)
         added_follows = _insert(conn, followers, follow_rows, "follows", report)
+        # The bulk inserts bypass the services: set the new accounts' counters from the rows.
+        conn.execute(recount_statement().where(User.id >= start_id))
     _analyze(conn)
     db.session.commit()
     return {"users": len(ids), "posts": added_posts, "follows": added_follows}

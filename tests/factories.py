@@ -1,4 +1,7 @@
-"""Test data builders with sequence-based names. Call them inside an app context."""
+"""Test data builders with sequence-based names. Call them inside an app context.
+
+They keep the accounts' counters exact, as the services do.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from microblog.extensions import db
 from microblog.models import Block, Message, Post, User, followers
+from microblog.services import counters
 from microblog.timeutil import utcnow
 
 DEFAULT_PASSWORD = "correct-horse"
@@ -41,6 +45,7 @@ def make_post(author: User, body: str | None = None, timestamp: datetime | None 
     n = next(_sequence)
     post = Post(body=body or f"post number {n}", author=author, timestamp=timestamp or utcnow())
     db.session.add(post)
+    counters.posts_added(author.id)
     db.session.commit()
     return post
 
@@ -51,12 +56,14 @@ def make_posts(author: User, count: int, start: datetime | None = None) -> list[
     posts = [Post(body=f"{author.username} says {i}", author=author, timestamp=start + timedelta(minutes=i))
              for i in range(count)]
     db.session.add_all(posts)
+    counters.posts_added(author.id, count)
     db.session.commit()
     return posts
 
 
 def make_follow(follower: User, followed: User) -> None:
     db.session.execute(followers.insert().values(follower_id=follower.id, followed_id=followed.id))
+    counters.follow_added(follower.id, followed.id)
     db.session.commit()
 
 

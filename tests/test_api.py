@@ -152,10 +152,17 @@ def test_lists_have_items_meta_and_links(client, app):
     assert first.json["_meta"] == {"page": 1, "per_page": 2, "total_items": 5}
     links = first.json["_links"]
     assert links["self"] == f"/api/users/{star_id}/followers?page=1&per_page=2"
-    assert links["next"] == f"/api/users/{star_id}/followers?page=2&per_page=2"
+    # Long lists link on by an opaque cursor (keyset pagination); ?page=N still works.
+    assert links["next"].startswith(f"/api/users/{star_id}/followers?before=")
+    assert links["next"].endswith("&per_page=2")
     assert links["prev"] is None
-    last = client.get(f"/api/users/{star_id}/followers?page=3&per_page=2")
+    second = client.get(links["next"])
+    assert second.json["_meta"]["page"] == 2 and second.json["_links"]["prev"] is not None
+    last = client.get(second.json["_links"]["next"])
     assert len(last.json["items"]) == 1 and last.json["_links"]["next"] is None
+    assert client.get(f"/api/users/{star_id}/followers?page=3&per_page=2").json["items"] == last.json["items"]
+    seen = [u["id"] for r in (first, second, last) for u in r.json["items"]]
+    assert len(set(seen)) == 5
     assert client.get(f"/api/users/{star_id}/following").json["items"] == []
     for bad in ("per_page=0", "per_page=101", "page=0", "page=abc", "page=-1"):
         assert client.get(f"/api/users/{star_id}/followers?{bad}").status_code == 422

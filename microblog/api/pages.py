@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from flask import request, url_for
 
 from microblog.extensions import db
-from microblog.pagination import paginate
+from microblog.pagination import Page, paginate
 
 
-def page_of(query: sa.Select, args: dict[str, int], total_query: sa.Select | None = None,
-            **url_values: Any) -> dict:
-    """One page of ``query`` as the API's list envelope. ``total_query`` counts items, when cheap."""
-    page = paginate(query, args["page"], args["per_page"])
+def page_of(query: sa.Select, args: dict[str, Any], total_query: sa.Select | None = None,
+            keyset: Callable[..., Page] | None = None, total: int | None = None, **url_values: Any) -> dict:
+    """One page of ``query`` as the API's list envelope.
+
+    ``keyset`` (``pagination.post_page`` or ``pagination.follow_page``) pages a long list by cursor:
+    ``_links.next`` carries ``before=<cursor>``, and ``page=N`` still works. ``total`` (or
+    ``total_query``, when counting is cheap) fills ``_meta.total_items``.
+    """
+    if keyset is not None:
+        page = keyset(query, args["per_page"], page=args["page"])
+    else:
+        page = paginate(query, args["page"], args["per_page"])
     endpoint = request.endpoint or ""
 
-    def link(number: int | None) -> str | None:
-        if number is None:
+    def link(page_args: dict[str, Any]) -> str | None:
+        if not page_args:
             return None
-        return url_for(endpoint, page=number, per_page=page.per_page, **url_values)
+        return url_for(endpoint, **page_args, per_page=page.per_page, **url_values)
 
     meta: dict[str, int] = {"page": page.page, "per_page": page.per_page}
-    if total_query is not None:
-        meta["total_items"] = db.session.scalar(total_query) or 0
+    if total is None and total_query is not None:
+        total = db.session.scalar(total_query) or 0
+    if total is not None:
+        meta["total_items"] = total
     return {
         "items": page.items,
         "_meta": meta,
-        "_links": {"self": link(page.page), "next": link(page.next_num), "prev": link(page.prev_num)},
+        "_links": {"self": link(page.self_args), "next": link(page.next_args), "prev": link(page.prev_args)},
     }

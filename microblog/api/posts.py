@@ -12,6 +12,7 @@ from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema,
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import Post, User
+from microblog.pagination import post_page
 from microblog.services import posts
 
 bp = Blueprint("api_posts", __name__, url_prefix="/api", description="Posts and timelines")
@@ -36,7 +37,7 @@ def _post_or_404(post_id: int) -> Post:
 @bp.response(200, PostListSchema)
 def get_posts(args):
     """Everyone's posts, newest first (with a bearer token: without the people you blocked)."""
-    return page_of(Post.explore_select(current_api_user()), args)
+    return page_of(Post.explore_select(current_api_user()), args, keyset=post_page)
 
 
 @bp.route("/users/<int:user_id>/posts", methods=["GET"])
@@ -48,7 +49,7 @@ def get_user_posts(args, user_id: int):
     user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
     if user is None:
         abort_json(404)
-    return page_of(user.posts_select(), args, user_id=user_id)
+    return page_of(user.posts_select(), args, keyset=post_page, total=user.post_count, user_id=user_id)
 
 
 @bp.route("/timeline", methods=["GET"])
@@ -59,7 +60,7 @@ def get_user_posts(args, user_id: int):
 @bp.doc(security=[BEARER])
 def get_timeline(args):
     """Your home timeline: your posts and those of people you follow, newest first."""
-    return page_of(current_api_user().timeline_select(), args)
+    return page_of(current_api_user().timeline_select(), args, keyset=post_page)
 
 
 @bp.route("/posts", methods=["POST"])

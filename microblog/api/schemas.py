@@ -36,6 +36,9 @@ class PaginationArgs(ma.Schema):
 
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, MAX_PAGE))
     per_page = ma.fields.Integer(load_default=DEFAULT_PER_PAGE, validate=ma.validate.Range(1, MAX_PER_PAGE))
+    # Opaque cursors from ``_links`` (long lists are paged by keyset); a bad one is a 404.
+    before = ma.fields.String(metadata={"description": "Cursor from _links.next (older items)"})
+    after = ma.fields.String(metadata={"description": "Cursor from _links.prev (newer items)"})
 
 
 class LinksSchema(ma.Schema):

@@ -18,6 +18,7 @@ from microblog.api.schemas import (
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import User
+from microblog.pagination import follow_page
 from microblog.services import accounts, follows, users_query
 
 bp = Blueprint("api_users", __name__, url_prefix="/api", description="Users and the follower graph")
@@ -27,11 +28,6 @@ def _user_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
     if user is None:
         abort_json(404)
-    return user
-
-
-def _with_counts(user: User) -> User:
-    user.post_count, user.follower_count, user.following_count = users_query.counts(user)
     return user
 
 
@@ -63,7 +59,7 @@ def create_user(data):
         user = accounts.register_user(data["username"], data["email"], data["password"])
     except DomainError as exc:
         abort_for(exc)
-    return _with_counts(user), 201, {"Location": url_for("api_users.get_user", user_id=user.id)}
+    return user, 201, {"Location": url_for("api_users.get_user", user_id=user.id)}
 
 
 @bp.route("/users/<int:user_id>", methods=["GET"])
@@ -71,7 +67,7 @@ def create_user(data):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user(user_id: int):
     """One user, with their counts."""
-    return _with_counts(_user_or_404(user_id))
+    return _user_or_404(user_id)
 
 
 @bp.route("/users/<int:user_id>", methods=["PUT"])
@@ -94,7 +90,7 @@ def update_user(data, user_id: int):
                                 data.get("about_me", user.about_me))
     except DomainError as exc:
         abort_for(exc)
-    return _with_counts(user)
+    return user
 
 
 @bp.route("/users/<int:user_id>/followers", methods=["GET"])
@@ -104,7 +100,7 @@ def update_user(data, user_id: int):
 def get_followers(args, user_id: int):
     """The people who follow this user, most recent first."""
     user = _user_or_404(user_id)
-    return page_of(user.followers_select(), args, user.followers_count_select(), user_id=user_id)
+    return page_of(user.followers_select(), args, keyset=follow_page, total=user.follower_count, user_id=user_id)
 
 
 @bp.route("/users/<int:user_id>/following", methods=["GET"])
@@ -114,7 +110,7 @@ def get_followers(args, user_id: int):
 def get_following(args, user_id: int):
     """The people this user follows, most recent first."""
     user = _user_or_404(user_id)
-    return page_of(user.following_select(), args, user.following_count_select(), user_id=user_id)
+    return page_of(user.following_select(), args, keyset=follow_page, total=user.following_count, user_id=user_id)
 
 
 @bp.route("/users/<int:user_id>/follow", methods=["POST"])

@@ -25,7 +25,7 @@ from microblog.errors.forms import show_error
 from microblog.extensions import db
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
-from microblog.pagination import paginate, requested_page
+from microblog.pagination import follow_page, paginate, post_page, requested_page
 from microblog.services import accounts, blocks, follows, posts
 from microblog.urls import is_safe_local_path
 
@@ -67,8 +67,8 @@ def index():
         else:
             flash(_("Your post is now live!"), "success")
             return redirect(url_for("main.index"))
-    page = paginate(current_user.timeline_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
-    following_anyone = db.session.scalar(current_user.following_count_select()) > 0
+    page = post_page(current_user.timeline_select(), current_app.config["POSTS_PER_PAGE"])
+    following_anyone = current_user.following_count > 0
     return render_template(
         "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone,
         needs_confirmation=accounts.confirmation_required(current_user),
@@ -79,7 +79,7 @@ def index():
 def explore():
     """Everyone's posts, newest first."""
     viewer = current_user if current_user.is_authenticated else None
-    page = paginate(Post.explore_select(viewer), requested_page(), current_app.config["POSTS_PER_PAGE"])
+    page = post_page(Post.explore_select(viewer), current_app.config["POSTS_PER_PAGE"])
     return render_template("main/explore.html", title=_("Explore"), page=page)
 
 
@@ -87,12 +87,8 @@ def explore():
 def user(username: str):
     """A profile: who they are, their counts and their posts."""
     person = _user_or_404(username)
-    page = paginate(person.posts_select(), requested_page(), current_app.config["POSTS_PER_PAGE"])
-    counts = {
-        "posts": db.session.scalar(person.posts_count_select()),
-        "followers": db.session.scalar(person.followers_count_select()),
-        "following": db.session.scalar(person.following_count_select()),
-    }
+    page = post_page(person.posts_select(), current_app.config["POSTS_PER_PAGE"])
+    counts = {"posts": person.post_count, "followers": person.follower_count, "following": person.following_count}
     is_following = current_user.is_authenticated and current_user.is_following(person)
     blocked_them = blocked_me = False
     if current_user.is_authenticated and current_user.id != person.id:
@@ -107,7 +103,7 @@ def user(username: str):
 def followers(username: str):
     """The people who follow this user."""
     person = _user_or_404(username)
-    page = paginate(person.followers_select(), requested_page(), current_app.config["USERS_PER_PAGE"])
+    page = follow_page(person.followers_select(), current_app.config["USERS_PER_PAGE"])
     title = _("People following %(username)s", username=person.username)
     return render_template("main/user_list.html", title=title, user=person, page=page, kind="followers")
 
@@ -116,7 +112,7 @@ def followers(username: str):
 def following(username: str):
     """The people this user follows."""
     person = _user_or_404(username)
-    page = paginate(person.following_select(), requested_page(), current_app.config["USERS_PER_PAGE"])
+    page = follow_page(person.following_select(), current_app.config["USERS_PER_PAGE"])
     title = _("People %(username)s follows", username=person.username)
     return render_template("main/user_list.html", title=title, user=person, page=page, kind="following")
 

@@ -12,7 +12,7 @@ from microblog.errors.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
-from microblog.services import blocks, notifications
+from microblog.services import blocks, counters, notifications
 
 
 def follow(follower: User, followed: User) -> bool:
@@ -27,6 +27,7 @@ def follow(follower: User, followed: User) -> bool:
     if follower.is_following(followed):
         return False
     db.session.execute(sa.insert(followers).values(follower_id=follower.id, followed_id=followed.id))
+    counters.follow_added(follower.id, followed.id)
     notifications.add_notification(followed.id, NOTIFY_NEW_FOLLOWER, follower.id)
     message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
     try:
@@ -66,5 +67,7 @@ def unfollow(follower: User, followed: User) -> bool:
             followers.c.follower_id == follower.id, followers.c.followed_id == followed.id
         )
     )
+    if result.rowcount > 0:
+        counters.follow_added(follower.id, followed.id, -1)
     db.session.commit()
     return result.rowcount > 0

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from microblog.errors.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
+from microblog.services import counters
 from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters
 
@@ -63,6 +64,7 @@ def publish_post(author: User, body: str) -> Post:
     body = clean_body(body)
     post = Post(body=body, author=author, language=detect_language(body))
     db.session.add(post)
+    counters.posts_added(author.id)
     db.session.commit()
     return post
 
@@ -79,4 +81,5 @@ def delete_post(user: User, post_id: int) -> None:
     if post.user_id != user.id:
         raise PermissionDenied(_("You can only delete your own posts."))
     db.session.delete(post)
+    counters.posts_added(post.user_id, -1)
     db.session.commit()

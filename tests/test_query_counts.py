@@ -1,0 +1,146 @@
+"""SQL statements per request on the hot pages: a small constant, whatever the page size or depth.
+
+Each page is requested at two page sizes, on its first page and deep by cursor, while a
+``before_cursor_execute`` listener on the engine counts statements. A loop that loads authors,
+avatars or counts one row at a time (an N+1) changes the count with the page size and fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from microblog import jobs
+from microblog.extensions import db
+from microblog.timeutil import utcnow
+from tests.factories import make_follow, make_posts, make_user
+from tests.test_api import token_for
+
+MAX_STATEMENTS = 6
+SMALL, LARGE = 5, 25
+
+
+@contextmanager
+def counting(app) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def rel_next(html: str) -> str:
+    match = re.search(r'rel="next" href="([^"]+)"', html)
+    assert match, "no next page"
+    return match.group(1).replace("&amp;", "&")
+
+
+@pytest.fixture(params=[SMALL, LARGE], ids=["5-per-page", "25-per-page"])
+def per_page(request) -> int:
+    return request.param
+
+
+@pytest.fixture
+def site(make_app, per_page):
+    """alice follows ten people who have posted plenty; each of them has followers of their own."""
+    app = make_app(POSTS_PER_PAGE=per_page, USERS_PER_PAGE=per_page)
+    start = utcnow() - timedelta(days=30)
+    with app.app_context():
+        alice = make_user("alice")
+        authors = [make_user(f"author{i}") for i in range(10)]
+        fans = [make_user(f"fan{i}") for i in range(2 * LARGE)]
+        for i, author in enumerate(authors):
+            make_follow(alice, author)
+            make_posts(author, 3 * LARGE, start=start + timedelta(seconds=i))
+        for fan in fans:
+            make_follow(fan, authors[0])
+        make_posts(alice, 5)
+        ids = {"alice": alice.id, "author": authors[0].id}
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": "correct-horse"})
+    return app, client, ids
+
+
+def statements_for(app, client, path: str, method: str = "GET", **kwargs) -> list[str]:
+    """The statements of one request, after a first one has warmed up what a process caches."""
+    assert client.open(path, method=method, **kwargs).status_code < 400, path
+    with counting(app) as statements:
+        response = client.open(path, method=method, **kwargs)
+    assert response.status_code < 400, (path, response.status_code)
+    return statements
+
+
+def deep(client, path: str, hops: int = 2, headers: dict | None = None) -> str:
+    """The URL of a page a few "Older" links down from ``path``."""
+    url = path
+    for _ in range(hops):
+        if path.startswith("/api/"):
+            url = client.get(url, headers=headers or {}).json["_links"]["next"]
+        else:
+            url = rel_next(client.get(url).get_data(as_text=True))
+    return url
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/explore", "/user/author0", "/user/author0/followers", "/user/author0/following",
+])
+def test_pages_use_few_statements(site, per_page, path):
+    app, client, _ = site
+    first = statements_for(app, client, path)
+    assert len(first) <= MAX_STATEMENTS, first
+    if path.endswith("following"):
+        return  # author0 follows nobody: one page only
+    deeper = statements_for(app, client, deep(client, path, hops=1 if "followers" in path else 2))
+    assert len(deeper) == len(first), deeper
+    by_number = statements_for(app, client, path + "?page=2")
+    assert len(by_number) == len(first), by_number
+
+
+def test_search_uses_few_statements(site):
+    app, client, _ = site
+    if "main.search" not in app.view_functions:
+        pytest.skip("no /search in this tree yet")
+    from microblog import search
+
+    with app.app_context():
+        search.reindex()  # the factories write rows directly, bypassing the indexing jobs
+    statements = statements_for(app, client, "/search?q=says")
+    assert len(statements) <= MAX_STATEMENTS, statements
+
+
+@pytest.mark.parametrize("path", [
+    "/api/users/{author}", "/api/users/{author}/followers", "/api/timeline", "/api/posts",
+    "/api/users/{author}/posts",
+])
+def test_api_reads_use_few_statements(site, per_page, path):
+    app, client, ids = site
+    headers = token_for(client, "alice")
+    url = path.format(**ids) + f"?per_page={per_page}"
+    first = statements_for(app, client, url, headers=headers)
+    assert len(first) <= MAX_STATEMENTS, first
+    if path == "/api/users/{author}":
+        return
+    later = statements_for(app, client, deep(client, url, hops=1, headers=headers), headers=headers)
+    assert len(later) == len(first), later
+
+
+def test_posting_uses_few_statements_and_leaves_indexing_to_a_job(site, monkeypatch):
+    app, client, _ = site
+    queued = []
+    # Indexing and notifications are after-commit jobs: recorded here, not run in the request.
+    monkeypatch.setattr(jobs, "enqueue", lambda func, *args, **kw: queued.append(func.__name__))
+    statements = statements_for(app, client, "/", method="POST", data={"post": "counting my queries"})
+    assert len(statements) <= MAX_STATEMENTS, statements
+    assert queued, "posting queued no background work"
