@@ -575,3 +575,16 @@ def test_state_changes_need_a_csrf_token(make_app, path):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Block)) == 0
+
+
+def test_blocking_keeps_the_follow_counts_exact(app, people):
+    with app.app_context():
+        alice, bob, carol = user("alice"), user("bob"), user("carol")
+        follows.follow(alice, bob)
+        follows.follow(bob, alice)
+        follows.follow(carol, bob)
+        blocks.block_user(alice, bob)
+        db.session.expire_all()
+        assert (alice.follower_count, alice.following_count) == (0, 0)
+        assert (bob.follower_count, bob.following_count) == (1, 0)
+        assert (carol.follower_count, carol.following_count) == (0, 1)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from microblog.errors.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import Block, Notification, User, followers
+from microblog.services import counters
 
 
 def block_state(viewer: User, other: User) -> tuple[bool, bool]:
@@ -58,14 +59,13 @@ def block_user(blocker: User, blocked: User) -> bool:
     if db.session.scalar(sa.select(sa.exists(exists))):
         return False
     db.session.add(Block(blocker_id=blocker.id, blocked_id=blocked.id))
-    db.session.execute(
-        sa.delete(followers).where(
-            sa.or_(
-                sa.and_(followers.c.follower_id == blocker.id, followers.c.followed_id == blocked.id),
-                sa.and_(followers.c.follower_id == blocked.id, followers.c.followed_id == blocker.id),
-            )
+    for follower_id, followed_id in ((blocker.id, blocked.id), (blocked.id, blocker.id)):
+        ended = db.session.execute(
+            sa.delete(followers).where(followers.c.follower_id == follower_id,
+                                       followers.c.followed_id == followed_id)
         )
-    )
+        if ended.rowcount > 0:
+            counters.follow_added(follower_id, followed_id, -1)
     db.session.execute(
         sa.delete(Notification)
         .where(Notification.user_id == blocker.id, Notification.actor_id == blocked.id)
