@@ -19,7 +19,8 @@ def ids(app) -> dict[str, int]:
 
 def test_send_and_list_messages(client, app, ids):
     alice, bob = token_for(client, "alice"), token_for(client, "bob")
-    response = client.post("/api/messages", json={"recipient_id": ids["bob"], "body": " Hi Bob "}, headers=alice)
+    to_bob = {"recipient_id": ids["bob"], "body": " Hi Bob "}
+    response = client.post("/api/messages", json=to_bob, headers=alice)
     assert response.status_code == 201
     sent = response.json
     assert sent["body"] == "Hi Bob"
@@ -34,8 +35,10 @@ def test_send_and_list_messages(client, app, ids):
     with_bob = client.get(f"/api/messages?user_id={ids['bob']}&per_page=1", headers=alice).json
     assert [m["body"] for m in with_bob["items"]] == ["Hi Alice"]
     assert with_bob["_links"]["next"] == f"/api/messages?page=2&per_page=1&user_id={ids['bob']}"
-    assert [m["body"] for m in client.get(with_bob["_links"]["next"], headers=alice).json["items"]] == ["Hi Bob"]
-    assert client.get("/api/messages", headers=token_for(client, "carol")).json["items"][0]["body"] == "Hi Carol"
+    older = client.get(with_bob["_links"]["next"], headers=alice).json
+    assert [m["body"] for m in older["items"]] == ["Hi Bob"]
+    for_carol = client.get("/api/messages", headers=token_for(client, "carol")).json
+    assert [m["body"] for m in for_carol["items"]] == ["Hi Carol"]
 
 
 @pytest.mark.parametrize(("payload", "status", "field"), [

@@ -65,7 +65,8 @@ def test_send_a_message_from_the_form_and_read_the_thread(app, people):
     alice = sign_in(app, "alice")
     page = alice.get("/send_message/bob")
     assert page.status_code == 200 and 'name="message"' in page.get_data(as_text=True)
-    response = alice.post("/send_message/bob", data={"message": "  Hi Bob, see https://example.com/x?a=1&b=2  "})
+    text = "  Hi Bob, see https://example.com/x?a=1&b=2  "
+    response = alice.post("/send_message/bob", data={"message": text})
     assert response.status_code == 302
     assert response.headers["Location"] == "/messages/bob"
     assert "Your message to bob has been sent." in alice.get("/messages/bob").get_data(as_text=True)
@@ -388,7 +389,8 @@ def test_reading_a_thread_marks_its_messages_and_their_notifications_read(app, p
     html = bob.get("/messages/alice").get_data(as_text=True)
     assert re.search(rf'name="up_to" type="hidden" value="{first.id}"', html)
     later = send(app, "alice", "bob", "two, after the page was drawn")
-    response = bob.post("/messages/alice/read", data={"up_to": first.id}, headers={"Accept": "application/json"})
+    response = bob.post("/messages/alice/read", data={"up_to": first.id},
+                        headers={"Accept": "application/json"})
     assert response.json["unread"] == 3  # carol's message, alice's follow, alice's later message
     with app.app_context():
         assert db.session.get(Message, first.id).read_at is not None
@@ -477,8 +479,10 @@ def test_new_message_email_when_away_with_one_click_unsubscribe(mail_app, smtp_s
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Are you there?\r\nSecond line <b>" in text
     assert "Second line &lt;b&gt;" in html
-    assert "http://microblog.test/messages/alice" in text and 'href="http://microblog.test/messages/alice"' in html
-    unsubscribe = re.search(r"<http://microblog\.test(/auth/unsubscribe/[^>]+)>", message["List-Unsubscribe"]).group(1)
+    assert "http://microblog.test/messages/alice" in text
+    assert 'href="http://microblog.test/messages/alice"' in html
+    header = message["List-Unsubscribe"]
+    unsubscribe = re.search(r"<http://microblog\.test(/auth/unsubscribe/[^>]+)>", header).group(1)
     assert unsubscribe in text
 
     # More messages during the same absence: no more email about this sender.
