@@ -97,6 +97,14 @@ class Config:
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or ("rq" if REDIS_URL else "thread")
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "microblog")
 
+    # Full-text search: "whoosh" (an index folder the web and worker processes share) or "postgres"
+    # (tsvector + GIN in the database, for several app servers). See the README's "Search" section.
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh").strip().lower()
+    # Empty means INSTANCE_DIR/search-index (worked out when the app starts, so INSTANCE_DIR can change).
+    WHOOSH_INDEX_DIR = os.environ.get("WHOOSH_INDEX_DIR", "")
+    # Seconds an index writer waits for another process's writer before giving up (and logging it).
+    WHOOSH_WRITER_TIMEOUT = as_int(os.environ.get("WHOOSH_WRITER_TIMEOUT"), 60)
+
     # Exports: files users can download for a while after the job made them.
     # Unset: "exports" inside INSTANCE_DIR (worked out in finalize, after overrides).
     EXPORTS_DIR = os.environ.get("EXPORTS_DIR")

@@ -40,6 +40,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
 
 
 def register_extensions(app: Flask) -> None:
+    from microblog import search
     from microblog.extensions import babel, bootstrap, csrf, db, limiter, login, mail, migrate
 
     db.init_app(app)
@@ -51,6 +52,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    search.init_app(app)
     limiter.init_app(app)
 
     from flask_babel import lazy_gettext as _l
@@ -114,4 +116,5 @@ def register_cli_and_shell(app: Flask) -> None:
 def register_jobs(app: Flask) -> None:
     """Import the modules that define background tasks, so every process knows them by name."""
     import microblog.email  # noqa: F401
+    import microblog.search  # noqa: F401
     import microblog.services.exports  # noqa: F401

@@ -44,6 +44,9 @@ followers = sa.Table(
 class User(UserMixin, db.Model):
     """An account. Usernames keep their case for display but are unique without regard to it."""
 
+    # Full-text search of names and about-me with SEARCH_BACKEND=postgres (PostgreSQL only).
+    __table_args__ = (*pg_search.gin_indexes("user"),)
+
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(USERNAME_MAX))
     # Stored lower-cased by the accounts service, so the plain unique constraint is case-blind.
@@ -209,6 +212,8 @@ class Post(db.Model):
         sa.Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
         # Explore walks all posts newest first.
         sa.Index("ix_post_timestamp_id", "timestamp", "id"),
+        # Full-text search with SEARCH_BACKEND=postgres (GIN, created on PostgreSQL only).
+        *pg_search.gin_indexes("post"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -238,17 +243,6 @@ class Post(db.Model):
 
 # Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
 sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
-
-
-# Full-text search with SEARCH_BACKEND=postgres: GIN indexes over the very expressions the search
-# backend queries. Only PostgreSQL gets them (the Whoosh backend keeps its own index).
-for _name, _expression in (
-    ("ix_post_fts_simple", pg_search.post_simple_vector(Post.body)),
-    ("ix_post_fts_stemmed", pg_search.post_stemmed_vector(Post.body, Post.language)),
-    ("ix_user_fts_simple", pg_search.user_simple_vector(User.username, User.about_me)),
-    ("ix_user_fts_stemmed", pg_search.user_stemmed_vector(User.username, User.about_me)),
-):
-    sa.Index(_name, _expression, postgresql_using="gin").ddl_if(dialect="postgresql")
 
 
 def user_by_username_select(username: str) -> sa.Select:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from html import unescape
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta
@@ -12,6 +14,7 @@ from markupsafe import Markup, escape
 from microblog.avatars import avatar_url
 from microblog.pagination import url_args
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
+from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
 
 # Runs on text that is already HTML-escaped, so a URL can never carry raw < > or quotes.
@@ -37,6 +40,36 @@ def linkify(text: str) -> Markup:
     return Markup(_URL_RE.sub(_link, escaped))
 
 
+# linkify's output holds only our own <a> tags; everything between them is escaped text.
+_TAG_SPLIT_RE = re.compile(r"(<[^>]*>)")
+
+
+def highlight(text: str, matches: Callable[[str], bool] | None) -> Markup:
+    """``linkify(text)`` with every word that ``matches`` wrapped in ``<mark>``.
+
+    Safe by construction: the text is escaped first; only the text between tags is searched, after
+    un-escaping, and each piece is escaped again, so a search word can never form or split markup.
+    """
+    html = str(linkify(text))
+    if matches is None:
+        return Markup(html)
+    parts = _TAG_SPLIT_RE.split(html)
+    for i in range(0, len(parts), 2):  # even indexes are text, odd ones are tags
+        parts[i] = _mark_words(unescape(parts[i]), matches)
+    return Markup("".join(parts))
+
+
+def _mark_words(text: str, matches: Callable[[str], bool]) -> str:
+    out, last = [], 0
+    for match in WORD_RE.finditer(text):
+        if matches(match.group(0)):
+            out.append(str(escape(text[last:match.start()])))
+            out.append(f"<mark>{escape(match.group(0))}</mark>")
+            last = match.end()
+    out.append(str(escape(text[last:])))
+    return "".join(out)
+
+
 def timeago(value: datetime) -> str:
     """'5 minutes ago', in the current locale."""
     return format_timedelta(value - utcnow(), add_direction=True, threshold=0.9)
@@ -44,6 +77,7 @@ def timeago(value: datetime) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(linkify)
+    app.add_template_filter(highlight)
     app.add_template_filter(timeago)
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")

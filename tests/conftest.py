@@ -81,7 +81,8 @@ def make_app(database, tmp_path):
     built: list[Flask] = []
 
     def _make(create_tables: bool = True, **overrides) -> Flask:
-        settings = {"INSTANCE_DIR": str(tmp_path / "instance"), **database, **overrides}
+        settings = {"INSTANCE_DIR": str(tmp_path / "instance"), "WHOOSH_INDEX_DIR": str(tmp_path / "idx"),
+                    **database, **overrides}
         app = create_app(TestConfig, settings)
         if create_tables:
             with app.app_context():

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog import i18n
+from microblog import search as search_index
 from microblog.auth.forms import EmptyForm
 from microblog.avatars import identicon_svg
 from microblog.errors.exceptions import DomainError
@@ -81,6 +83,40 @@ def explore():
     viewer = current_user if current_user.is_authenticated else None
     page = post_page(Post.explore_select(viewer), current_app.config["POSTS_PER_PAGE"])
     return render_template("main/explore.html", title=_("Explore"), page=page)
+
+
+# People shown above the posts on the first page of results (the rest: &type=people).
+PEOPLE_PREVIEW = 5
+
+
+@bp.route("/search")
+def search():
+    """Search posts and people: ``q`` (see the README for the syntax), ``sort=new``, ``type=people``."""
+    parsed = search_index.parse(request.args.get("q", ""))
+    sort = "new" if request.args.get("sort") == "new" else "relevance"
+    only_people = request.args.get("type") == "people"
+    number = requested_page()
+    language = i18n.current_language()
+    context = {"title": _("Search"), "parsed": parsed, "query": parsed.text, "sort": sort, "people": None,
+               "only_people": only_people, "limits": search_index.LIMITS,
+               "highlighter": search_index.highlighter(parsed, language)}
+    if parsed.is_empty:
+        return render_template("main/search.html", **context)
+    try:
+        if only_people:
+            per_page = current_app.config["USERS_PER_PAGE"]
+            context["people"] = search_index.search_users(parsed, number, per_page)
+        else:
+            context["page"] = search_index.search_posts(parsed, number, current_app.config["POSTS_PER_PAGE"],
+                                                        sort, language)
+            context["people"] = search_index.search_users(parsed, 1, PEOPLE_PREVIEW) if number == 1 else None
+    except search_index.SearchUnavailable:
+        response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
+        response.headers["Retry-After"] = "60"
+        return response
+    if number > 1 and not (context.get("page") or context["people"]).items:
+        abort(404)
+    return render_template("main/search.html", **context)
 
 
 @bp.route("/user/<username>")

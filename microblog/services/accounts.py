@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
-from microblog import i18n, passwords
+from microblog import i18n, passwords, search
 from microblog import tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
@@ -103,6 +103,7 @@ def register_user(username: str, email: str, password: str) -> User:
         # Two sign-ups raced for the same name or address; the unique indexes decided.
         db.session.rollback()
         raise ConflictError(_("That username or email address is already registered.")) from exc
+    search.queue_users(user.id)
     if user.confirmed_at is None:
         send_confirmation(user)
     return user
@@ -150,6 +151,7 @@ def update_profile(
     except sa.exc.IntegrityError as exc:
         db.session.rollback()
         raise ConflictError(_("That username is taken. Please choose another."), field="username") from exc
+    search.queue_users(user.id)
     return user
 
 

@@ -7,7 +7,8 @@ from flask import current_app
 from langdetect.lang_detect_exception import LangDetectException
 from flask_babel import gettext as _
 
-from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog import search
+from microblog.errors.exceptions import NotFound, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
 from microblog.services import counters
@@ -66,6 +67,26 @@ def publish_post(author: User, body: str) -> Post:
     db.session.add(post)
     counters.posts_added(author.id)
     db.session.commit()
+    search.queue_posts(post.id)
+    return post
+
+
+def edit_post(user: User, post_id: int, body: str) -> Post:
+    """Change the text of a post; only its author may.
+
+    :raises NotFound: there is no such post.
+    :raises PermissionDenied: ``user`` did not write it.
+    :raises ValidationError: the new text breaks the rules for a post.
+    """
+    post = db.session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
+    if post is None:
+        raise NotFound(_("That post does not exist."))
+    if post.user_id != user.id:
+        raise PermissionDenied(_("You can only edit your own posts."))
+    post.body = clean_body(body)
+    post.language = detect_language(post.body)
+    db.session.commit()
+    search.queue_posts(post.id)
     return post
 
 
@@ -83,3 +104,4 @@ def delete_post(user: User, post_id: int) -> None:
     db.session.delete(post)
     counters.posts_added(post.user_id, -1)
     db.session.commit()
+    search.queue_posts(post_id)

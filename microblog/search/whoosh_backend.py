@@ -1,0 +1,499 @@
+"""Whoosh: the embedded search index, a folder on a disk that the web and worker processes share.
+
+Layout of ``WHOOSH_INDEX_DIR``::
+
+    CURRENT            the name of the generation that searches read (written atomically)
+    REBUILDING         the generation a rebuild is filling, while it runs
+    gen-<time>-<rand>/ one complete index: Whoosh indexes "posts" and "users"
+    rebuild.lock       held by the one rebuild allowed at a time
+
+Every write opens a Whoosh writer with a timeout (another process may be writing) and reads the
+rows from the database *while it holds the writer lock*, so whichever writer commits last wrote
+what the database held last: no update is lost when processes race. During a rebuild, changes
+go to both the current generation and the new one, then the new one replaces the current one.
+
+Stemming: field ``body`` holds the words as written (phrases and prefixes match there); field
+``stemmed`` holds the same words stemmed for the post's language (English when it was not
+detected, none for languages without a stemmer). A query word matches either the word itself or
+its English stem or its stem in the searcher's page language.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.lang import has_stemmer, stemmer_for_language
+from whoosh.sorting import FieldFacet
+
+from microblog.search import IndexUnavailable
+from microblog.search.query import (
+    And,
+    Author,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Tag,
+    Term,
+    stem_language,
+    tags,
+    words,
+)
+
+log = logging.getLogger(__name__)
+
+POSTS = "posts"
+USERS = "users"
+CURRENT = "CURRENT"
+REBUILDING = "REBUILDING"
+# A rebuild that has not written its marker for this long is taken to have died.
+REBUILD_STALE_SECONDS = 15 * 60
+# The text is already split into normalised words (query.words); the analyzer only cuts at spaces.
+_ANALYZER = RegexTokenizer(r"\S+")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+POST_SCHEMA = Schema(
+    id=ID(stored=True, unique=True),
+    user_id=ID,
+    tags=ID,  # overwritten below: one token per hashtag
+    body=TEXT(analyzer=_ANALYZER, phrase=True),
+    stemmed=TEXT(analyzer=_ANALYZER, phrase=False),
+    ts=NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+    pid=NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+)
+POST_SCHEMA.remove("tags")
+POST_SCHEMA.add("tags", TEXT(analyzer=_ANALYZER, phrase=False))
+
+USER_SCHEMA = Schema(
+    id=ID(stored=True, unique=True),
+    username=ID,
+    text=TEXT(analyzer=_ANALYZER, phrase=True),
+    stemmed=TEXT(analyzer=_ANALYZER, phrase=False),
+    uid=NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+)
+SCHEMAS = {POSTS: POST_SCHEMA, USERS: USER_SCHEMA}
+
+
+@lru_cache(maxsize=32)
+def stemmer(language: str | None) -> Callable[[str], str] | None:
+    """Whoosh's stemmer for a stemming language code, or None."""
+    if language is None or not has_stemmer(language):
+        return None
+    return stemmer_for_language(language)
+
+
+def stems(word: str, languages: Iterable[str | None]) -> set[str]:
+    """The stems of ``word`` in these languages (the word itself where there is no stemmer)."""
+    found = set()
+    for language in languages:
+        stem = stemmer(language)
+        if stem is not None:
+            found.add(stem(word))
+    return found
+
+
+def _stemmed_text(text_words: Sequence[str], language: str | None) -> str:
+    stem = stemmer(language)
+    return " ".join(stem(w) for w in text_words) if stem else " ".join(text_words)
+
+
+def _micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return max((value - _EPOCH) // timedelta(microseconds=1), 0)
+
+
+def _progress_file(generation: Path, kind: str) -> Path:
+    return generation / f"progress-{kind}"
+
+
+def _write_progress(generation: Path, kind: str, last_id: int | None) -> None:
+    """Record how far a rebuild got (None: finished); written while holding the writer lock."""
+    path = _progress_file(generation, kind)
+    if last_id is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_text(str(last_id))
+
+
+def _read_progress(generation: Path, kind: str) -> float:
+    """The highest id a rebuild has written to ``generation`` (infinity once it is complete)."""
+    try:
+        return int(_progress_file(generation, kind).read_text())
+    except (FileNotFoundError, ValueError):
+        return float("inf")
+
+
+# -- documents ---------------------------------------------------------------------------------
+def post_document(row: Any) -> dict[str, Any]:
+    """The fields indexed for a post row (id, user_id, body, language, timestamp)."""
+    body_words = words(row.body)
+    return {
+        "id": str(row.id),
+        "user_id": str(row.user_id),
+        "tags": " ".join(tags(row.body)),
+        "body": " ".join(body_words),
+        "stemmed": _stemmed_text(body_words, stem_language(row.language, default="en")),
+        "ts": _micros(row.timestamp),
+        "pid": row.id,
+    }
+
+
+def user_document(row: Any) -> dict[str, Any]:
+    """The fields indexed for a user row (id, username, about_me)."""
+    text_words = words(f"{row.username} {row.about_me or ''}")
+    return {
+        "id": str(row.id),
+        "username": row.username.lower(),
+        "text": " ".join(text_words),
+        "stemmed": _stemmed_text(text_words, "en"),
+        "uid": row.id,
+    }
+
+
+def _post_rows_select() -> sa.Select:
+    from microblog.models import Post
+
+    return sa.select(Post.id, Post.user_id, Post.body, Post.language, Post.timestamp)
+
+
+def _user_rows_select() -> sa.Select:
+    from microblog.models import User
+
+    return sa.select(User.id, User.username, User.about_me)
+
+
+def _rows(kind: str) -> tuple[sa.Select, Any, Callable[[Any], dict[str, Any]]]:
+    from microblog.models import Post, User
+
+    if kind == POSTS:
+        return _post_rows_select(), Post.id, post_document
+    return _user_rows_select(), User.id, user_document
+
+
+# -- queries -------------------------------------------------------------------------------------
+def _query_languages(language: str | None) -> list[str | None]:
+    return list(dict.fromkeys(["en", stem_language(language)]))
+
+
+def post_query(node: Node, language: str | None) -> wq.Query:
+    """Translate the parsed query into a Whoosh query over the posts index."""
+    languages = _query_languages(language)
+
+    def build(n: Node) -> wq.Query:
+        if isinstance(n, Term):
+            alternatives: list[wq.Query] = [wq.Term("body", n.word)]
+            alternatives += [wq.Term("stemmed", s) for s in sorted(stems(n.word, languages))]
+            return wq.Or(alternatives)
+        if isinstance(n, Prefix):
+            return wq.Prefix("body", n.prefix)
+        if isinstance(n, Phrase):
+            return wq.Term("body", n.words[0]) if len(n.words) == 1 else wq.Phrase("body", list(n.words))
+        if isinstance(n, Author):
+            return wq.NullQuery if n.user_id is None else wq.Term("user_id", str(n.user_id))
+        if isinstance(n, Tag):
+            return wq.Term("tags", n.name)
+        if isinstance(n, Not):
+            return wq.Not(build(n.child))
+        if isinstance(n, Or):
+            return wq.Or([build(c) for c in n.children])
+        assert isinstance(n, And)
+        return wq.And([build(c) for c in n.children])
+
+    return build(node)
+
+
+def user_query(node: Node) -> wq.Query:
+    """Translate the parsed query into a Whoosh query over people (name and about-me)."""
+
+    def build(n: Node) -> wq.Query:
+        if isinstance(n, Term):
+            alternatives: list[wq.Query] = [wq.Term("text", n.word)]
+            alternatives += [wq.Term("stemmed", s) for s in sorted(stems(n.word, ["en"]))]
+            return wq.Or(alternatives)
+        if isinstance(n, Prefix):
+            return wq.Prefix("text", n.prefix)
+        if isinstance(n, Phrase):
+            return wq.Term("text", n.words[0]) if len(n.words) == 1 else wq.Phrase("text", list(n.words))
+        if isinstance(n, Author):
+            return wq.Term("username", n.username.lower())
+        if isinstance(n, Tag):
+            return wq.Term("text", n.name)
+        if isinstance(n, Not):
+            return wq.Not(build(n.child))
+        if isinstance(n, Or):
+            return wq.Or([build(c) for c in n.children])
+        assert isinstance(n, And)
+        return wq.And([build(c) for c in n.children])
+
+    return build(node)
+
+
+# -- the backend ---------------------------------------------------------------------------------
+class WhooshBackend:
+    """Search and maintain the Whoosh index in ``directory``."""
+
+    name = "whoosh"
+    needs_indexing = True
+
+    def __init__(self, directory: str | os.PathLike[str], writer_timeout: float = 60.0) -> None:
+        self.directory = Path(directory)
+        self.writer_timeout = writer_timeout
+
+    # -- state files ---------------------------------------------------------------------------
+    def _read_marker(self, name: str) -> Path | None:
+        try:
+            value = (self.directory / name).read_text().strip()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if not value or "/" in value or value.startswith("."):
+            return None
+        path = self.directory / value
+        return path if path.is_dir() else None
+
+    def _write_marker(self, name: str, generation: Path) -> None:
+        temp = self.directory / f".{name}.{uuid.uuid4().hex}"
+        temp.write_text(generation.name)
+        os.replace(temp, self.directory / name)  # atomic: readers see the old or the new name
+
+    def current(self) -> Path | None:
+        """The generation searches read, or None when there is none."""
+        return self._read_marker(CURRENT)
+
+    def rebuilding(self) -> Path | None:
+        """The generation a live rebuild is filling, or None."""
+        marker = self.directory / REBUILDING
+        try:
+            if time.time() - marker.stat().st_mtime > REBUILD_STALE_SECONDS:
+                return None
+        except FileNotFoundError:
+            return None
+        return self._read_marker(REBUILDING)
+
+    def is_rebuilding(self) -> bool:
+        return self.rebuilding() is not None
+
+    def _targets(self) -> list[Path]:
+        # REBUILDING is read before CURRENT: a rebuild swaps CURRENT first and removes its marker
+        # second, so a writer always sees the new generation in one of the two.
+        rebuilding = self.rebuilding()
+        current = self.current()
+        return list(dict.fromkeys(g for g in (current, rebuilding) if g is not None))
+
+    # -- reading -------------------------------------------------------------------------------
+    def _open(self, kind: str) -> Any:
+        generation = self.current()
+        if generation is None:
+            raise IndexUnavailable("no search index")
+        try:
+            return whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
+        except Exception as exc:  # noqa: BLE001 - any unreadable file means the index is broken
+            raise IndexUnavailable(f"cannot open the {kind} index in {generation}: {exc!r}") from exc
+
+    def _search(self, kind: str, q: wq.Query, offset: int, limit: int, newest: bool) -> list[int]:
+        ix = self._open(kind)
+        try:
+            with ix.searcher() as searcher:
+                if newest:
+                    sort_fields = ("ts", "pid") if kind == POSTS else ("uid",)
+                    facets = [FieldFacet(f, reverse=True) for f in sort_fields]
+                    results = searcher.search(q, limit=offset + limit, sortedby=facets)
+                else:
+                    results = searcher.search(q, limit=offset + limit)
+                return [int(hit["id"]) for hit in results[offset:offset + limit]]
+        except Exception as exc:  # noqa: BLE001 - truncated or garbled segment files
+            raise IndexUnavailable(f"cannot search the {kind} index: {exc!r}") from exc
+
+    def search_posts(
+        self, node: Node, language: str | None, newest: bool, offset: int, limit: int
+    ) -> list[int]:
+        """Ids of matching posts, best (or newest) first."""
+        return self._search(POSTS, post_query(node, language), offset, limit, newest)
+
+    def search_users(self, node: Node, offset: int, limit: int) -> list[int]:
+        """Ids of matching people, best first."""
+        return self._search(USERS, user_query(node), offset, limit, newest=False)
+
+    def document_ids(self, kind: str) -> set[int]:
+        """Every id in the index (tests and consistency checks)."""
+        ix = self._open(kind)
+        with ix.searcher() as searcher:
+            return {int(fields["id"]) for fields in searcher.all_stored_fields()}
+
+    # -- writing -------------------------------------------------------------------------------
+    def sync(self, kind: str, ids: Sequence[int]) -> bool:
+        """Make the index agree with the database for these ids (add, update or delete).
+
+        Returns False when there is no index to write to (the caller starts a rebuild).
+        :raises IndexUnavailable: the current index cannot be written.
+        """
+        targets = self._targets()
+        if not targets:
+            return False
+        current = self.current()
+        for generation in targets:
+            try:
+                self._sync_generation(generation, kind, ids)
+            except LockError:
+                # Another writer held the index past the timeout: busy, not broken.
+                log.error("search: index busy for %s s; %s %s not indexed (run `flask search reindex`)",
+                          self.writer_timeout, kind, list(ids))
+            except sa.exc.SQLAlchemyError:
+                raise  # the database's problem, not the index's
+            except Exception as exc:  # noqa: BLE001
+                if generation == current:
+                    raise IndexUnavailable(f"cannot write the {kind} index: {exc!r}") from exc
+                log.warning("search: could not write ids %s to the generation being rebuilt", ids,
+                            exc_info=True)
+        return True
+
+    def _sync_generation(self, generation: Path, kind: str, ids: Sequence[int]) -> None:
+        from microblog.extensions import db
+
+        ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
+        # Waits for other processes' writers instead of failing at once (whoosh's LockError).
+        writer = ix.writer(timeout=self.writer_timeout)
+        try:
+            select, id_column, document = _rows(kind)
+            # Read under the lock: the last writer to commit wrote the database's latest state.
+            db.session.rollback()
+            rows = {row.id: row for row in db.session.execute(select.where(id_column.in_(list(ids))))}
+            db.session.rollback()
+            # A generation being rebuilt gets only ids the rebuild has passed; it adds the rest itself.
+            done_up_to = _read_progress(generation, kind)
+            for id_ in ids:
+                if id_ > done_up_to:
+                    continue
+                row = rows.get(id_)
+                if row is None:
+                    writer.delete_by_term("id", str(id_))
+                else:
+                    writer.update_document(**document(row))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def remove(self, kind: str, ids: Sequence[int]) -> None:
+        """Drop these ids from the index whatever the database says."""
+        for generation in self._targets():
+            ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
+            writer = ix.writer(timeout=self.writer_timeout)
+            try:
+                for id_ in ids:
+                    writer.delete_by_term("id", str(id_))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    # -- rebuilding ----------------------------------------------------------------------------
+    @contextmanager
+    def _rebuild_lock(self, wait: bool) -> Iterator[bool]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "rebuild.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def rebuild(
+        self,
+        progress: Callable[[str, int], None] | None = None,
+        batch_size: int = 5000,
+        wait: bool = True,
+    ) -> dict[str, int] | None:
+        """Build a new index from the database in batches, then switch searches to it.
+
+        Returns the number of documents per index, or None when another rebuild is running and
+        ``wait`` is False.
+        """
+        from microblog.extensions import db
+
+        with self._rebuild_lock(wait) as locked:
+            if not locked:
+                return None
+            stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+            generation = self.directory / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
+            generation.mkdir()
+            for kind, schema in SCHEMAS.items():
+                whoosh_index.create_in(str(generation), schema, indexname=kind)
+                _write_progress(generation, kind, 0)
+            self._write_marker(REBUILDING, generation)
+            counts: dict[str, int] = {}
+            try:
+                for kind in (USERS, POSTS):
+                    counts[kind] = self._fill(generation, kind, batch_size, progress)
+                previous = self.current()
+                self._write_marker(CURRENT, generation)
+            finally:
+                (self.directory / REBUILDING).unlink(missing_ok=True)
+                db.session.rollback()
+            self._remove_old_generations(keep={generation, previous})
+            return counts
+
+    def _fill(self, generation: Path, kind: str, batch_size: int,
+              progress: Callable[[str, int], None] | None) -> int:
+        from microblog.extensions import db
+
+        ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
+        select, id_column, document = _rows(kind)
+        last_id, total = 0, 0
+        while True:
+            # Each batch holds the writer while it reads, like incremental writes (see sync()).
+            writer = ix.writer(timeout=self.writer_timeout, limitmb=256)
+            try:
+                db.session.rollback()
+                rows = db.session.execute(
+                    select.where(id_column > last_id).order_by(id_column).limit(batch_size)
+                ).all()
+                for row in rows:
+                    # add, not update: live writers leave ids past the progress mark to us
+                    writer.add_document(**document(row))
+                if rows:
+                    last_id = rows[-1].id
+                _write_progress(generation, kind, last_id if rows else None)
+            except BaseException:
+                writer.cancel()
+                raise
+            if not rows:
+                writer.commit(optimize=True)
+                return total
+            writer.commit(merge=False)
+            total += len(rows)
+            (self.directory / REBUILDING).touch()
+            if progress:
+                progress(kind, len(rows))
+
+    def _remove_old_generations(self, keep: set[Path | None]) -> None:
+        import shutil
+
+        for path in self.directory.glob("gen-*"):
+            if path.is_dir() and path not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Forget the index (tests)."""
+        (self.directory / CURRENT).unlink(missing_ok=True)
