@@ -23,6 +23,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,7 +38,8 @@ import sqlalchemy as sa
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import RegexTokenizer
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.lang import has_stemmer, stemmer_for_language
 from whoosh.sorting import FieldFacet
@@ -69,34 +72,33 @@ REBUILD_STALE_SECONDS = 15 * 60
 _ANALYZER = RegexTokenizer(r"\S+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+# Sort keys are columns only (COLUMN): a NUMERIC field would also index 16 trie terms per value.
 POST_SCHEMA = Schema(
     id=ID(stored=True, unique=True),
     user_id=ID,
-    tags=ID,  # overwritten below: one token per hashtag
+    tags=TEXT(analyzer=_ANALYZER, phrase=False),
     body=TEXT(analyzer=_ANALYZER, phrase=True),
     stemmed=TEXT(analyzer=_ANALYZER, phrase=False),
-    ts=NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
-    pid=NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+    ts=COLUMN(NumericColumn("Q")),
+    pid=COLUMN(NumericColumn("Q")),
 )
-POST_SCHEMA.remove("tags")
-POST_SCHEMA.add("tags", TEXT(analyzer=_ANALYZER, phrase=False))
 
 USER_SCHEMA = Schema(
     id=ID(stored=True, unique=True),
     username=ID,
     text=TEXT(analyzer=_ANALYZER, phrase=True),
     stemmed=TEXT(analyzer=_ANALYZER, phrase=False),
-    uid=NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+    uid=COLUMN(NumericColumn("Q")),
 )
 SCHEMAS = {POSTS: POST_SCHEMA, USERS: USER_SCHEMA}
 
 
 @lru_cache(maxsize=32)
 def stemmer(language: str | None) -> Callable[[str], str] | None:
-    """Whoosh's stemmer for a stemming language code, or None."""
+    """Whoosh's stemmer for a stemming language code (memoised: posts reuse words), or None."""
     if language is None or not has_stemmer(language):
         return None
-    return stemmer_for_language(language)
+    return lru_cache(maxsize=200_000)(stemmer_for_language(language))
 
 
 def stems(word: str, languages: Iterable[str | None]) -> set[str]:
@@ -256,6 +258,7 @@ class WhooshBackend:
     def __init__(self, directory: str | os.PathLike[str], writer_timeout: float = 60.0) -> None:
         self.directory = Path(directory)
         self.writer_timeout = writer_timeout
+        self._local = threading.local()
 
     # -- state files ---------------------------------------------------------------------------
     def _read_marker(self, name: str) -> Path | None:
@@ -307,18 +310,46 @@ class WhooshBackend:
         except Exception as exc:  # noqa: BLE001 - any unreadable file means the index is broken
             raise IndexUnavailable(f"cannot open the {kind} index in {generation}: {exc!r}") from exc
 
+    def _searcher(self, kind: str) -> Any:
+        """This thread's searcher for the current generation, refreshed (cheap when unchanged).
+
+        Opening a reader costs more than most searches, so each thread keeps one; searchers are
+        not shared between threads (they seek in open files).
+        """
+        generation = self.current()
+        cache: dict[tuple[Path | None, str], Any] = self._local.__dict__.setdefault("searchers", {})
+        searcher = cache.get((generation, kind))
+        if searcher is None:
+            for key in [k for k in cache if k[0] != generation]:
+                cache.pop(key).close()
+            searcher = self._open(kind).searcher()
+        else:
+            searcher = searcher.refresh()
+        cache[(generation, kind)] = searcher
+        return searcher
+
+    def _forget_searchers(self) -> None:
+        for searcher in self._local.__dict__.pop("searchers", {}).values():
+            try:
+                searcher.close()
+            except Exception:  # noqa: BLE001 - it was broken already
+                pass
+
     def _search(self, kind: str, q: wq.Query, offset: int, limit: int, newest: bool) -> list[int]:
-        ix = self._open(kind)
         try:
-            with ix.searcher() as searcher:
-                if newest:
-                    sort_fields = ("ts", "pid") if kind == POSTS else ("uid",)
-                    facets = [FieldFacet(f, reverse=True) for f in sort_fields]
-                    results = searcher.search(q, limit=offset + limit, sortedby=facets)
-                else:
-                    results = searcher.search(q, limit=offset + limit)
-                return [int(hit["id"]) for hit in results[offset:offset + limit]]
+            searcher = self._searcher(kind)
+            if newest:
+                sort_fields = ("ts", "pid") if kind == POSTS else ("uid",)
+                facets = [FieldFacet(f, reverse=True) for f in sort_fields]
+                results = searcher.search(q, limit=offset + limit, sortedby=facets)
+            else:
+                results = searcher.search(q, limit=offset + limit)
+            return [int(hit["id"]) for hit in results[offset:offset + limit]]
+        except IndexUnavailable:
+            self._forget_searchers()
+            raise
         except Exception as exc:  # noqa: BLE001 - truncated or garbled segment files
+            self._forget_searchers()
             raise IndexUnavailable(f"cannot search the {kind} index: {exc!r}") from exc
 
     def search_posts(
@@ -369,7 +400,7 @@ class WhooshBackend:
 
         ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
         # Waits for other processes' writers instead of failing at once (whoosh's LockError).
-        writer = ix.writer(timeout=self.writer_timeout)
+        writer = ix.writer(timeout=self.writer_timeout, compound=False)
         try:
             select, id_column, document = _rows(kind)
             # Read under the lock: the last writer to commit wrote the database's latest state.
@@ -395,7 +426,7 @@ class WhooshBackend:
         """Drop these ids from the index whatever the database says."""
         for generation in self._targets():
             ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
-            writer = ix.writer(timeout=self.writer_timeout)
+            writer = ix.writer(timeout=self.writer_timeout, compound=False)
             try:
                 for id_ in ids:
                     writer.delete_by_term("id", str(id_))
@@ -443,14 +474,18 @@ class WhooshBackend:
                 _write_progress(generation, kind, 0)
             self._write_marker(REBUILDING, generation)
             counts: dict[str, int] = {}
+            previous = self.current()
             try:
                 for kind in (USERS, POSTS):
                     counts[kind] = self._fill(generation, kind, batch_size, progress)
-                previous = self.current()
                 self._write_marker(CURRENT, generation)
+            except BaseException:
+                shutil.rmtree(generation, ignore_errors=True)
+                raise
             finally:
                 (self.directory / REBUILDING).unlink(missing_ok=True)
                 db.session.rollback()
+            # The previous generation stays one round, for searches that still have it open.
             self._remove_old_generations(keep={generation, previous})
             return counts
 
@@ -463,7 +498,7 @@ class WhooshBackend:
         last_id, total = 0, 0
         while True:
             # Each batch holds the writer while it reads, like incremental writes (see sync()).
-            writer = ix.writer(timeout=self.writer_timeout, limitmb=256)
+            writer = ix.writer(timeout=self.writer_timeout, limitmb=256, compound=False)
             try:
                 db.session.rollback()
                 rows = db.session.execute(
@@ -488,8 +523,6 @@ class WhooshBackend:
                 progress(kind, len(rows))
 
     def _remove_old_generations(self, keep: set[Path | None]) -> None:
-        import shutil
-
         for path in self.directory.glob("gen-*"):
             if path.is_dir() and path not in keep:
                 shutil.rmtree(path, ignore_errors=True)
