@@ -168,13 +168,15 @@ def rebuild_index() -> None:
     counts = backend().rebuild(wait=False)
     if counts is not None:
         log.info("search: index rebuilt (%s)", counts)
+        # Done: should the index break again, the next failure may ask for another rebuild at once.
+        current_app.extensions.setdefault("search_rebuild_requested", {})["at"] = 0.0
 
 
 def request_rebuild() -> None:
     """Start a rebuild in the background, at most once a minute per process."""
-    state = current_app.extensions.setdefault("search_rebuild_requested", {"at": 0.0})
+    state = current_app.extensions.setdefault("search_rebuild_requested", {})
     now = time.monotonic()
-    if backend().is_rebuilding() or now - state["at"] < REBUILD_REQUEST_INTERVAL:
+    if backend().is_rebuilding() or now - state.get("at", 0.0) < REBUILD_REQUEST_INTERVAL:
         return
     state["at"] = now
     try:
