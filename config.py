@@ -56,6 +56,8 @@ class Config:
     POSTS_PER_PAGE = as_int(os.environ.get("POSTS_PER_PAGE"), 25)
     USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)
     POST_MAX_LENGTH = as_int(os.environ.get("POST_MAX_LENGTH"), 280)
+    # Rendered post cards kept per worker process (microblog/post_cards.py); 0 turns the cache off.
+    POST_CARD_CACHE_SIZE = as_int(os.environ.get("POST_CARD_CACHE_SIZE"), 5000)
     # Private messages and notifications.
     MESSAGE_MAX_LENGTH = as_int(os.environ.get("MESSAGE_MAX_LENGTH"), 1000)
     MESSAGES_PER_PAGE = as_int(os.environ.get("MESSAGES_PER_PAGE"), 20)

@@ -81,6 +81,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from microblog import http_cache
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
     from microblog.errors.handlers import bp as errors_bp
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_template_helpers(app)
+    http_cache.init_app(app)
 
     @app.context_processor
     def inject_user() -> dict:

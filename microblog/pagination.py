@@ -160,6 +160,9 @@ def requested_position() -> Position | None:
     return Position(direction, key, page)
 
 
+Fetch = Callable[[sa.Select, bool], list[Any]]
+
+
 def keyset_paginate(
     query: sa.Select,
     per_page: int,
@@ -168,42 +171,45 @@ def keyset_paginate(
     item: Callable[[Any], Any] | None = None,
     position: Position | None = None,
     page: int | None = None,
+    fetch: Fetch | None = None,
 ) -> Page:
     """One page of ``query``, which is ordered by ``columns`` (a time and an id) newest first.
 
     ``position`` (default: the request's cursor) says where the page starts; without one, ``page``
     (default: the request's ``?page=``, 1 when absent) picks a page by number, with OFFSET: old
     links keep working, and their neighbours are linked by cursor. ``key`` gives a result row's
-    sort key; ``item`` turns a row into what the page lists (default: the row's first entity).
-    Always one statement, whatever the depth.
+    sort key; ``item`` turns a row into what the page lists (default: the row's first entity);
+    ``fetch(query, ascending)`` runs the final query (default: as it is). Always one statement,
+    whatever the depth.
     """
     pick = item or (lambda row: row[0])
+    run = fetch or (lambda final, _ascending: _rows(final))
     if position is None and not has_request_cursor():
-        return _numbered(query, page if page is not None else requested_page(), per_page, key, pick)
+        return _numbered(query, page if page is not None else requested_page(), per_page, key, pick, run)
     position = position or requested_position()
     assert position is not None
     time_column, id_column = columns
     moment, row_id = position.key
     if position.direction == "before":
         bound = sa.and_(time_column <= moment, sa.or_(time_column < moment, id_column < row_id))
-        rows = _rows(query.where(bound).limit(per_page + 1))
+        rows = run(query.where(bound).limit(per_page + 1), False)
         if not rows:
             abort(404)
         return _page(rows[:per_page], position.page, per_page, len(rows) > per_page, True, key, pick)
     bound = sa.and_(time_column >= moment, sa.or_(time_column > moment, id_column > row_id))
     ascending = query.where(bound).order_by(None).order_by(time_column.asc(), id_column.asc())
-    rows = _rows(ascending.limit(per_page + 1))
+    rows = run(ascending.limit(per_page + 1), True)
     if len(rows) <= per_page:
         # Back at the top: show the real first page (full, and with no "Newer" link).
-        return _numbered(query, 1, per_page, key, pick)
+        return _numbered(query, 1, per_page, key, pick, run)
     rows = rows[:per_page][::-1]
     return _page(rows, max(position.page, 1), per_page, True, True, key, pick)
 
 
 def _numbered(query: sa.Select, number: int, per_page: int, key: Callable[[Any], SortKey],
-              pick: Callable[[Any], Any]) -> Page:
+              pick: Callable[[Any], Any], run: Fetch) -> Page:
     """Page ``number`` by OFFSET (page 1, and old ``?page=N`` links), linking on by cursor."""
-    rows = _rows(query.limit(per_page + 1).offset((number - 1) * per_page))
+    rows = run(query.limit(per_page + 1).offset((number - 1) * per_page), False)
     if number > 1 and not rows:
         abort(404)
     return _page(rows[:per_page], number, per_page, len(rows) > per_page, number > 1, key, pick)
@@ -222,11 +228,21 @@ def _page(rows: Sequence[Any], number: int, per_page: int, has_next: bool, has_p
 
 
 def post_page(query: sa.Select, per_page: int, page: int | None = None) -> Page:
-    """One page of a list of posts ordered newest first (``Post.newest_first``), by keyset."""
+    """One page of a list of posts ordered newest first (``Post.newest_first``), by keyset.
+
+    A deferred join: the page's ids are found first from the indexes alone (post(user_id, timestamp,
+    id) holds everything a timeline filters and sorts on; post(timestamp, id) everything explore
+    does), and only those rows and their authors are read. Still one statement.
+    """
     from microblog.models import Post
 
+    def fetch(final: sa.Select, ascending: bool) -> list[Any]:
+        ids = final.with_only_columns(Post.id)
+        order = (Post.timestamp.asc(), Post.id.asc()) if ascending else (Post.timestamp.desc(), Post.id.desc())
+        return _rows(sa.select(Post).where(Post.id.in_(ids)).order_by(*order))
+
     return keyset_paginate(query, per_page, (Post.timestamp, Post.id),
-                           key=lambda row: (row[0].timestamp, row[0].id), page=page)
+                           key=lambda row: (row[0].timestamp, row[0].id), page=page, fetch=fetch)
 
 
 def follow_page(query: sa.Select, per_page: int, page: int | None = None) -> Page:

@@ -8,7 +8,7 @@ from datetime import datetime
 from html import unescape
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_number, format_timedelta
+from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
@@ -70,9 +70,33 @@ def _mark_words(text: str, matches: Callable[[str], bool]) -> str:
     return "".join(out)
 
 
+# Babel's units for relative times, largest first (babel.dates.TIMEDELTA_UNITS).
+_UNITS = (("year", 31_536_000), ("month", 2_592_000), ("week", 604_800), ("day", 86_400), ("hour", 3_600),
+          ("minute", 60), ("second", 1))
+_TIMEAGO_THRESHOLD = 0.9
+_timeago_texts: dict[tuple, str] = {}
+
+
 def timeago(value: datetime) -> str:
-    """'5 minutes ago', in the current locale."""
-    return format_timedelta(value - utcnow(), add_direction=True, threshold=0.9)
+    """'5 minutes ago', in the current locale.
+
+    Babel's answer depends only on the locale, the direction, the unit it picks and the rounded
+    count, so it is worked out once per such key (a timeline shows 25 of them per page).
+    """
+    delta = value - utcnow()
+    seconds = delta.days * 86_400 + delta.seconds  # what Babel looks at
+    key: tuple = (str(get_locale()), seconds >= 0)
+    for unit, size in _UNITS:  # the same choice Babel makes (granularity "second")
+        amount = abs(seconds) / size
+        if amount >= _TIMEAGO_THRESHOLD or unit == "second":
+            key += (unit, int(round(max(1, amount) if unit == "second" and amount > 0 else amount)))
+            break
+    text = _timeago_texts.get(key)
+    if text is None:
+        text = format_timedelta(delta, add_direction=True, threshold=_TIMEAGO_THRESHOLD)
+        if len(_timeago_texts) < 100_000:  # bounded: a few thousand keys exist per locale
+            _timeago_texts[key] = text
+    return text
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -83,6 +107,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
     app.add_template_global(url_args, "page_url_args")
+    from microblog import post_cards  # it renders templates with these helpers
+
+    post_cards.init_app(app)
     app.add_template_filter(format_number, "number")
     app.add_template_global(current_language)
     app.add_template_global(current_language_tag)
