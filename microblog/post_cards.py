@@ -1,10 +1,12 @@
 """Post cards (``_post.html``) rendered once per content, language and time zone, then reused.
 
 Rendering a card (two profile links, an avatar URL, a full localized date, the linkified body) is
-most of the cost of a timeline page. A card's HTML depends only on what its cache key holds, so the
-key *is* the invalidation: editing a post, renaming its author or changing their address (Gravatar)
-makes a new key, and the old entry ages out. Nothing can be stale, so a per-process LRU is enough
-(a Redis round trip would cost more than rendering). Two parts stay per request: the relative time
+most of the cost of a timeline page. The cache key holds every column of the post and of its author
+(but a few that change all the time and never show), so the key *is* the invalidation: editing or
+hiding a post, renaming its author or changing their address (Gravatar) makes a new key, and the
+old entry ages out. Nothing can be stale, so a per-process LRU is enough (a Redis round trip would
+cost more than rendering). A card that ever shows more than its post's and author's columns (a
+related row, a setting) must add that to the key in ``post_cards``. Two parts stay per request: the relative time
 ("5 minutes ago", from ``timeago``) and the delete button on the viewer's own posts (CSRF token).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import cache
 from threading import Lock
 from typing import Any
 
@@ -70,10 +73,11 @@ def post_cards(posts: Iterable[Any]) -> Markup:
     context = (str(get_locale()), str(get_timezone()), request.script_root)
     viewer = current_user.id if current_user.is_authenticated else None
     html: list[str] = []
+    post_fields, author_fields = _fields()
     for post in posts:
         author = post.author
-        key = (post.id, post.body, post.language, post.timestamp, author.id, author.username, author.email,
-               context)
+        key = (tuple(getattr(post, name) for name in post_fields),
+               tuple(getattr(author, name) for name in author_fields), context)
         parts = cache.get(key)
         if parts is None:
             parts = _render(post)
@@ -83,6 +87,28 @@ def post_cards(posts: Iterable[Any]) -> Markup:
             html.append(render_template("_post_delete.html", post=post))
         html.append(parts[2])
     return Markup("".join(html))
+
+
+# Author columns a card never shows and that change all the time (they would only lower the hit rate).
+_VOLATILE_AUTHOR_FIELDS = frozenset({"last_seen", "post_count", "follower_count", "following_count",
+                                     "password_hash"})
+
+
+@cache
+def _fields() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every column of the post, and of its author but the volatile ones: the cards' cache key.
+
+    All of them, not just those _post.html shows today, so a template change can never serve a
+    stale card (a new badge reads a column that is already in the key).
+    """
+    import sqlalchemy as sa
+
+    from microblog.models import Post, User
+
+    post_fields = tuple(attr.key for attr in sa.inspect(Post).column_attrs)
+    author_fields = tuple(attr.key for attr in sa.inspect(User).column_attrs
+                          if attr.key not in _VOLATILE_AUTHOR_FIELDS)
+    return post_fields, author_fields
 
 
 def post_card(post: Any) -> Markup:

@@ -102,3 +102,14 @@ def test_the_cache_is_bounded(make_app):
     client = app.test_client()
     assert len(cards(client.get("/explore").get_data(as_text=True))) == 6
     assert len(app.extensions["post_cards"]) == 3
+
+
+def test_the_key_covers_every_post_column_and_the_authors_shown_ones():
+    import sqlalchemy as sa
+
+    from microblog.post_cards import _fields
+
+    post_fields, author_fields = _fields()
+    assert set(post_fields) == {a.key for a in sa.inspect(Post).column_attrs}
+    assert {"id", "username", "email", "about_me", "role"} <= set(author_fields)
+    assert "last_seen" not in author_fields and "post_count" not in author_fields
