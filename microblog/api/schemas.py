@@ -16,6 +16,7 @@ from microblog.models import (
     POST_BODY_CEILING,
     USERNAME_MAX,
 )
+from microblog.api.links import post_url, user_links, user_url
 from microblog.pagination import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
 
@@ -62,14 +63,7 @@ class UserSummarySchema(ma.Schema):
     _links = ma.fields.Method("links", required=True)
 
     def links(self, user) -> dict:
-        return {
-            "self": url_for("api_users.get_user", user_id=user.id),
-            "posts": url_for("api_posts.get_user_posts", user_id=user.id),
-            "followers": url_for("api_users.get_followers", user_id=user.id),
-            "following": url_for("api_users.get_following", user_id=user.id),
-            "avatar": url_for("main.avatar", digest=user.avatar_digest),
-            "html": url_for("main.user", username=user.username),
-        }
+        return user_links(user)
 
 
 class UserSchema(UserSummarySchema):
@@ -87,8 +81,7 @@ class PostSchema(ma.Schema):
     _links = ma.fields.Method("links", required=True)
 
     def links(self, post) -> dict:
-        return {"self": url_for("api_posts.get_post", post_id=post.id),
-                "author": url_for("api_users.get_user", user_id=post.user_id)}
+        return {"self": post_url(post.id), "author": user_url(post.user_id)}
 
 
 class UserListSchema(ma.Schema):
