@@ -81,6 +81,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from microblog.admin.routes import bp as admin_bp
     from microblog import http_cache
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
@@ -89,12 +90,15 @@ def register_blueprints(app: Flask) -> None:
     from microblog.exports.routes import bp as exports_bp
     from microblog.main.routes import bp as main_bp
     from microblog.messages.routes import bp as messages_bp
+    from microblog.reports.routes import bp as reports_bp
     from microblog.templating import register_template_helpers
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
@@ -119,4 +123,5 @@ def register_jobs(app: Flask) -> None:
     """Import the modules that define background tasks, so every process knows them by name."""
     import microblog.email  # noqa: F401
     import microblog.search  # noqa: F401
+    import microblog.services.admin_exports  # noqa: F401
     import microblog.services.exports  # noqa: F401

@@ -19,7 +19,7 @@ from microblog.errors.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
 from microblog.seed import DEMO_PASSWORD, seed
-from microblog.services import accounts
+from microblog.services import accounts, roles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ def create_admin(username: str, email: str, password: str) -> None:
     try:
         if user is None:
             user = accounts.register_user(username, email, password)
-        accounts.set_role(user, ROLE_ADMIN)
+        roles.change_role(None, user, ROLE_ADMIN, reason="flask users create-admin")
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"{user.username} is an administrator.")
@@ -68,12 +68,16 @@ def create_admin(username: str, email: str, password: str) -> None:
 @users_cli.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice(ROLES))
-def set_role(username: str, role: str) -> None:
-    """Give USERNAME the role ROLE."""
+@click.option("--reason", default="flask users set-role", show_default=True, help="For the audit log.")
+def set_role(username: str, role: str, reason: str) -> None:
+    """Give USERNAME the role ROLE (user, moderator or admin); the change goes to the audit log."""
     user = accounts.get_user_by_username(username)
     if user is None:
         raise click.ClickException(f"no user named {username}")
-    accounts.set_role(user, role)
+    try:
+        roles.change_role(None, user, role, reason)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"{user.username} is now {role}.")
 
 

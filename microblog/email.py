@@ -184,3 +184,11 @@ def outbox_counts() -> dict[str, int]:
         sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
     ).all()
     return {status: count for status, count in rows}
+
+
+def outbox_select(status: str | None = None) -> sa.Select:
+    """Outbox messages, newest first; only those with ``status`` when given (the admin's outbox page)."""
+    query = sa.select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return query.order_by(OutboxMessage.id.desc())

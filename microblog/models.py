@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -25,6 +26,34 @@ ROLE_USER = "user"
 ROLE_MODERATOR = "moderator"
 ROLE_ADMIN = "admin"
 ROLES = (ROLE_USER, ROLE_MODERATOR, ROLE_ADMIN)
+# Higher ranks may act on lower ones (an admin can suspend a moderator, a moderator cannot).
+ROLE_RANK = {ROLE_USER: 0, ROLE_MODERATOR: 1, ROLE_ADMIN: 2}
+# The longest reason a moderator or a reporter can give.
+REASON_MAX = 500
+
+
+class Permission(enum.StrEnum):
+    """What a role allows. Checked in one place (``services.roles.require``)."""
+
+    MODERATE_POSTS = "moderate_posts"  # hide, show again or delete anyone's post
+    SUSPEND_USERS = "suspend_users"  # suspend accounts of a lower role, and lift suspensions
+    HANDLE_REPORTS = "handle_reports"  # see the report queue, resolve or dismiss reports
+    CHANGE_ROLES = "change_roles"
+    DELETE_USERS = "delete_users"  # delete an account with its posts, follows and messages
+    VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_OUTBOX = "view_outbox"
+    VIEW_DASHBOARD = "view_dashboard"  # counts and charts
+    EXPORT_DATA = "export_data"  # every user or every post as CSV
+
+
+_MODERATOR_PERMISSIONS = frozenset(
+    {Permission.MODERATE_POSTS, Permission.SUSPEND_USERS, Permission.HANDLE_REPORTS}
+)
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    ROLE_USER: frozenset(),
+    ROLE_MODERATOR: _MODERATOR_PERMISSIONS,
+    ROLE_ADMIN: frozenset(Permission),
+}
 
 followers = sa.Table(
     "followers",
@@ -69,6 +98,9 @@ class User(UserMixin, db.Model):
     post_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     follower_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     following_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Set while the account is suspended: it can sign in and read, but not post, follow or message.
+    suspended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    suspension_reason: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
     following: so.WriteOnlyMapped[User] = so.relationship(
@@ -113,6 +145,17 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def can(self, permission: Permission | str) -> bool:
+        """True when this account's role grants ``permission``; a suspended account has none."""
+        return self.suspended_at is None and permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    def outranks(self, other: User) -> bool:
+        return ROLE_RANK.get(self.role, 0) > ROLE_RANK.get(other.role, 0)
+
     def is_following(self, user: User) -> bool:
         query = self.following.select().where(User.id == user.id)
         return db.session.scalar(sa.select(sa.exists(query))) or False
@@ -145,9 +188,12 @@ class User(UserMixin, db.Model):
             .order_by(followers.c.created_at.desc(), followers.c.followed_id.desc())
         )
 
-    def posts_select(self) -> sa.Select:
-        """This user's posts, newest first."""
-        return Post.newest_first(sa.select(Post).where(Post.user_id == self.id))
+    def posts_select(self, viewer: User | None = None) -> sa.Select:
+        """This user's posts, newest first; hidden ones only for themselves and for moderators."""
+        query = sa.select(Post).where(Post.user_id == self.id)
+        if viewer is None or viewer.id != self.id:
+            query = Post.without_hidden(query, viewer)
+        return Post.newest_first(query)
 
     def blocked_ids_select(self) -> sa.Select:
         """Ids of the people this user has blocked."""
@@ -200,7 +246,8 @@ class User(UserMixin, db.Model):
             followers.c.follower_id == self.id, followers.c.followed_id.not_in(self.blocked_ids_select())
         )
         authors = authors.union_all(sa.select(sa.literal(self.id)))
-        return Post.newest_first(sa.select(Post).where(Post.user_id.in_(authors)))
+        # Hidden posts are a row filter on that same walk: no other table, no change of plan.
+        return Post.newest_first(Post.without_hidden(sa.select(Post).where(Post.user_id.in_(authors)), self))
 
 
 class Post(db.Model):
@@ -222,6 +269,8 @@ class Post(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     # Detected language of the body (an ISO 639-1 code, or a Babel locale such as zh_CN), if known.
     language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    # Set when a moderator hid the post: gone from timelines, Explore and search for all but moderators.
+    hidden_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
     author: so.Mapped[User] = so.relationship(back_populates="posts", lazy="joined", innerjoin=True)
 
@@ -233,9 +282,22 @@ class Post(db.Model):
         return query.order_by(Post.timestamp.desc(), Post.id.desc())
 
     @staticmethod
+    def without_hidden(query: sa.Select, viewer: User | None) -> sa.Select:
+        """``query`` without hidden posts, unless ``viewer`` may moderate posts."""
+        if viewer is not None and viewer.can(Permission.MODERATE_POSTS):
+            return query
+        return query.where(Post.hidden_at.is_(None))
+
+    def visible_to(self, viewer: User | None) -> bool:
+        """False for a hidden post, except to its author and to moderators."""
+        if self.hidden_at is None:
+            return True
+        return viewer is not None and (viewer.id == self.user_id or viewer.can(Permission.MODERATE_POSTS))
+
+    @staticmethod
     def explore_select(viewer: User | None = None) -> sa.Select:
-        """Everyone's posts, newest first; without the authors ``viewer`` has blocked."""
-        query = sa.select(Post)
+        """Everyone's posts, newest first; without the authors ``viewer`` has blocked, nor hidden posts."""
+        query = Post.without_hidden(sa.select(Post), viewer)
         if viewer is not None:
             query = query.where(Post.user_id.not_in(viewer.blocked_ids_select()))
         return Post.newest_first(query)
@@ -362,7 +424,9 @@ class Message(db.Model):
 NOTIFY_MESSAGE = "message"
 NOTIFY_NEW_FOLLOWER = "new_follower"
 NOTIFY_MENTION = "mention"
-NOTIFICATION_KINDS = (NOTIFY_MESSAGE, NOTIFY_NEW_FOLLOWER, NOTIFY_MENTION)
+# A report the user made was handled (payload: report_id, status, target).
+NOTIFY_REPORT = "report_outcome"
+NOTIFICATION_KINDS = (NOTIFY_MESSAGE, NOTIFY_NEW_FOLLOWER, NOTIFY_MENTION, NOTIFY_REPORT)
 
 
 class Notification(db.Model):
@@ -414,3 +478,117 @@ class Block(db.Model):
 
     def __repr__(self) -> str:
         return f"<Block {self.blocker_id} blocks {self.blocked_id}>"
+
+
+class UserActivity(db.Model):
+    """A day (UTC) on which someone used the site: the "active users per day" chart counts these rows.
+
+    At most one row per user and day, added when the day's first request updates ``last_seen``.
+    """
+
+    __tablename__ = "user_activity"
+    __table_args__ = (sa.Index("ix_user_activity_day", "day"),)
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+
+    user: so.Mapped[User] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserActivity {self.user_id} on {self.day}>"
+
+
+class AuditLogEntry(db.Model):
+    """One moderation action: who did what to which post or account, when and why. Never changed.
+
+    The names are copied, so an entry still reads right after the people or posts it names are gone.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_target_type_target_id", "target_type", "target_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # None for the command line (flask users ...), or once the moderator's account is deleted.
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    actor_name: so.Mapped[str | None] = so.mapped_column(sa.String(USERNAME_MAX))
+    # What was done, e.g. post.hide, user.suspend, user.role, report.dismiss (see services.moderation).
+    action: so.Mapped[str] = so.mapped_column(sa.String(32))
+    target_type: so.Mapped[str] = so.mapped_column(sa.String(16))
+    target_id: so.Mapped[int | None] = so.mapped_column()
+    target_label: so.Mapped[str] = so.mapped_column(sa.String(255))
+    # Extra facts about the change, e.g. "user -> moderator".
+    details: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    reason: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
+
+    def __repr__(self) -> str:
+        return f"<AuditLogEntry {self.id} {self.action} {self.target_type} {self.target_id}>"
+
+
+@sa.event.listens_for(AuditLogEntry, "before_update")
+@sa.event.listens_for(AuditLogEntry, "before_delete")
+def _audit_log_is_append_only(_mapper, _connection, entry: AuditLogEntry) -> None:
+    raise TypeError(f"{entry!r}: the audit log is append-only")
+
+
+REPORT_OPEN = "open"
+REPORT_RESOLVED = "resolved"
+REPORT_DISMISSED = "dismissed"
+REPORT_STATUSES = (REPORT_OPEN, REPORT_RESOLVED, REPORT_DISMISSED)
+REPORT_POST = "post"
+REPORT_USER = "user"
+
+
+class Report(db.Model):
+    """Someone asked the moderators to look at a post or an account.
+
+    ``user_id`` is the account reported, or the author of the post reported; ``target_label`` keeps
+    what was reported readable after it is deleted.
+    """
+
+    __table_args__ = (
+        # The moderators' queue: one status, oldest first.
+        sa.Index("ix_report_status_id", "status", "id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    reporter_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    post_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("post.id", ondelete="SET NULL"), index=True
+    )
+    user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    # REPORT_POST or REPORT_USER: what was reported (it stays known after the post is deleted).
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))
+    target_label: so.Mapped[str] = so.mapped_column(sa.String(255))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(REASON_MAX))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=REPORT_OPEN)
+    handled_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    handled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # What the moderator told the reporter.
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
+
+    reporter: so.Mapped[User | None] = so.relationship(foreign_keys=[reporter_id])
+    post: so.Mapped[Post | None] = so.relationship()
+    user: so.Mapped[User | None] = so.relationship(foreign_keys=[user_id])
+    handled_by: so.Mapped[User | None] = so.relationship(foreign_keys=[handled_by_id])
+
+    def __repr__(self) -> str:
+        return f"<Report {self.id} {self.status} post={self.post_id} user={self.user_id}>"
+
+    @staticmethod
+    def queue_select(status: str = REPORT_OPEN) -> sa.Select:
+        """Reports with this status, oldest first (open ones are worked through in order)."""
+        order = Report.id.asc() if status == REPORT_OPEN else Report.id.desc()
+        return (
+            sa.select(Report)
+            .where(Report.status == status)
+            .options(so.joinedload(Report.reporter), so.joinedload(Report.user), so.joinedload(Report.post))
+            .order_by(order)
+        )

@@ -182,13 +182,13 @@ def test_progress_rises_in_batches_to_100(app, client, auth, alice, monkeypatch)
         for i in range(4):
             make_post(user, f"same second {i}", timestamp=same_time)
     seen: list[int] = []
-    report = exports._report_progress
+    report = exports.report_progress
 
     def spy(task, written, total):
         report(task, written, total)
         seen.append(task.progress)
 
-    monkeypatch.setattr(exports, "_report_progress", spy)
+    monkeypatch.setattr(exports, "report_progress", spy)
     auth.login()
     task_id = start(client, "csv")
     assert seen == [30, 60, 90, 99]

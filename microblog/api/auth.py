@@ -10,8 +10,9 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from microblog.api.errors import abort_json
-from microblog.models import User
-from microblog.services import accounts, api_tokens
+from microblog.errors.exceptions import DomainError
+from microblog.models import Permission, User
+from microblog.services import accounts, api_tokens, roles
 
 BEARER = {"bearerAuth": []}
 BASIC = {"basicAuth": []}
@@ -64,3 +65,20 @@ def rate_limit_key() -> str:
     """Count API requests per token when there is one, else per client address."""
     token = bearer_token()
     return f"token:{api_tokens.token_fingerprint(token)}" if token else f"ip:{request.remote_addr}"
+
+
+def permission_required(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """After ``token_required``: refuse with 403 unless the caller's role grants ``permission``."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                roles.require(current_api_user(), permission)
+            except DomainError as exc:
+                abort_json(403, exc.message)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -13,14 +13,28 @@ from microblog.models import (
     EMAIL_MAX,
     MESSAGE_BODY_CEILING,
     NOTIFICATION_KINDS,
+    OUTBOX_FAILED,
+    OUTBOX_PENDING,
+    OUTBOX_SENDING,
+    OUTBOX_SENT,
     POST_BODY_CEILING,
+    REASON_MAX,
+    REPORT_DISMISSED,
+    REPORT_OPEN,
+    REPORT_POST,
+    REPORT_RESOLVED,
+    REPORT_STATUSES,
+    REPORT_USER,
+    ROLES,
     USERNAME_MAX,
 )
 from microblog.api.links import post_url, user_links, user_url
 from microblog.pagination import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
+from microblog.services.audit import ACTIONS as AUDIT_ACTIONS
 
 MAX_PER_PAGE = 100
+OUTBOX_STATUSES = (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)
 DEFAULT_PER_PAGE = 25
 
 
@@ -174,3 +188,121 @@ class NotificationListSchema(ma.Schema):
 
 class NotificationArgs(PaginationArgs):
     unread = ma.fields.Boolean(load_default=False, metadata={"description": "Only unread notifications"})
+
+
+# -- moderation --------------------------------------------------------------------------------
+REASON_DOC = {"minLength": 1, "maxLength": REASON_MAX, "description": "Why: written to the audit log"}
+
+
+class ReasonSchema(StrictSchema):
+    reason = ma.fields.String(required=True, metadata=REASON_DOC)
+
+
+class OptionalReasonSchema(StrictSchema):
+    reason = ma.fields.String(allow_none=True, metadata={"maxLength": REASON_MAX})
+
+
+class RoleChangeSchema(StrictSchema):
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLES))
+    reason = ma.fields.String(allow_none=True, metadata={"maxLength": REASON_MAX})
+
+
+class HandleReportSchema(StrictSchema):
+    outcome = ma.fields.String(
+        required=True, validate=ma.validate.OneOf((REPORT_RESOLVED, REPORT_DISMISSED)),
+        metadata={"description": "resolved: action was taken; dismissed: none needed"},
+    )
+    note = ma.fields.String(allow_none=True, metadata={"maxLength": REASON_MAX,
+                                                       "description": "Shown to the reporter"})
+
+
+class NewReportSchema(StrictSchema):
+    """What to report: exactly one of ``post_id`` and ``user_id``."""
+
+    post_id = ma.fields.Integer(metadata={"description": "The post to report"})
+    user_id = ma.fields.Integer(metadata={"description": "The account to report"})
+    reason = ma.fields.String(required=True, metadata={"minLength": 1, "maxLength": REASON_MAX})
+
+    @ma.validates_schema
+    def one_target(self, data: dict, **_kwargs) -> None:
+        if ("post_id" in data) == ("user_id" in data):
+            raise ma.ValidationError("Give either post_id or user_id.")
+
+
+class ReportSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": [REPORT_POST, REPORT_USER]})
+    status = ma.fields.String(required=True, metadata={"enum": list(REPORT_STATUSES)})
+    reason = ma.fields.String(required=True)
+    target = ma.fields.String(required=True, attribute="target_label",
+                              metadata={"description": "The account's name, or the post's author and text"})
+    post_id = ma.fields.Integer(allow_none=True)
+    user_id = ma.fields.Integer(allow_none=True,
+                                metadata={"description": "The account, or the post's author"})
+    reporter = ma.fields.Nested(UserSummarySchema, allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    handled_at = ma.fields.AwareDateTime(allow_none=True)
+    note = ma.fields.String(allow_none=True)
+
+
+class ReportListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ReportSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+class ReportArgs(PaginationArgs):
+    status = ma.fields.String(load_default=REPORT_OPEN, validate=ma.validate.OneOf(REPORT_STATUSES))
+
+
+class ModeratedPostSchema(PostSchema):
+    hidden_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When a moderator hid it"})
+
+
+class ModeratedUserSchema(UserSchema):
+    role = ma.fields.String(required=True, metadata={"enum": list(ROLES)})
+    suspended_at = ma.fields.AwareDateTime(allow_none=True)
+    suspension_reason = ma.fields.String(allow_none=True)
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    actor_id = ma.fields.Integer(allow_none=True, metadata={"description": "None: the command line"})
+    actor_name = ma.fields.String(allow_none=True)
+    action = ma.fields.String(required=True, metadata={"enum": list(AUDIT_ACTIONS)})
+    target_type = ma.fields.String(required=True)
+    target_id = ma.fields.Integer(allow_none=True)
+    target_label = ma.fields.String(required=True)
+    details = ma.fields.String(allow_none=True)
+    reason = ma.fields.String(allow_none=True)
+
+
+class AuditListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AuditEntrySchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+class OutboxMessageSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    recipient = ma.fields.String(required=True)
+    subject = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": list(OUTBOX_STATUSES)})
+    attempts = ma.fields.Integer(required=True)
+    last_error = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime(required=True)
+    next_attempt_at = ma.fields.AwareDateTime(required=True)
+    sent_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class OutboxListSchema(ma.Schema):
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
+                            metadata={"description": "Messages by status"})
+    items = ma.fields.List(ma.fields.Nested(OutboxMessageSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+class OutboxArgs(PaginationArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf(OUTBOX_STATUSES))

@@ -29,3 +29,7 @@ class PermissionDenied(DomainError):
 
 class NotFound(DomainError):
     """The thing asked for does not exist."""
+
+
+class AccountSuspended(PermissionDenied):
+    """The account is suspended: it can read, but not post, follow or send messages."""

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog import i18n
+from microblog import charts, i18n
 from microblog import search as search_index
 from microblog.auth.forms import EmptyForm
 from microblog.avatars import identicon_svg
@@ -28,7 +28,7 @@ from microblog.extensions import db
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import follow_page, paginate, post_page, requested_page
-from microblog.services import accounts, blocks, follows, posts
+from microblog.services import accounts, blocks, follows, moderation, posts
 from microblog.urls import is_safe_local_path
 
 bp = Blueprint("main", __name__)
@@ -107,8 +107,9 @@ def search():
             per_page = current_app.config["USERS_PER_PAGE"]
             context["people"] = search_index.search_users(parsed, number, per_page)
         else:
+            viewer = current_user if current_user.is_authenticated else None
             context["page"] = search_index.search_posts(parsed, number, current_app.config["POSTS_PER_PAGE"],
-                                                        sort, language)
+                                                        sort, language, viewer)
             context["people"] = search_index.search_users(parsed, 1, PEOPLE_PREVIEW) if number == 1 else None
     except search_index.SearchUnavailable:
         response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
@@ -123,7 +124,8 @@ def search():
 def user(username: str):
     """A profile: who they are, their counts and their posts."""
     person = _user_or_404(username)
-    page = post_page(person.posts_select(), current_app.config["POSTS_PER_PAGE"])
+    viewer = current_user if current_user.is_authenticated else None
+    page = post_page(person.posts_select(viewer), current_app.config["POSTS_PER_PAGE"])
     counts = {"posts": person.post_count, "followers": person.follower_count, "following": person.following_count}
     is_following = current_user.is_authenticated and current_user.is_following(person)
     blocked_them = blocked_me = False
@@ -133,6 +135,25 @@ def user(username: str):
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
         is_following=is_following, form=EmptyForm(), blocked_them=blocked_them, blocked_me=blocked_me,
     )
+
+
+@bp.route("/user/<username>/activity.json")
+@quiet
+def activity(username: str):
+    """The profile's activity calendar: posts per day over the last year (drawn by charts.js)."""
+    person = _user_or_404(username)
+    return charts.posting_calendar(person), 200, {"Cache-Control": "private, max-age=60"}
+
+
+@bp.route("/post/<int:post_id>")
+def post(post_id: int):
+    """One post on its own page, with what the viewer may do about it (report it, moderate it)."""
+    viewer = current_user if current_user.is_authenticated else None
+    target = moderation.get_post(post_id)
+    if target is None or not target.visible_to(viewer):
+        abort(404)
+    title = _("Post by %(username)s", username=target.author.username)
+    return render_template("main/post.html", title=title, post=target)
 
 
 @bp.route("/user/<username>/followers")

@@ -205,9 +205,13 @@ def _resolve_authors(parsed: ParsedQuery) -> Any:
 
 
 def search_posts(
-    parsed: ParsedQuery, page: int, per_page: int, sort: str = "relevance", language: str | None = None
+    parsed: ParsedQuery, page: int, per_page: int, sort: str = "relevance", language: str | None = None,
+    viewer: Any = None,
 ) -> Page:
     """One page of posts matching ``parsed``, best first (or newest first with ``sort="new"``).
+
+    Posts a moderator hid are left out, except for moderators and their authors (``viewer``); a page
+    can then hold a few results fewer than ``per_page``.
 
     :raises SearchUnavailable: the index is missing or broken (a rebuild has been started).
     """
@@ -215,8 +219,8 @@ def search_posts(
         return Page(items=[], page=page, per_page=per_page, has_next=False)
     found = _run(lambda b: b.search_posts(_resolve_authors(parsed), language, sort == "new",
                                           (page - 1) * per_page, per_page + 1))
-    return Page(items=_load(POSTS, found[:per_page]), page=page, per_page=per_page,
-                has_next=len(found) > per_page)
+    items = [post for post in _load(POSTS, found[:per_page]) if post.visible_to(viewer)]
+    return Page(items=items, page=page, per_page=per_page, has_next=len(found) > per_page)
 
 
 def search_users(parsed: ParsedQuery, page: int, per_page: int) -> Page:

@@ -18,12 +18,13 @@ from microblog.extensions import db
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
-    ROLES,
     USERNAME_MAX,
     User,
+    UserActivity,
     user_by_username_select,
 )
 from microblog.links import external_url
+from microblog.services import stats
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -97,6 +98,7 @@ def register_user(username: str, email: str, password: str) -> User:
     if not current_app.config["EMAIL_CONFIRMATION"]:
         user.confirmed_at = utcnow()
     db.session.add(user)
+    db.session.add(UserActivity(user=user, day=utcnow().date()))  # the sign-up day counts as active
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:
@@ -177,6 +179,8 @@ def touch_last_seen(user: User) -> None:
     """Record that the user was active now (at most once a minute)."""
     now = utcnow()
     if user.last_seen is None or now - user.last_seen >= LAST_SEEN_RESOLUTION:
+        if user.last_seen is None or user.last_seen.date() != now.date():
+            stats.mark_active(user.id, now.date())  # the first write of the day
         user.last_seen = now
         db.session.commit()
 
@@ -194,15 +198,6 @@ def set_language(user: User, locale: str) -> None:
         raise ValidationError(_("Please choose one of the listed languages."), field="locale")
     user.locale = locale
     db.session.commit()
-
-
-def set_role(user: User, role: str) -> User:
-    """Give ``user`` one of the roles in ``ROLES``."""
-    if role not in ROLES:
-        raise ValidationError(_("Unknown role: %(role)s", role=role), field="role")
-    user.role = role
-    db.session.commit()
-    return user
 
 
 # -- email-driven flows -------------------------------------------------------------------------

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 # Format -> content type. Browsers get ``text/csv; charset=utf-8`` (send_file adds the charset).
 FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 TASK_PREFIX = "export_"
+# Exports of the whole site (services.admin_exports) share the folder, the sweep and the task table.
+ADMIN_TASK_PREFIX = "admin_export_"
 # Posts read per query: keeps memory flat however many posts a user has.
 BATCH_SIZE = 500
 # A task still queued or running after this long belonged to a worker that died.
@@ -60,8 +62,8 @@ CSV_HEADER = ("id", "created_at", "body")
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
 # that some spreadsheet locales treat the same way.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# Only files named like this are ours to sweep.
-_FILE_RE = re.compile(r"^posts-[A-Za-z0-9_-]{20,}\.(csv|json)(\.partial)?$")
+# Only files named like this are ours to sweep (users-... files are admin exports).
+_FILE_RE = re.compile(r"^(posts|users)-[A-Za-z0-9_-]{20,}\.(csv|json)(\.partial)?$")
 
 
 class ExportInProgress(ConflictError):
@@ -153,14 +155,14 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
         "status": task.status,
         "progress": task.progress,
         "format": export_format(task),
-        "finished_at": _iso(task.finished_at) if task.finished_at else None,
+        "finished_at": iso(task.finished_at) if task.finished_at else None,
         "expires_at": None,
         "download_url": None,
         "message": _status_message(task),
     }
     if task.status == TASK_DONE:
         expiry = expires_at(task)
-        status["expires_at"] = _iso(expiry) if expiry else None
+        status["expires_at"] = iso(expiry) if expiry else None
         if download_url and is_available(task):
             status["download_url"] = download_url
     return status
@@ -211,11 +213,16 @@ def exports_dir() -> Path:
     return Path(current_app.config["EXPORTS_DIR"])
 
 
+def is_export_file_name(name: str) -> bool:
+    """True for a finished export file's name (one of ours, never a path elsewhere)."""
+    return bool(_FILE_RE.match(name)) and not name.endswith(".partial")
+
+
 # -- the job -------------------------------------------------------------------------------------
 @jobs.task
 def export_posts(task_id: str) -> str:
     """Write the task owner's posts to a file, reporting progress, then email it. Returns the status."""
-    if not _claim(task_id):
+    if not claim_task(task_id):
         return "skipped"  # already run or running elsewhere (a retried or duplicated job)
     task = db.session.get(Task, task_id)
     assert task is not None
@@ -229,7 +236,7 @@ def export_posts(task_id: str) -> str:
         db.session.rollback()
         task = db.session.get(Task, task_id)
         if task is not None:
-            _mark_failed(task, f"{type(exc).__name__}: {exc}")
+            mark_failed(task, f"{type(exc).__name__}: {exc}")
         return TASK_FAILED
     task.status = TASK_DONE
     task.progress = 100
@@ -244,7 +251,7 @@ def export_posts(task_id: str) -> str:
     return TASK_DONE
 
 
-def _claim(task_id: str) -> bool:
+def claim_task(task_id: str) -> bool:
     """Move the task from queued to running, unless someone else did: at most one runner."""
     result = db.session.execute(
         sa.update(Task)
@@ -256,7 +263,7 @@ def _claim(task_id: str) -> bool:
     return result.rowcount == 1
 
 
-def _mark_failed(task: Task, error: str) -> None:
+def mark_failed(task: Task, error: str) -> None:
     task.status = TASK_FAILED
     task.error = error[:255]
     task.finished_at = utcnow()
@@ -281,7 +288,7 @@ def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
             for batch in _post_batches(user_id):
                 writer.write(batch)
                 written += len(batch)
-                _report_progress(task, written, total)
+                report_progress(task, written, total)
             writer.close()
         os.replace(partial, final)
     finally:
@@ -312,7 +319,7 @@ def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
         after = (rows[-1].timestamp, rows[-1].id)
 
 
-def _report_progress(task: Task, written: int, total: int) -> None:
+def report_progress(task: Task, written: int, total: int) -> None:
     # 100 is kept for "done"; a post added during the export must not push it past 99.
     progress = min(99, written * 100 // total) if total else 99
     if progress != task.progress:
@@ -320,7 +327,7 @@ def _report_progress(task: Task, written: int, total: int) -> None:
         db.session.commit()
 
 
-def _iso(value: datetime) -> str:
+def iso(value: datetime) -> str:
     """ISO 8601 in UTC to the second, e.g. 2024-05-01T12:30:00Z."""
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -340,7 +347,7 @@ class CsvWriter:
         self._writer.writerow(CSV_HEADER)
 
     def write(self, rows: Sequence[sa.Row]) -> None:
-        self._writer.writerows((row.id, _iso(row.timestamp), csv_safe(row.body)) for row in rows)
+        self._writer.writerows((row.id, iso(row.timestamp), csv_safe(row.body)) for row in rows)
 
     def close(self) -> None:
         pass
@@ -352,12 +359,12 @@ class JsonWriter:
     def __init__(self, fh: IO[str], username: str, exported_at: datetime) -> None:
         self._fh = fh
         self._first = True
-        head = json.dumps({"username": username, "exported_at": _iso(exported_at)}, ensure_ascii=False)
+        head = json.dumps({"username": username, "exported_at": iso(exported_at)}, ensure_ascii=False)
         fh.write(head[:-1] + ', "posts": [')
 
     def write(self, rows: Sequence[sa.Row]) -> None:
         for row in rows:
-            item = {"id": row.id, "created_at": _iso(row.timestamp), "body": row.body}
+            item = {"id": row.id, "created_at": iso(row.timestamp), "body": row.body}
             self._fh.write(("\n  " if self._first else ",\n  ") + json.dumps(item, ensure_ascii=False))
             self._first = False
 
@@ -430,7 +437,8 @@ def _fail_stale_tasks() -> None:
     db.session.execute(
         sa.update(Task)
         .where(
-            Task.name.startswith(TASK_PREFIX, autoescape=True),
+            sa.or_(Task.name.startswith(TASK_PREFIX, autoescape=True),
+                   Task.name.startswith(ADMIN_TASK_PREFIX, autoescape=True)),
             Task.status.in_((TASK_QUEUED, TASK_RUNNING)),
             Task.created_at <= cutoff,
         )

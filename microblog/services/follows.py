@@ -12,17 +12,18 @@ from microblog.errors.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
-from microblog.services import blocks, counters, notifications
+from microblog.services import blocks, counters, notifications, roles
 
 
 def follow(follower: User, followed: User) -> bool:
     """Make ``follower`` follow ``followed``. Returns False when it already did (harmless).
 
     :raises ValidationError: following yourself.
-    :raises PermissionDenied: either of them blocked the other.
+    :raises PermissionDenied: either of them blocked the other, or ``follower`` is suspended.
     """
     if follower.id == followed.id:
         raise ValidationError(_("You cannot follow yourself."))
+    roles.check_not_suspended(follower)
     blocks.check_contact(follower, followed, "follow")
     if follower.is_following(followed):
         return False

@@ -24,7 +24,7 @@ from microblog.models import (
     OutboxMessage,
     User,
 )
-from microblog.services import blocks, notifications
+from microblog.services import blocks, notifications, roles
 from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
@@ -61,10 +61,12 @@ def check_can_message(sender: User, recipient: User) -> None:
     """Raise unless ``sender`` may write to ``recipient``.
 
     :raises ValidationError: writing to yourself.
-    :raises PermissionDenied: a block either way, or an unconfirmed address (when the site asks).
+    :raises PermissionDenied: a block either way, a suspended sender, or an unconfirmed address (when
+        the site asks).
     """
     if sender.id == recipient.id:
         raise ValidationError(_("You cannot send a message to yourself."))
+    roles.check_not_suspended(sender)
     if confirmation_required(sender):
         raise PermissionDenied(_("Please confirm your email address before sending messages."))
     blocks.check_contact(sender, recipient, "message")

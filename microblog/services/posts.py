@@ -11,7 +11,7 @@ from microblog import search
 from microblog.errors.exceptions import NotFound, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
-from microblog.services import counters
+from microblog.services import counters, roles
 from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters
 
@@ -58,8 +58,10 @@ def detect_language(text: str) -> str | None:
 def publish_post(author: User, body: str) -> Post:
     """Create a post by ``author``.
 
-    :raises PermissionDenied: the author has not confirmed their address yet (when the site asks).
+    :raises PermissionDenied: the author is suspended, or has not confirmed their address yet (when the
+        site asks).
     """
+    roles.check_not_suspended(author)
     if confirmation_required(author):
         raise PermissionDenied(_("Please confirm your email address before posting."), field="post")
     body = clean_body(body)

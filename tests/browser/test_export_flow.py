@@ -29,13 +29,13 @@ def test_export_shows_progress_then_downloads(page, live_app, monkeypatch):
     seed_user(live_app, "alice", posts=8)
     # Slow the job down so the page has progress to watch: 8 batches of one post, 0.4 s each.
     monkeypatch.setattr(exports, "BATCH_SIZE", 1)
-    report = exports._report_progress
+    report = exports.report_progress
 
     def slow_report(task, written, total):
         time.sleep(0.4)
         report(task, written, total)
 
-    monkeypatch.setattr(exports, "_report_progress", slow_report)
+    monkeypatch.setattr(exports, "report_progress", slow_report)
 
     sign_in(page, "alice")
     page.goto("/user/alice")

@@ -1,0 +1,1 @@
+"""The admin and moderator area under /admin."""

@@ -1,0 +1,33 @@
+"""What roles, report statuses and audit actions are called on the pages, in the reader's language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from microblog.services import audit
+
+
+def role_names() -> dict[str, str]:
+    return {"user": _("User"), "moderator": _("Moderator"), "admin": _("Administrator")}
+
+
+def report_status_names() -> dict[str, str]:
+    return {"open": _("Open"), "resolved": _("Resolved"), "dismissed": _("Dismissed")}
+
+
+def action_names() -> dict[str, str]:
+    return {
+        audit.POST_HIDE: _("Hid a post"),
+        audit.POST_UNHIDE: _("Showed a post again"),
+        audit.POST_DELETE: _("Deleted a post"),
+        audit.USER_SUSPEND: _("Suspended an account"),
+        audit.USER_UNSUSPEND: _("Lifted a suspension"),
+        audit.USER_ROLE: _("Changed a role"),
+        audit.USER_DELETE: _("Deleted an account"),
+        audit.REPORT_RESOLVE: _("Resolved a report"),
+        audit.REPORT_DISMISS: _("Dismissed a report"),
+    }
+
+
+def outbox_status_names() -> dict[str, str]:
+    return {"pending": _("Pending"), "sending": _("Sending"), "sent": _("Sent"), "failed": _("Failed")}

@@ -1,0 +1,276 @@
+"""The admin and moderator area: dashboard and charts, reports, post and account moderation, the
+audit log, the mail outbox and site exports. Every view is guarded by ``permission_required``."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from microblog import charts
+from microblog import email as mailer
+from microblog.admin import labels
+from microblog.admin.forms import HandleReportForm, OptionalReasonForm, ReasonForm, RoleForm
+from microblog.auth.forms import EmptyForm
+from microblog.errors.exceptions import DomainError
+from microblog.models import (
+    OUTBOX_FAILED,
+    REPORT_OPEN,
+    REPORT_STATUSES,
+    ROLES,
+    Permission,
+    Post,
+    Report,
+    User,
+)
+from microblog.pagination import paginate, requested_page
+from microblog.services import accounts, admin_exports, audit, moderation, reports, roles, stats, users_query
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+PER_PAGE = 50
+
+
+def permission_required(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in, then ``roles.require(current_user, permission)``: everyone else gets a 403 page."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                roles.require(current_user, permission)
+            except DomainError:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.app_context_processor
+def admin_labels() -> dict[str, Any]:
+    return {"role_names": labels.role_names, "Permission": Permission}
+
+
+def _post_or_404(post_id: int) -> Post:
+    return moderation.get_post(post_id) or abort(404)
+
+
+def _user_or_404(username: str) -> User:
+    return accounts.get_user_by_username(username) or abort(404)
+
+
+def _act(form_class: type[Any], action: Callable[[Any], Any], success: str) -> bool:
+    """Validate the action's form, run the service call and flash the outcome. True when it succeeded."""
+    form = form_class()
+    if not form.validate_on_submit():
+        errors = [error for field in form for error in field.errors]
+        flash(errors[0] if errors else _("Please check the form and try again."), "danger")
+        return False
+    try:
+        action(form)
+    except DomainError as exc:
+        flash(exc.message, "danger")
+        return False
+    flash(success, "success")
+    return True
+
+
+# -- dashboard -----------------------------------------------------------------------------------
+@bp.route("/")
+@permission_required(Permission.VIEW_DASHBOARD)
+def dashboard():
+    """Counts, links to the other tools, and the charts (drawn by charts.js from the JSON below)."""
+    return render_template(
+        "admin/dashboard.html", title=_("Admin"), totals=stats.totals(), charts=list(charts.DASHBOARD),
+        open_reports=reports.counts_by_status().get(REPORT_OPEN, 0), export_form=EmptyForm(),
+    )
+
+
+@bp.route("/charts/<name>.json")
+@permission_required(Permission.VIEW_DASHBOARD)
+def chart_data(name: str):
+    """The data of one dashboard chart (see microblog/charts.py for the shape)."""
+    build = charts.DASHBOARD.get(name) or abort(404)
+    return build(), 200, {"Cache-Control": "private, no-store"}
+
+
+# -- reports ------------------------------------------------------------------------------------
+@bp.route("/reports")
+@permission_required(Permission.HANDLE_REPORTS)
+def report_queue():
+    """Reports by status: open ones oldest first (the queue), closed ones newest first."""
+    status = request.args.get("status", REPORT_OPEN)
+    if status not in REPORT_STATUSES:
+        abort(404)
+    page = paginate(Report.queue_select(status), requested_page(), PER_PAGE)
+    return render_template("admin/reports.html", title=_("Reports"), page=page, status=status,
+                           counts=reports.counts_by_status(), statuses=labels.report_status_names(),
+                           form=HandleReportForm())
+
+
+@bp.route("/reports/<int:report_id>", methods=["POST"])
+@permission_required(Permission.HANDLE_REPORTS)
+def handle_report(report_id: int):
+    """Resolve or dismiss a report; its reporter is notified."""
+    report = reports.get_report(report_id) or abort(404)
+    _act(HandleReportForm,
+         lambda form: reports.handle_report(current_user, report, form.outcome.data, form.note.data),
+         _("The report has been closed and the reporter notified."))
+    return redirect(url_for("admin.report_queue"))
+
+
+# -- posts --------------------------------------------------------------------------------------
+@bp.route("/posts/<int:post_id>")
+@permission_required(Permission.MODERATE_POSTS)
+def post(post_id: int):
+    """One post with its open reports and its moderation history, and the forms to act on it."""
+    target = _post_or_404(post_id)
+    return render_template(
+        "admin/post.html", title=_("Moderate a post"), post=target, history=audit.history("post", target.id),
+        open_reports=reports.open_reports_about(post_ids=[target.id]), actions=labels.action_names(),
+        reason_form=ReasonForm(), optional_form=OptionalReasonForm(),
+    )
+
+
+@bp.route("/posts/<int:post_id>/<action>", methods=["POST"])
+@permission_required(Permission.MODERATE_POSTS)
+def moderate_post(post_id: int, action: str):
+    """Hide, show again or delete a post, with a reason for the audit log."""
+    target = _post_or_404(post_id)
+    actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
+        "hide": (ReasonForm, lambda form: moderation.hide_post(current_user, target, form.reason.data),
+                 _("The post is hidden.")),
+        "unhide": (OptionalReasonForm,
+                   lambda form: moderation.unhide_post(current_user, target, form.reason.data),
+                   _("The post is visible again.")),
+        "delete": (ReasonForm, lambda form: moderation.delete_post(current_user, target, form.reason.data),
+                   _("The post has been deleted.")),
+    }
+    if action not in actions or not _act(*actions[action]):
+        return redirect(url_for("admin.post", post_id=post_id))
+    if action == "delete":
+        return redirect(url_for("admin.report_queue"))
+    return redirect(url_for("admin.post", post_id=post_id))
+
+
+# -- accounts -----------------------------------------------------------------------------------
+@bp.route("/users")
+@permission_required(Permission.SUSPEND_USERS)
+def users():
+    """Accounts, newest first; ``?role=`` and ``?suspended=1`` narrow the list."""
+    role = request.args.get("role") if request.args.get("role") in ROLES else None
+    suspended = request.args.get("suspended") == "1"
+    page = paginate(users_query.all_users_select(role=role, suspended=suspended), requested_page(), PER_PAGE)
+    filters = {"role": role} if role else {"suspended": 1} if suspended else {}
+    return render_template("admin/users.html", title=_("Accounts"), page=page, role=role, suspended=suspended,
+                           filters=filters)
+
+
+@bp.route("/users/<username>")
+@permission_required(Permission.SUSPEND_USERS)
+def user(username: str):
+    """One account: its role and state, the reports about it, its history, and the forms to act on it."""
+    person = _user_or_404(username)
+    return render_template(
+        "admin/user.html", title=_("Moderate %(username)s", username=person.username), person=person,
+        history=audit.history("user", person.id), open_reports=reports.open_reports_about(user_id=person.id),
+        reason_form=ReasonForm(), optional_form=OptionalReasonForm(), role_form=RoleForm(role=person.role),
+        actions=labels.action_names(),
+    )
+
+
+@bp.route("/users/<username>/<action>", methods=["POST"])
+@permission_required(Permission.SUSPEND_USERS)
+def moderate_user(username: str, action: str):
+    """Suspend, lift a suspension, change the role of or delete an account (the service checks the role)."""
+    person = _user_or_404(username)
+    name = person.username
+    actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
+        "suspend": (ReasonForm, lambda form: moderation.suspend_user(current_user, person, form.reason.data),
+                    _("%(username)s is suspended.", username=name)),
+        "unsuspend": (OptionalReasonForm,
+                      lambda form: moderation.unsuspend_user(current_user, person, form.reason.data),
+                      _("%(username)s is no longer suspended.", username=name)),
+        "role": (RoleForm,
+                 lambda form: roles.change_role(current_user, person, form.role.data, form.reason.data),
+                 _("%(username)s's role has been changed.", username=name)),
+        "delete": (ReasonForm, lambda form: moderation.delete_account(current_user, person, form.reason.data),
+                   _("The account %(username)s has been deleted.", username=name)),
+    }
+    if action not in actions or not _act(*actions[action]):
+        return redirect(url_for("admin.user", username=name))
+    return redirect(url_for("admin.users") if action == "delete" else url_for("admin.user", username=name))
+
+
+# -- records ------------------------------------------------------------------------------------
+@bp.route("/audit")
+@permission_required(Permission.VIEW_AUDIT_LOG)
+def audit_log():
+    """Every moderation action, newest first. Read-only: there is no way to change an entry."""
+    page = paginate(audit.entries_select(), requested_page(), PER_PAGE)
+    return render_template("admin/audit.html", title=_("Audit log"), page=page, actions=labels.action_names())
+
+
+@bp.route("/outbox")
+@permission_required(Permission.VIEW_OUTBOX)
+def outbox():
+    """The mail outbox: counts by status and the messages, newest first (``?status=failed``...)."""
+    status = request.args.get("status")
+    statuses = labels.outbox_status_names()
+    if status is not None and status not in statuses:
+        abort(404)
+    page = paginate(mailer.outbox_select(status), requested_page(), PER_PAGE)
+    return render_template("admin/outbox.html", title=_("Mail outbox"), page=page, status=status,
+                           counts=mailer.outbox_counts(), statuses=statuses, failed=OUTBOX_FAILED)
+
+
+# -- exports ------------------------------------------------------------------------------------
+@bp.route("/exports/<kind>", methods=["POST"])
+@permission_required(Permission.EXPORT_DATA)
+def start_export(kind: str):
+    """Export every account or every post as CSV in the background, then show its progress."""
+    if kind not in admin_exports.KINDS:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("admin.dashboard"))
+    task = admin_exports.start(current_user, kind)
+    return redirect(url_for("admin.export_task", task_id=task.id))
+
+
+@bp.route("/tasks/<task_id>")
+@permission_required(Permission.EXPORT_DATA)
+def export_task(task_id: str):
+    """The progress bar of a site export; tasks.js polls the JSON status."""
+    task = admin_exports.task_for(current_user, task_id) or abort(404)
+    status = admin_exports.status(task, url_for("admin.download_export", task_id=task.id))
+    kind = admin_exports.kind_of(task)
+    title = _("Export of all accounts (CSV)") if kind == "users" else _("Export of all posts (CSV)")
+    return render_template("admin/task.html", title=title, task=task, status=status,
+                           hours=current_app.config["EXPORT_RETENTION_HOURS"])
+
+
+@bp.route("/tasks/<task_id>.json")
+@permission_required(Permission.EXPORT_DATA)
+def export_status(task_id: str):
+    task = admin_exports.task_for(current_user, task_id) or abort(404)
+    status = admin_exports.status(task, url_for("admin.download_export", task_id=task.id))
+    return status, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/exports/<task_id>/download")
+@permission_required(Permission.EXPORT_DATA)
+def download_export(task_id: str):
+    """The CSV file of a finished site export, until it expires."""
+    task = admin_exports.task_for(current_user, task_id) or abort(404)
+    path = admin_exports.file_for(task) or abort(404)
+    response = send_file(path, mimetype="text/csv", as_attachment=True,
+                         download_name=admin_exports.download_name(task))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,1 @@
+"""Reporting posts and accounts to the moderators."""

@@ -1,0 +1,87 @@
+"""The audit log: every moderation action, written in the same transaction as the action itself.
+
+Entries are only ever added (the model refuses updates and deletes, and no route changes them).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from microblog.errors.exceptions import ValidationError
+from microblog.extensions import db
+from microblog.models import REASON_MAX, AuditLogEntry, Post, User
+from microblog.textutil import has_control_characters
+
+# Action names, as stored (the admin pages translate them).
+POST_HIDE = "post.hide"
+POST_UNHIDE = "post.unhide"
+POST_DELETE = "post.delete"
+USER_SUSPEND = "user.suspend"
+USER_UNSUSPEND = "user.unsuspend"
+USER_ROLE = "user.role"
+USER_DELETE = "user.delete"
+REPORT_RESOLVE = "report.resolve"
+REPORT_DISMISS = "report.dismiss"
+ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
+           REPORT_RESOLVE, REPORT_DISMISS)
+EXCERPT = 80
+
+
+def clean_reason(reason: str | None, required: bool = True, field: str = "reason") -> str | None:
+    """The reason for an action, stripped; None when empty and not ``required``.
+
+    :raises ValidationError: missing (when required), too long, or with control characters.
+    """
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    if not reason:
+        if required:
+            raise ValidationError(_("Please give a reason."), field=field)
+        return None
+    if len(reason) > REASON_MAX:
+        raise ValidationError(_("A reason is at most %(max)d characters.", max=REASON_MAX), field=field)
+    if has_control_characters(reason):
+        raise ValidationError(_("Please remove control characters."), field=field)
+    return reason
+
+
+def post_label(post: Post) -> str:
+    """How a post is named in the log and the report queue: its author and the start of its text."""
+    body = " ".join(post.body.split())
+    excerpt = body if len(body) <= EXCERPT else body[: EXCERPT - 1] + "…"
+    return f"{post.author.username}: {excerpt}"
+
+
+def record(actor: User | None, action: str, target: Post | User | None, *, target_type: str | None = None,
+           target_id: int | None = None, label: str | None = None, reason: str | None = None,
+           details: str | None = None) -> AuditLogEntry:
+    """Add an entry to the session; the calling service commits it with the action.
+
+    ``actor`` None means the command line. The target is a post or an account, or given by type, id
+    and label (a report).
+    """
+    if isinstance(target, Post):
+        target_type, target_id, label = "post", target.id, post_label(target)
+    elif isinstance(target, User):
+        target_type, target_id, label = "user", target.id, target.username
+    entry = AuditLogEntry(
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.username if actor is not None else None,
+        action=action, target_type=target_type or "", target_id=target_id, target_label=(label or "")[:255],
+        reason=reason, details=details,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def entries_select(target_type: str | None = None, target_id: int | None = None) -> sa.Select:
+    """Audit entries, newest first; only those about one post or account when given."""
+    query = sa.select(AuditLogEntry)
+    if target_type is not None:
+        query = query.where(AuditLogEntry.target_type == target_type, AuditLogEntry.target_id == target_id)
+    return query.order_by(AuditLogEntry.id.desc())
+
+
+def history(target_type: str, target_id: int, limit: int = 50) -> list[AuditLogEntry]:
+    """The latest entries about one post or account, newest first."""
+    return list(db.session.scalars(entries_select(target_type, target_id).limit(limit)))
