@@ -153,7 +153,9 @@ def moderate_post(post_id: int, action: str):
         "delete": (ReasonForm, lambda form: moderation.delete_post(current_user, target, form.reason.data),
                    _("The post has been deleted.")),
     }
-    if action not in actions or not _act(*actions[action]):
+    if action not in actions:
+        abort(404)
+    if not _act(*actions[action]):
         return redirect(url_for("admin.post", post_id=post_id))
     if action == "delete":
         return redirect(url_for("admin.report_queue"))
@@ -189,24 +191,41 @@ def user(username: str):
 @bp.route("/users/<username>/<action>", methods=["POST"])
 @permission_required(Permission.SUSPEND_USERS)
 def moderate_user(username: str, action: str):
-    """Suspend, lift a suspension, change the role of or delete an account (the service checks the role)."""
+    """Suspend an account, or lift its suspension (the service checks that its role is below yours)."""
     person = _user_or_404(username)
-    name = person.username
     actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
         "suspend": (ReasonForm, lambda form: moderation.suspend_user(current_user, person, form.reason.data),
-                    _("%(username)s is suspended.", username=name)),
+                    _("%(username)s is suspended.", username=person.username)),
         "unsuspend": (OptionalReasonForm,
                       lambda form: moderation.unsuspend_user(current_user, person, form.reason.data),
-                      _("%(username)s is no longer suspended.", username=name)),
-        "role": (RoleForm,
-                 lambda form: roles.change_role(current_user, person, form.role.data, form.reason.data),
-                 _("%(username)s's role has been changed.", username=name)),
-        "delete": (ReasonForm, lambda form: moderation.delete_account(current_user, person, form.reason.data),
-                   _("The account %(username)s has been deleted.", username=name)),
+                      _("%(username)s is no longer suspended.", username=person.username)),
     }
-    if action not in actions or not _act(*actions[action]):
-        return redirect(url_for("admin.user", username=name))
-    return redirect(url_for("admin.users") if action == "delete" else url_for("admin.user", username=name))
+    if action not in actions:
+        abort(404)
+    _act(*actions[action])
+    return redirect(url_for("admin.user", username=person.username))
+
+
+@bp.route("/users/<username>/role", methods=["POST"])
+@permission_required(Permission.CHANGE_ROLES)
+def change_role(username: str):
+    """Give an account another role (not your own)."""
+    person = _user_or_404(username)
+    _act(RoleForm, lambda form: roles.change_role(current_user, person, form.role.data, form.reason.data),
+         _("%(username)s's role has been changed.", username=person.username))
+    return redirect(url_for("admin.user", username=person.username))
+
+
+@bp.route("/users/<username>/delete", methods=["POST"])
+@permission_required(Permission.DELETE_USERS)
+def delete_user(username: str):
+    """Delete an account with its posts, follows and messages."""
+    person = _user_or_404(username)
+    name = person.username
+    if _act(ReasonForm, lambda form: moderation.delete_account(current_user, person, form.reason.data),
+            _("The account %(username)s has been deleted.", username=name)):
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("admin.user", username=name))
 
 
 # -- records ------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@
   var styles = window.getComputedStyle(document.body);
   var rgb = (styles.getPropertyValue("--bs-primary-rgb") || "13, 110, 253").trim();
   var textColor = styles.getPropertyValue("--bs-body-color").trim() || "#212529";
-  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function shade(alpha) {
     return "rgba(" + rgb + ", " + alpha + ")";
@@ -23,7 +22,7 @@
     return {
       responsive: true,
       maintainAspectRatio: false,
-      animation: reduceMotion ? false : { duration: 300 },
+      animation: false,
       locale: locale,
       color: textColor,
       plugins: {
@@ -57,7 +56,7 @@
           fill: data.type !== "bar",
           pointRadius: 0,
           pointHitRadius: 6,
-          tension: 0.2
+          tension: 0
         }]
       },
       options: options
@@ -79,6 +78,10 @@
       y: {
         type: "linear", reverse: true, min: -0.5, max: 6.5, offset: false, position: rtl ? "right" : "left",
         grid: { display: false }, border: { display: false },
+        // One tick per weekday (the scale would otherwise put them between the rows).
+        afterBuildTicks: function (axis) {
+          axis.ticks = [0, 1, 2, 3, 4, 5, 6].map(function (value) { return { value: value }; });
+        },
         ticks: {
           stepSize: 1,
           callback: function (value) {
