@@ -64,6 +64,8 @@ def test_a_suspended_account_can_read_but_not_post_follow_or_message(app, people
             with pytest.raises(AccountSuspended, match="suspended"):
                 action()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 1
+        with pytest.raises(AccountSuspended):
+            posts.edit_post(get("bob"), db.session.scalar(sa.select(Post.id)), "edited into spam")
 
     bob = sign_in(app, "bob")
     home = bob.get("/")

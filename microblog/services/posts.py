@@ -77,7 +77,7 @@ def edit_post(user: User, post_id: int, body: str) -> Post:
     """Change the text of a post; only its author may.
 
     :raises NotFound: there is no such post.
-    :raises PermissionDenied: ``user`` did not write it.
+    :raises PermissionDenied: ``user`` did not write it, or is suspended.
     :raises ValidationError: the new text breaks the rules for a post.
     """
     post = db.session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
@@ -85,6 +85,7 @@ def edit_post(user: User, post_id: int, body: str) -> Post:
         raise NotFound(_("That post does not exist."))
     if post.user_id != user.id:
         raise PermissionDenied(_("You can only edit your own posts."))
+    roles.check_not_suspended(user)  # an edit is a new post as far as what it says goes
     post.body = clean_body(body)
     post.language = detect_language(post.body)
     db.session.commit()
