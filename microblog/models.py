@@ -255,8 +255,9 @@ class Post(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(f"length(body) BETWEEN 1 AND {POST_BODY_CEILING}", name="body_length"),
-        # The timeline and profile pages walk one author's posts newest first.
-        sa.Index("ix_post_user_id_timestamp_id", "user_id", "timestamp", "id"),
+        # The timeline and profile pages walk one author's posts newest first. hidden_at rides along
+        # so the timeline finds a page's ids from this index alone (pagination.post_page).
+        sa.Index("ix_post_user_id_timestamp_id_hidden_at", "user_id", "timestamp", "id", "hidden_at"),
         # Explore walks all posts newest first.
         sa.Index("ix_post_timestamp_id", "timestamp", "id"),
         # Full-text search with SEARCH_BACKEND=postgres (GIN, created on PostgreSQL only).
