@@ -7,6 +7,7 @@ import base64
 import pytest
 import sqlalchemy as sa
 
+from microblog import search
 from microblog.extensions import db
 from microblog.models import Post, Token, User, followers
 from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_posts, make_user
@@ -294,3 +295,30 @@ def test_api_calls_are_counted_per_token(limited_app):
     statuses = [client.get("/api/timeline", headers=headers).status_code for _ in range(6)]
     assert statuses[:4] == [200] * 4 and statuses[-1] == 429
     assert client.get("/api/posts").status_code == 200  # an anonymous caller has its own allowance
+
+
+# -- search -------------------------------------------------------------------------------------------
+def test_search_posts_and_people(client, app):
+    with app.app_context():
+        bob = make_user("bob", about_me="Loves chess and coffee")
+        make_post(bob, "Chess openings are fun")
+        make_post(make_user("carol"), "Coffee all morning")
+        search.reindex()  # the factories write rows directly; the services would queue this
+    posts = client.get("/api/search?q=chess")
+    assert posts.status_code == 200
+    assert [p["body"] for p in posts.json["items"]] == ["Chess openings are fun"]
+    assert posts.json["_links"]["self"].startswith("/api/search?")
+    people = client.get("/api/search/people?q=coffee")
+    assert [u["username"] for u in people.json["items"]] == ["bob"]
+    by_author = client.get("/api/search", query_string={"q": "@carol coffee"})
+    assert [p["body"] for p in by_author.json["items"]] == ["Coffee all morning"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "-alone", '"', "*"])
+def test_search_without_anything_to_look_for_is_422(client, query):
+    response = client.get("/api/search", query_string={"q": query})
+    assert response.status_code == 422 and "q" in response.json["errors"]["query"]
+
+
+def test_search_needs_q(client):
+    assert client.get("/api/search").status_code == 422

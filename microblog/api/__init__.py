@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from microblog.api import admin, messages, notifications, posts, reports, tokens, users
+from microblog.api import admin, messages, notifications, posts, reports, search, tokens, users
 from microblog.api.auth import SECURITY_SCHEMES, rate_limit_key
 from microblog.extensions import api, csrf, limiter
 
-BLUEPRINTS = (tokens.bp, users.bp, posts.bp, messages.bp, notifications.bp, reports.bp, admin.bp)
+BLUEPRINTS = (tokens.bp, users.bp, posts.bp, search.bp, messages.bp, notifications.bp, reports.bp, admin.bp)
 
 
 def _api_limit() -> str:
