@@ -30,6 +30,11 @@ test: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## bench: seed 1M posts, serve with gunicorn, load with wrk, print and save a table (bench/README.md).
+## BENCH_ARGS=--small for a quick run; BENCH_DATABASE_URL=postgresql://... adds PostgreSQL.
+bench: $(VENV)/.runtime
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check microblog tests config.py
 

@@ -1,0 +1,41 @@
+-- One request shape per run, from the environment (set by bench/run.py), and a JSON summary.
+--   BENCH_METHOD  GET (default) or POST
+--   BENCH_COOKIE  Cookie header (the signed-in session), optional
+--   BENCH_AUTH    Authorization header (an API bearer token), optional
+--   BENCH_BODY    form body for POST; "{n}" becomes a per-request counter, so every post differs
+local method = os.getenv("BENCH_METHOD") or "GET"
+local cookie = os.getenv("BENCH_COOKIE")
+local auth = os.getenv("BENCH_AUTH")
+local body = os.getenv("BENCH_BODY")
+
+local headers = {}
+if cookie and cookie ~= "" then headers["Cookie"] = cookie end
+if auth and auth ~= "" then headers["Authorization"] = auth end
+if method == "POST" then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+
+local counter = 0
+thread_id = 0  -- a global: setup() sets it in each thread's own Lua state
+local threads = {}
+
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function request()
+  if method == "POST" then
+    counter = counter + 1
+    local text = string.gsub(body or "", "{n}", tostring(thread_id) .. "-" .. tostring(counter))
+    return wrk.format("POST", nil, headers, text)
+  end
+  return wrk.format(method, nil, headers, nil)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "mean_us": %.1f, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.mean,
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
