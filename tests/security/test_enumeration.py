@@ -39,7 +39,14 @@ def test_login_answers_the_same_for_unknown_users_and_wrong_passwords(client, ap
         client.post("/auth/login", data={"username": "nobody", "password": "wrong-password"})
 
     wrong_password(), unknown_user()  # warm up (the dummy hash is made on first use)
+    # The fastest run estimates the work itself; on a busy machine (parallel test workers) a quiet
+    # moment may take a while to come, so keep sampling, up to 100 pairs, until both have had one.
     a, b = paired_times(wrong_password, unknown_user)
+    for _ in range(3):
+        if abs(a - b) / max(a, b) < 0.10:
+            break
+        more_a, more_b = paired_times(wrong_password, unknown_user)
+        a, b = min(a, more_a), min(b, more_b)
     assert abs(a - b) / max(a, b) < 0.10, f"known {a * 1000:.1f} ms vs unknown {b * 1000:.1f} ms"
 
 
