@@ -26,6 +26,8 @@ run: $(VENV)/.runtime
 	LOG_TO_STDOUT=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## test: the whole test suite (PostgreSQL and browser tests skip with a reason when absent)
+# Tests run in parallel on every core (pytest-xdist); PYTEST_ARGS="-n 0 -k name" for one process.
+PYTEST_ARGS ?= -n auto
 test: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS)
