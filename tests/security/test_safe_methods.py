@@ -26,6 +26,7 @@ def sample_values(app) -> dict[str, object]:
             "task_id": task.id,
             "fmt": "csv",
             "filename": "microblog.css",
+            "name": "signups",
             "token": {
                 "auth.reset_password": tokens.reset_token(alice),
                 "auth.confirm_email": tokens.confirm_token(alice),
