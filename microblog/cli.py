@@ -119,42 +119,6 @@ def worker_command(burst: bool) -> None:
     jobs.run_rq_worker(app, burst=burst)
 
 
-mail_cli = AppGroup("mail", help="Inspect and retry the outgoing mail queue.")
-
-
-@mail_cli.command("status")
-def mail_status() -> None:
-    """Count outbox messages by status and list the failed ones."""
-    counts = mailer.outbox_counts()
-    for status in ("pending", "sending", "sent", "failed"):
-        click.echo(f"{status:8} {counts.get(status, 0)}")
-    for message in db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id).limit(50)
-    ):
-        click.echo(f"  #{message.id} to {message.recipient} after {message.attempts} attempts: {message.last_error}")
-
-
-@mail_cli.command("retry")
-def mail_retry() -> None:
-    """Queue failed messages again and try every message that is due, now."""
-    requeued = mailer.retry_failed()
-    tried = mailer.deliver_due()
-    counts = mailer.outbox_counts()
-    click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get('sent', 0)} sent, "
-               f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed.")
-
-
-@click.command("worker")
-@with_appcontext
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(burst: bool) -> None:
-    """Run background jobs from Redis (RQ) with this app; also retries due mail every 30 s."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["JOBS_BACKEND"] != "rq":
-        raise click.ClickException("set REDIS_URL to use a worker process; without it jobs run in the web process")
-    jobs.run_rq_worker(app, burst=burst)
-
-
 translate_cli = AppGroup("translate", help="Extract, update and compile the translation catalogs.")
 
 
