@@ -81,8 +81,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from microblog.admin.routes import bp as admin_bp
     from microblog import http_cache
+    from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
     from microblog.errors.handlers import bp as errors_bp
