@@ -301,9 +301,11 @@ def test_api_calls_are_counted_per_token(limited_app):
 def test_search_posts_and_people(client, app):
     with app.app_context():
         bob = make_user("bob", about_me="Loves chess and coffee")
-        make_post(bob, "Chess openings are fun")
-        make_post(make_user("carol"), "Coffee all morning")
-        search.reindex()  # the factories write rows directly; the services would queue this
+        carol = make_user("carol")
+        posts = [make_post(bob, "Chess openings are fun"), make_post(carol, "Coffee all morning")]
+        # The factories write rows directly; the services would queue this indexing.
+        search.index_users(bob.id, carol.id)
+        search.index_posts(*(post.id for post in posts))
     posts = client.get("/api/search?q=chess")
     assert posts.status_code == 200
     assert [p["body"] for p in posts.json["items"]] == ["Chess openings are fun"]
