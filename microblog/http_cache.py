@@ -9,8 +9,13 @@ alone. ``Cache-Control: no-cache`` lets browsers and proxies keep a copy but ask
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from flask import Flask, Response, request
 from flask_login import current_user
+
+_CSRF_VALUE = re.compile(rb'(?<=name="csrf_token" type="hidden" value=")[^"]*|(?<=name="csrf_token" value=")[^"]*')
 
 # Endpoints whose GET responses depend only on the URL and the request's language/time zone.
 PUBLIC_PAGES = frozenset({"main.index", "main.explore", "main.user", "main.followers", "main.following"})
@@ -38,7 +43,10 @@ def add_validators(response: Response) -> Response:
         return response
     response.cache_control.no_cache = True
     response.vary.update(("Cookie", "Accept-Language"))
-    response.add_etag()
+    # The CSRF token is signed with the current time, so it changes every second while staying valid
+    # for the session: leave it out of the hash, or no two copies of a page would ever match.
+    body = _CSRF_VALUE.sub(b"", response.get_data())
+    response.set_etag(hashlib.sha1(body, usedforsecurity=False).hexdigest())
     return response.make_conditional(request)
 
 

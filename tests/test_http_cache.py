@@ -52,3 +52,16 @@ def test_personal_responses_get_no_validators(client, auth, app, bob):
 def test_api_copies_may_be_shared_html_copies_stay_private(client, bob):
     assert "public" in client.get(f"/api/users/{bob}").headers["Cache-Control"]
     assert "private" in client.get("/explore").headers["Cache-Control"]
+
+
+def test_a_page_stays_current_when_its_csrf_token_is_signed_later(client, bob, monkeypatch):
+    """The footer's CSRF token is signed with the time; the ETag must not change with it."""
+    import time as clock
+
+    from itsdangerous import TimestampSigner
+
+    first = client.get("/explore")
+    later = int(clock.time()) + 5
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    again = client.get("/explore", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
