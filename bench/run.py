@@ -677,7 +677,7 @@ def main() -> None:
     say("\n" + text)
     if not args.no_save:
         RESULTS_DIR.mkdir(exist_ok=True)
-        stem = f"{started:%Y-%m-%d}-{socket.gethostname()}-{'small' if args.small else 'full'}"
+        stem = f"{started:%Y-%m-%d-%H%M}-{socket.gethostname()}-{'small' if args.small else 'full'}"
         (RESULTS_DIR / f"{stem}.md").write_text(text + "\n")
         plans = [f"# Query plans: {r['database']}, {r['label']}\n\n{r['plans']}" for r in results if r.get("plans")]
         (RESULTS_DIR / f"{stem}-plans.md").write_text("\n".join(plans))
