@@ -101,6 +101,9 @@ class User(UserMixin, db.Model):
     # Set while the account is suspended: it can sign in and read, but not post, follow or message.
     suspended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     suspension_reason: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
+    # Part of the id Flask-Login keeps in the session and remember cookies; bumping it (logout,
+    # password change, reset) makes every earlier cookie of this account stop authenticating.
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
     following: so.WriteOnlyMapped[User] = so.relationship(
