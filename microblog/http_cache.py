@@ -15,7 +15,8 @@ import re
 from flask import Flask, Response, request
 from flask_login import current_user
 
-_CSRF_VALUE = re.compile(rb'(?<=name="csrf_token" type="hidden" value=")[^"]*|(?<=name="csrf_token" value=")[^"]*')
+# Starts with a literal, so the scan is fast (lookbehinds made it 0.6 ms on a 30 kB page).
+_CSRF_VALUE = re.compile(rb'(name="csrf_token" (?:type="hidden" )?value=")[^"]*')
 
 # Endpoints whose GET responses depend only on the URL and the request's language/time zone.
 PUBLIC_PAGES = frozenset({"main.index", "main.explore", "main.user", "main.followers", "main.following"})
@@ -45,7 +46,7 @@ def add_validators(response: Response) -> Response:
     response.vary.update(("Cookie", "Accept-Language"))
     # The CSRF token is signed with the current time, so it changes every second while staying valid
     # for the session: leave it out of the hash, or no two copies of a page would ever match.
-    body = _CSRF_VALUE.sub(b"", response.get_data())
+    body = _CSRF_VALUE.sub(rb"\1", response.get_data())
     response.set_etag(hashlib.sha1(body, usedforsecurity=False).hexdigest())
     return response.make_conditional(request)
 
