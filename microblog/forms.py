@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms.validators import Length, StopValidation, ValidationError
+
+from microblog.errors.exceptions import DomainError
 
 _FROM_REQUEST = object()
 
@@ -40,3 +43,17 @@ class MaxLength(Length):
             super().__call__(form, field)
         except ValidationError as exc:
             raise StopValidation(exc.args[0]) from exc
+
+
+class ServiceRule:
+    """Run a service's cleaning function as a validator, so the form shows the service's own message
+    next to the field (the rule lives once, in the service; the form only reports it)."""
+
+    def __init__(self, clean: Callable[[str], Any]) -> None:
+        self.clean = clean
+
+    def __call__(self, form: Any, field: Any) -> None:
+        try:
+            self.clean(field.data or "")
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc

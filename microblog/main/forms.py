@@ -7,22 +7,14 @@ from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAre
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from microblog import i18n
-from microblog.errors.exceptions import DomainError
-from microblog.forms import WebForm
+from microblog.forms import ServiceRule, WebForm
 from microblog.models import ABOUT_ME_MAX, USERNAME_MAX, User
 from microblog.services import accounts, posts
 
 
 class PostForm(WebForm):
-    post = TextAreaField(_l("Say something"), validators=[DataRequired()])
+    post = TextAreaField(_l("Say something"), validators=[DataRequired(), ServiceRule(posts.clean_body)])
     submit = SubmitField(_l("Post"))
-
-    def validate_post(self, field: TextAreaField) -> None:
-        # The same rule the service enforces, so the form shows the message next to the field.
-        try:
-            posts.clean_body(field.data or "")
-        except DomainError as exc:
-            raise ValidationError(exc.message) from exc
 
     @property
     def max_length(self) -> int:

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from microblog.errors.exceptions import DomainError
-from microblog.forms import WebForm
+from microblog.forms import ServiceRule, WebForm
 from microblog.models import ID_MAX
 from microblog.services import messages
 
 
 class MessageForm(WebForm):
-    message = TextAreaField(_l("Message"), validators=[DataRequired()])
+    message = TextAreaField(_l("Message"), validators=[DataRequired(), ServiceRule(messages.clean_body)])
     submit = SubmitField(_l("Send"))
-
-    def validate_message(self, field: TextAreaField) -> None:
-        # The same rule the service enforces, so the form shows the message next to the field.
-        try:
-            messages.clean_body(field.data or "")
-        except DomainError as exc:
-            raise ValidationError(exc.message) from exc
 
     @property
     def max_length(self) -> int:
