@@ -73,6 +73,8 @@ class Config:
     PROXY_HOPS = as_int(os.environ.get("PROXY_HOPS"), 0)
 
     LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"))
+    # Refuse to start when the database is not at the migrations' head (on by default in production).
+    SCHEMA_CHECK = as_bool(os.environ.get("SCHEMA_CHECK"))
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     LANGUAGES = ["en", "es", "fr", "de", "pt_BR", "ja", "zh_CN", "ar"]
@@ -177,6 +179,8 @@ class ProdConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"), default=True)
+    # gunicorn and `flask worker` refuse to start on a database behind the migrations (microblog/schema.py).
+    SCHEMA_CHECK = as_bool(os.environ.get("SCHEMA_CHECK"), default=True)
 
     @classmethod
     def finalize(cls, settings: dict) -> None:

@@ -20,6 +20,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     """Build a configured app. ``overrides`` (tests, tools) win over the config class."""
     from config import config_from_env
 
+    config_from_environment = config_class is None
     config_class = config_class or config_from_env()
     app = Flask(__name__)
     app.config.from_object(config_class)
@@ -32,11 +33,27 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     register_logging(app)
     register_jobs(app)
     register_security_headers(app)
+    if config_from_environment:
+        check_schema_at_boot(app)
     if app.config["PROXY_HOPS"]:
         # Trust X-Forwarded-* only from the configured number of proxies in front of us.
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
+
+
+def check_schema_at_boot(app: Flask) -> None:
+    """A serving process (gunicorn on ``create_app()``) refuses a database behind the migrations.
+
+    Flask CLI commands are skipped: `flask db upgrade` is what fixes the schema, and `flask worker`
+    runs the same check itself. Apps built with an explicit config class (tests, tools) skip it too.
+    """
+    import click
+
+    from microblog.schema import require_current_schema
+
+    if app.config["SCHEMA_CHECK"] and click.get_current_context(silent=True) is None:
+        require_current_schema(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -116,6 +116,13 @@ def worker_command(burst: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["JOBS_BACKEND"] != "rq":
         raise click.ClickException("set REDIS_URL to use a worker process; without it jobs run in the web process")
+    if app.config["SCHEMA_CHECK"]:
+        from microblog.schema import SchemaOutOfDate, require_current_schema
+
+        try:
+            require_current_schema(app)
+        except SchemaOutOfDate as exc:
+            raise click.ClickException(str(exc)) from exc
     jobs.run_rq_worker(app, burst=burst)
 
 
