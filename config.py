@@ -128,6 +128,12 @@ class Config:
     RATELIMIT_ENABLED = as_bool(os.environ.get("RATELIMIT_ENABLED"), default=True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis going away must not take the site down: count in memory meanwhile (and go back to Redis
+    # when it answers again), give up on a dead server within a second, and never fail a request
+    # for the limiter's sake (tests/faults/test_redis_down.py).
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "25 per 5 minutes")
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "5 per 30 minutes")
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "25 per 5 minutes")
