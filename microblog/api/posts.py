@@ -11,7 +11,7 @@ from microblog.api.pages import page_of
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db, limiter
-from microblog.models import Post, User
+from microblog.models import ID_MAX, Post, User
 from microblog.pagination import post_page
 from microblog.services import posts
 
@@ -26,7 +26,7 @@ def _write_limit() -> str:
 
 
 def _post_or_404(post_id: int) -> Post:
-    post = db.session.get(Post, post_id) if 0 < post_id < 2**63 else None
+    post = db.session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
     if post is None:
         abort_json(404)
     return post
@@ -46,7 +46,7 @@ def get_posts(args):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user_posts(args, user_id: int):
     """One user's posts, newest first."""
-    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
+    user = db.session.get(User, user_id) if 0 < user_id <= ID_MAX else None
     if user is None:
         abort_json(404)
     return page_of(user.posts_select(), args, keyset=post_page, total=user.post_count, user_id=user_id)

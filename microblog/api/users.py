@@ -17,7 +17,7 @@ from microblog.api.schemas import (
 )
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db, limiter
-from microblog.models import User
+from microblog.models import ID_MAX, User
 from microblog.pagination import follow_page
 from microblog.services import accounts, follows, users_query
 
@@ -25,7 +25,7 @@ bp = Blueprint("api_users", __name__, url_prefix="/api", description="Users and 
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id) if 0 < user_id < 2**63 else None
+    user = db.session.get(User, user_id) if 0 < user_id <= ID_MAX else None
     if user is None:
         abort_json(404)
     return user

@@ -63,7 +63,7 @@ def kind_of(task: Task) -> str | None:
 
 def task_for(admin: User, task_id: str) -> Task | None:
     """The admin export ``task_id`` if ``admin`` started it (and still may export); None otherwise."""
-    if not task_id or len(task_id) > 36 or not admin.can(Permission.EXPORT_DATA):
+    if not exports.is_task_id(task_id) or not admin.can(Permission.EXPORT_DATA):
         return None
     task = db.session.get(Task, task_id)
     return task if task is not None and task.user_id == admin.id and kind_of(task) else None

@@ -128,9 +128,18 @@ def export_format(task: Task) -> str | None:
     return fmt if fmt in FORMATS else None
 
 
+# Task ids are UUIDs (str(uuid4())): anything else names no task, and never reaches the database
+# (PostgreSQL refuses a NUL byte in a parameter with an error, not an empty result).
+_TASK_ID_RE = re.compile(r"\A[0-9a-f-]{1,36}\Z")
+
+
+def is_task_id(task_id: str) -> bool:
+    return bool(task_id) and _TASK_ID_RE.match(task_id) is not None
+
+
 def task_for(user: User, task_id: str) -> Task | None:
     """The task ``task_id`` if ``user`` started it; None otherwise (as if it did not exist)."""
-    if not task_id or len(task_id) > 36:
+    if not is_task_id(task_id):
         return None
     task = db.session.get(Task, task_id)
     return task if task is not None and task.user_id == user.id else None
