@@ -113,6 +113,11 @@ class Config:
     # Unset: "exports" inside INSTANCE_DIR (worked out in finalize, after overrides).
     EXPORTS_DIR = os.environ.get("EXPORTS_DIR")
     EXPORT_RETENTION_HOURS = as_int(os.environ.get("EXPORT_RETENTION_HOURS"), 48)
+    # Rows an export reads per query (0: the built-in 500).
+    EXPORT_BATCH_SIZE = as_int(os.environ.get("EXPORT_BATCH_SIZE"), 0)
+    # A running background task writes a heartbeat as it goes; one silent for this many seconds
+    # belonged to a worker that died (killed, out of memory, machine restarted) and is marked failed.
+    TASK_HEARTBEAT_TIMEOUT = as_int(os.environ.get("TASK_HEARTBEAT_TIMEOUT"), 120)
 
     # The JSON API: bearer tokens and the OpenAPI document (served at /api/openapi.json, /api/docs).
     API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)

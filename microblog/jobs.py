@@ -129,9 +129,13 @@ def run_rq_worker(app: Flask, burst: bool = False) -> None:
 
 
 def _periodic_loop(app: Flask, stop: threading.Event) -> None:
-    while not stop.wait(PERIODIC_SECONDS):
+    # At once on start, then regularly: a worker that starts (after a crash, a deploy) first fails
+    # the tasks of workers that died and sends the mail that is due.
+    while True:
         with app.app_context():
             run_periodic()
+        if stop.wait(PERIODIC_SECONDS):
+            return
 
 
 # -- in-process engine -----------------------------------------------------------------------

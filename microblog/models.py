@@ -384,6 +384,9 @@ class Task(db.Model):
     error: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     finished_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Written by the job while it runs: a running task whose heartbeat stops belonged to a worker
+    # that died (services/exports.py marks it failed).
+    heartbeat_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
     user: so.Mapped[User] = so.relationship()
 

@@ -88,17 +88,18 @@ def download_name(task: Task) -> str:
 def status(task: Task, download_url: str | None = None) -> dict[str, Any]:
     """The task's state for the progress page's polling (the shape ``tasks.js`` reads)."""
     available = file_for(task) is not None
-    if task.status == TASK_QUEUED:
+    state = exports.effective_status(task)
+    if state == TASK_QUEUED:
         message = _("Waiting to start…")
-    elif task.status == TASK_RUNNING:
+    elif state == TASK_RUNNING:
         message = _("Exporting: %(progress)d%%", progress=task.progress)
-    elif task.status == TASK_FAILED:
+    elif state == TASK_FAILED:
         message = _("The export failed. Please try again later.")
     elif available:
         message = _("Your export is ready.")
     else:
         message = _("This export has expired. Please start a new one.")
-    return {"id": task.id, "status": task.status, "progress": task.progress, "format": "csv",
+    return {"id": task.id, "status": state, "progress": task.progress, "format": "csv",
             "download_url": download_url if available else None, "message": message}
 
 
@@ -155,7 +156,7 @@ def _cell(value: Any) -> Any:
 
 
 def _batches(kind: str) -> Iterator[Sequence[sa.Row]]:
-    """All rows by id, ``exports.BATCH_SIZE`` at a time (keyset on the primary key)."""
+    """All rows by id, ``exports.batch_size()`` at a time (keyset on the primary key)."""
     if kind == "users":
         query = sa.select(*(getattr(User, name) for name in COLUMNS["users"])).order_by(User.id)
         key = User.id
@@ -166,10 +167,11 @@ def _batches(kind: str) -> Iterator[Sequence[sa.Row]]:
         key = Post.id
     last_id = 0
     while True:
-        rows = db.session.execute(query.where(key > last_id).limit(exports.BATCH_SIZE)).all()
+        size = exports.batch_size()
+        rows = db.session.execute(query.where(key > last_id).limit(size)).all()
         if not rows:
             return
         yield rows
-        if len(rows) < exports.BATCH_SIZE:
+        if len(rows) < size:
             return
         last_id = rows[-1][0]

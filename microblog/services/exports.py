@@ -51,13 +51,14 @@ FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 TASK_PREFIX = "export_"
 # Exports of the whole site (services.admin_exports) share the folder, the sweep and the task table.
 ADMIN_TASK_PREFIX = "admin_export_"
-# Posts read per query: keeps memory flat however many posts a user has.
+# Posts read per query: keeps memory flat however many posts a user has (EXPORT_BATCH_SIZE overrides).
 BATCH_SIZE = 500
-# A task still queued or running after this long belonged to a worker that died.
+# A task still queued after this long will not start (its queue lost it).
 STALE_AFTER = timedelta(hours=1)
 # Larger files are not attached to the email (mail servers refuse big messages); the link remains.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ABANDONED = "abandoned: no progress within the time limit"
+WORKER_DIED = "the worker running it stopped (no heartbeat)"
 CSV_HEADER = ("id", "created_at", "body")
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
 # that some spreadsheet locales treat the same way.
@@ -104,7 +105,7 @@ def start_export(user: User, fmt: str) -> Task:
 
 
 def _running_export(user_id: int) -> Task | None:
-    """The user's live export, if any; dead ones (older than STALE_AFTER) are marked failed."""
+    """The user's live export, if any; dead ones (see :func:`is_abandoned`) are marked failed."""
     live = db.session.scalars(
         sa.select(Task).where(
             Task.user_id == user_id,
@@ -112,14 +113,35 @@ def _running_export(user_id: int) -> Task | None:
             Task.status.in_((TASK_QUEUED, TASK_RUNNING)),
         )
     ).all()
-    cutoff = utcnow() - STALE_AFTER
     found = None
     for task in live:
-        if task.created_at > cutoff:
+        if not is_abandoned(task):
             found = task
         else:  # committed with the caller's transaction
-            task.status, task.error, task.finished_at = TASK_FAILED, ABANDONED, utcnow()
+            task.status, task.finished_at = TASK_FAILED, utcnow()
+            task.error = WORKER_DIED if task.heartbeat_at is not None else ABANDONED
     return found
+
+
+def heartbeat_timeout() -> timedelta:
+    """How long a running task may stay silent before it counts as dead (TASK_HEARTBEAT_TIMEOUT)."""
+    return timedelta(seconds=current_app.config["TASK_HEARTBEAT_TIMEOUT"])
+
+
+def is_abandoned(task: Task) -> bool:
+    """True for a task that will never finish: queued for longer than STALE_AFTER, or running with
+    no heartbeat for TASK_HEARTBEAT_TIMEOUT (its worker was killed or crashed mid-job)."""
+    now = utcnow()
+    if task.status == TASK_QUEUED:
+        return task.created_at <= now - STALE_AFTER
+    if task.status == TASK_RUNNING:
+        return (task.heartbeat_at or task.created_at) <= now - heartbeat_timeout()
+    return False
+
+
+def effective_status(task: Task) -> str:
+    """The status to show: an abandoned task is failed even before a sweep has recorded it."""
+    return TASK_FAILED if is_abandoned(task) else task.status
 
 
 def export_format(task: Task) -> str | None:
@@ -161,7 +183,7 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
     """The task's state for the progress page's polling; ``download_url`` is included only when usable."""
     status: dict[str, Any] = {
         "id": task.id,
-        "status": task.status,
+        "status": effective_status(task),
         "progress": task.progress,
         "format": export_format(task),
         "finished_at": iso(task.finished_at) if task.finished_at else None,
@@ -169,7 +191,7 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
         "download_url": None,
         "message": _status_message(task),
     }
-    if task.status == TASK_DONE:
+    if status["status"] == TASK_DONE:
         expiry = expires_at(task)
         status["expires_at"] = iso(expiry) if expiry else None
         if download_url and is_available(task):
@@ -178,11 +200,12 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
 
 
 def _status_message(task: Task) -> str:
-    if task.status == TASK_QUEUED:
+    status = effective_status(task)
+    if status == TASK_QUEUED:
         return _("Waiting to start…")
-    if task.status == TASK_RUNNING:
+    if status == TASK_RUNNING:
         return _("Exporting your posts: %(progress)d%%", progress=task.progress)
-    if task.status == TASK_FAILED:
+    if status == TASK_FAILED:
         return _("The export failed. Please try again later.")
     if is_available(task):
         return _("Your export is ready.")
@@ -265,7 +288,7 @@ def claim_task(task_id: str) -> bool:
     result = db.session.execute(
         sa.update(Task)
         .where(Task.id == task_id, Task.status == TASK_QUEUED)
-        .values(status=TASK_RUNNING, progress=0)
+        .values(status=TASK_RUNNING, progress=0, heartbeat_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -305,13 +328,19 @@ def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
     return final, written
 
 
+def batch_size() -> int:
+    """Rows read per query: EXPORT_BATCH_SIZE, or BATCH_SIZE when that is not set."""
+    return current_app.config.get("EXPORT_BATCH_SIZE") or BATCH_SIZE
+
+
 def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
-    """The user's posts, oldest first, BATCH_SIZE at a time (keyset paging on the profile index)."""
+    """The user's posts, oldest first, a batch at a time (keyset paging on the profile index)."""
+    size = batch_size()
     query = (
         sa.select(Post.id, Post.timestamp, Post.body)
         .where(Post.user_id == user_id)
         .order_by(Post.timestamp, Post.id)
-        .limit(BATCH_SIZE)
+        .limit(size)
     )
     after: tuple[datetime, int] | None = None
     while True:
@@ -323,16 +352,20 @@ def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
         if not rows:
             return
         yield rows
-        if len(rows) < BATCH_SIZE:
+        if len(rows) < size:
             return
         after = (rows[-1].timestamp, rows[-1].id)
 
 
 def report_progress(task: Task, written: int, total: int) -> None:
+    """Record progress, and the heartbeat that shows the job is alive (at least 4 times per timeout)."""
     # 100 is kept for "done"; a post added during the export must not push it past 99.
     progress = min(99, written * 100 // total) if total else 99
-    if progress != task.progress:
+    now = utcnow()
+    beat_due = task.heartbeat_at is None or now - task.heartbeat_at >= heartbeat_timeout() / 4
+    if progress != task.progress or beat_due:
         task.progress = progress
+        task.heartbeat_at = now
         db.session.commit()
 
 
@@ -442,16 +475,18 @@ def purge_expired_exports() -> int:
 
 
 def _fail_stale_tasks() -> None:
-    cutoff = utcnow() - STALE_AFTER
-    db.session.execute(
-        sa.update(Task)
-        .where(
-            sa.or_(Task.name.startswith(TASK_PREFIX, autoescape=True),
-                   Task.name.startswith(ADMIN_TASK_PREFIX, autoescape=True)),
-            Task.status.in_((TASK_QUEUED, TASK_RUNNING)),
-            Task.created_at <= cutoff,
+    """Record as failed the tasks :func:`is_abandoned` describes (the same rule, in SQL)."""
+    now = utcnow()
+    ours = sa.or_(Task.name.startswith(TASK_PREFIX, autoescape=True),
+                  Task.name.startswith(ADMIN_TASK_PREFIX, autoescape=True))
+    for condition, error in (
+        (sa.and_(Task.status == TASK_QUEUED, Task.created_at <= now - STALE_AFTER), ABANDONED),
+        (sa.and_(Task.status == TASK_RUNNING,
+                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()), WORKER_DIED),
+    ):
+        db.session.execute(
+            sa.update(Task).where(ours, condition)
+            .values(status=TASK_FAILED, error=error, finished_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(status=TASK_FAILED, error=ABANDONED, finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
     db.session.commit()

@@ -1,0 +1,173 @@
+"""A worker killed mid-job: the task ends as failed (never stuck "in progress") and can be retried.
+
+A real `flask worker` process (RQ on Redis) runs a user's export; the test kills its process group
+with SIGKILL while the export is half written, as the kernel's OOM killer or a lost machine would.
+The task's heartbeat stops, so the status the user polls turns to failed; the next worker to start
+records the failure; exporting again works.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from microblog.extensions import db
+from microblog.models import TASK_DONE, TASK_FAILED, TASK_RUNNING, Post, Task
+from microblog.services import counters, exports
+from microblog.timeutil import utcnow
+from tests.factories import make_user
+from tests.faults.processes import BIN, ROOT, process_env
+
+POSTS = 8_000
+HEARTBEAT_TIMEOUT = 2  # seconds without a heartbeat before a running task counts as dead
+BATCH = 10  # rows per query: the export takes long enough to be caught half way
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    """`flask worker` in a session of its own, its output in the instance folder (for failures)."""
+    Path(env["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    log = open(Path(env["INSTANCE_DIR"]) / "worker.log", "a")  # noqa: SIM115 - the child keeps it
+    with log:
+        return subprocess.Popen([str(BIN / "flask"), "--app", "microblog", "worker"], env=env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (RQ's work horse, which runs in a group of its own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_worker_and_horse(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and the work horse running the job, as a lost machine would."""
+    horses = children(worker.pid)
+    assert horses, "the worker has no work horse: the job is not running"
+    for pid in horses:
+        os.kill(pid, signal.SIGKILL)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(10)
+
+
+def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    for pid in children(worker.pid):  # a horse left running (a failed test) goes too
+        if sig == signal.SIGKILL:
+            os.kill(pid, sig)
+    if worker.poll() is None:
+        os.killpg(worker.pid, sig)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def task_row(app, task_id: str) -> Task:
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        db.session.expunge(task)
+        return task
+
+
+def start_export(client) -> str:
+    response = client.post("/export/csv")
+    assert response.status_code == 302
+    return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def rq_setup(make_app, database, redis_url, tmp_path):
+    from redis import Redis
+    from rq import Queue
+
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+    settings = {"JOBS_BACKEND": "rq", "REDIS_URL": redis_url, "JOBS_QUEUE": queue,
+                "TASK_HEARTBEAT_TIMEOUT": HEARTBEAT_TIMEOUT, "EXPORT_BATCH_SIZE": BATCH}
+    app = make_app(create_tables=False, **settings)
+    with app.app_context():
+        upgrade()
+    env = process_env(database, tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=queue,
+                      TASK_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT), EXPORT_BATCH_SIZE=str(BATCH),
+                      LOG_LEVEL="WARNING")
+    workers: list[subprocess.Popen] = []
+    yield app, env, workers
+    for worker in workers:
+        stop_worker(worker, signal.SIGKILL)
+    Queue(queue, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
+
+
+def test_a_killed_worker_leaves_a_failed_task_that_can_be_retried(rq_setup):
+    app, env, workers = rq_setup
+    with app.app_context():
+        alice = make_user("alice")
+        start = utcnow() - timedelta(days=30)
+        db.session.execute(sa.insert(Post), [
+            {"body": f"post {n}", "user_id": alice.id, "timestamp": start + timedelta(seconds=n)}
+            for n in range(POSTS)])
+        counters.posts_added(alice.id, POSTS)
+        db.session.commit()
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": "correct-horse"})
+    workers.append(start_worker(env))
+    task_id = start_export(client)
+
+    # Half way through the export, the worker and its work horse are killed outright.
+    wait_for(lambda: (t := task_row(app, task_id)).status == TASK_RUNNING and t.progress >= 5, 60,
+             "the export to be under way")
+    kill_worker_and_horse(workers[0])
+    time.sleep(0.5)  # anything still alive would write progress now
+    killed = task_row(app, task_id)
+    assert killed.status == TASK_RUNNING and killed.progress < 99, "the export finished before the kill"
+    assert not list(Path(app.config["EXPORTS_DIR"]).glob("posts-*.csv")), "no finished file may exist"
+
+    # The user sees it fail once the heartbeat is overdue, without any process left to say so.
+    status = wait_for(lambda: (s := client.get(f"/tasks/{task_id}.json").json)["status"] == TASK_FAILED and s,
+                      HEARTBEAT_TIMEOUT * 5, "the status to turn failed", interval=0.2)
+    assert status["message"] == "The export failed. Please try again later."
+    assert status["download_url"] is None
+    assert client.get(f"/tasks/{task_id}").status_code == 200
+
+    # A worker starting again records the failure at once (its first sweep).
+    workers.append(start_worker(env))
+    failed = wait_for(lambda: (t := task_row(app, task_id)).status == TASK_FAILED and t, 30,
+                      "the new worker to record the failure", interval=0.2)
+    assert failed.error == exports.WORKER_DIED and failed.finished_at is not None
+
+    # Retrying: a new export runs to the end and its file downloads with every post.
+    retry_id = start_export(client)
+    assert retry_id != task_id
+    done = wait_for(lambda: (t := task_row(app, retry_id)).status == TASK_DONE and t, 120,
+                    "the retried export to finish", interval=0.2)
+    assert done.progress == 100
+    download = client.get(f"/export/{retry_id}/download")
+    assert download.status_code == 200
+    assert download.get_data(as_text=True).count("\n") == POSTS + 1  # the header and every post
+    stop_worker(workers[1])
+    # The killed job was not run a second time behind the user's back.
+    assert task_row(app, task_id).status == TASK_FAILED
