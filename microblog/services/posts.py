@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import langdetect
 from flask import current_app
-from langdetect.lang_detect_exception import LangDetectException
 from flask_babel import gettext as _
 
 from microblog import search
 from microblog.errors.exceptions import NotFound, PermissionDenied, ValidationError
 from microblog.extensions import db
+from microblog.languages import detect_language
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
 from microblog.services import counters, roles
 from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters
-
-
-# langdetect is random unless seeded; the same text must always get the same answer.
-langdetect.DetectorFactory.seed = 0
 
 
 def max_post_length() -> int:
@@ -41,18 +36,6 @@ def clean_body(body: str) -> str:
     if has_control_characters(body):
         raise ValidationError(_("A post cannot contain control characters."), field="post")
     return body
-
-
-def detect_language(text: str) -> str | None:
-    """The language ``text`` is written in, as a code the site knows, or None when unsure."""
-    try:
-        guesses = langdetect.detect_langs(text)
-    except LangDetectException:  # no letters to go on ("👍", a bare URL)
-        return None
-    best = guesses[0] if guesses else None
-    if best is None or best.prob < 0.8 or len(text) < 12:
-        return None
-    return {"zh-cn": "zh_CN", "zh-tw": "zh_TW", "pt": "pt"}.get(best.lang, best.lang)[:16]
 
 
 def publish_post(author: User, body: str) -> Post:
