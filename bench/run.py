@@ -44,6 +44,7 @@ SEARCH_QUERY = "coffee"
 P50_GOAL_MS = 15.0
 P99_GOAL_MS = 50.0
 RATIO_GOALS = {"page": 0.15, "api": 0.25}
+RSS_GOAL_MB = 150
 DEPTH_GOAL = 1.5
 QUERY_GOAL = 6
 QUIET_LOAD = 0.7  # 1-minute load average under which the machine counts as idle
@@ -278,6 +279,19 @@ def cpu_seconds(master: int, database: str | None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the master's children), in MB."""
+    sizes = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            status = dict(line.split(":", 1) for line in (proc / "status").read_text().splitlines() if ":" in line)
+            if int(status["PPid"]) == master:
+                sizes.append(round(int(status["VmRSS"].split()[0]) / 1024, 1))
+        except (OSError, KeyError, ValueError):
+            continue
+    return sorted(sizes)
+
+
 def measure(wrk_bin: str, server: Server, target: Target, args: argparse.Namespace,
             cookie: str = "", bearer: str = "") -> dict:
     if args.warmup > 0:
@@ -480,12 +494,14 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
         for target in targets:
             target.result = measure(wrk_bin, server, target, args, cookie, bearer)
             target.result["queries"] = queries.get(target.key)
+        rss = worker_rss_mb(server.process.pid)
+        say(f"  worker memory after the run: {', '.join(f'{mb:.0f} MB' for mb in rss)}")
     finally:
         stop(server)
     return {
         "label": label, "sizes": sizes, "database": database.kind, "searchable": searchable,
         "load": [load_before, round(os.getloadavg()[0], 2)],
-        "hello": hello_result, "user": me, "plans": plans.read_text() if plans.exists() else "",
+        "hello": hello_result, "user": me, "rss_mb": rss, "plans": plans.read_text() if plans.exists() else "",
         "rows": [{"key": t.key, "name": t.name, "group": t.group, "method": t.method, "path": t.path, **t.result}
                  for t in targets],
     }
@@ -602,7 +618,9 @@ def report(results: list[dict], args: argparse.Namespace, started: datetime, ext
                 f"{sizes['posts']:,} posts, {sizes['follows']} follows each)", "",
                 f"Signed in as `{result['user']['username']}`, who follows {result['user']['follows']} people. "
                 f"Load average before/after (other work on the machine): {result['load'][0]} / {result['load'][1]}."
-                + ("" if result["searchable"] else " Search not measured (no /search route, or --no-search)."),
+                + ("" if result["searchable"] else " Search not measured (no /search route, or --no-search).")
+                + (f" Memory of each gunicorn worker after the run: {', '.join(f'{mb:.0f} MB' for mb in result['rss_mb'])}"
+                   f" RSS (goal: under {RSS_GOAL_MB} MB)." if result.get("rss_mb") else ""),
                 "", table(result), ""]
     return "\n".join(out)
 
