@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from microblog.errors.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import Block, Notification, User, followers
-from microblog.services import counters
+from microblog.services import counters, rows
 
 
 def block_state(viewer: User, other: User) -> tuple[bool, bool]:
@@ -58,7 +58,10 @@ def block_user(blocker: User, blocked: User) -> bool:
     exists = sa.select(Block).where(Block.blocker_id == blocker.id, Block.blocked_id == blocked.id)
     if db.session.scalar(sa.select(sa.exists(exists))):
         return False
-    db.session.add(Block(blocker_id=blocker.id, blocked_id=blocked.id))
+    if not rows.insert_unless_present(Block.__table__, blocker_id=blocker.id, blocked_id=blocked.id):
+        # A double click raced us to the same row: the block is in place, as wanted.
+        db.session.rollback()
+        return False
     for follower_id, followed_id in ((blocker.id, blocked.id), (blocked.id, blocker.id)):
         ended = db.session.execute(
             sa.delete(followers).where(followers.c.follower_id == follower_id,
@@ -71,12 +74,7 @@ def block_user(blocker: User, blocked: User) -> bool:
         .where(Notification.user_id == blocker.id, Notification.actor_id == blocked.id)
         .execution_options(synchronize_session=False)
     )
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # A double click raced us to the same row: the block is in place, as wanted.
-        db.session.rollback()
-        return False
+    db.session.commit()
     return True
 
 

@@ -12,7 +12,7 @@ from microblog.errors.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
-from microblog.services import blocks, counters, notifications, roles
+from microblog.services import blocks, counters, notifications, roles, rows
 
 
 def follow(follower: User, followed: User) -> bool:
@@ -27,16 +27,15 @@ def follow(follower: User, followed: User) -> bool:
     blocks.check_contact(follower, followed, "follow")
     if follower.is_following(followed):
         return False
-    db.session.execute(sa.insert(followers).values(follower_id=follower.id, followed_id=followed.id))
+    if not rows.insert_unless_present(followers, follower_id=follower.id, followed_id=followed.id):
+        # A concurrent request (a double click, another tab) followed first: the result is what the
+        # user wanted, and the counters and the notification are that request's to write.
+        db.session.rollback()
+        return False
     counters.follow_added(follower.id, followed.id)
     notifications.add_notification(followed.id, NOTIFY_NEW_FOLLOWER, follower.id)
     message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # A double click raced us to the same row: the result is what the user wanted.
-        db.session.rollback()
-        return False
+    db.session.commit()
     if message is not None:
         mailer.dispatch(message)
     return True
