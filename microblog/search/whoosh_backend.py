@@ -4,6 +4,8 @@ Layout of ``WHOOSH_INDEX_DIR``::
 
     CURRENT            the name of the generation that searches read (written atomically)
     REBUILDING         the generation a rebuild is filling, while it runs
+    STALE              present when a write to the current generation failed (disk full, lock
+                       held too long): the index is behind the database until the next rebuild
     gen-<time>-<rand>/ one complete index: Whoosh indexes "posts" and "users"
     rebuild.lock       held by the one rebuild allowed at a time
 
@@ -66,6 +68,7 @@ POSTS = "posts"
 USERS = "users"
 CURRENT = "CURRENT"
 REBUILDING = "REBUILDING"
+STALE = "STALE"
 # A rebuild that has not written its marker for this long is taken to have died.
 REBUILD_STALE_SECONDS = 15 * 60
 # The text is already split into normalised words (query.words); the analyzer only cuts at spaces.
@@ -293,6 +296,27 @@ class WhooshBackend:
     def is_rebuilding(self) -> bool:
         return self.rebuilding() is not None
 
+    def mark_stale(self) -> None:
+        """Note that the current generation missed a change: searches refuse it until a rebuild.
+
+        An empty file, so that it can be made on a disk too full for anything else.
+        """
+        try:
+            (self.directory / STALE).touch()
+        except OSError:
+            log.exception("search: could not mark the index as behind the database")
+
+    def is_stale(self) -> bool:
+        return (self.directory / STALE).exists()
+
+    def _clear_stale(self, rebuild_started: float) -> None:
+        """Forget a failure older than the rebuild that just finished (a later one still counts)."""
+        try:
+            if (self.directory / STALE).stat().st_mtime < rebuild_started:
+                (self.directory / STALE).unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+
     def _targets(self) -> list[Path]:
         # REBUILDING is read before CURRENT: a rebuild swaps CURRENT first and removes its marker
         # second, so a writer always sees the new generation in one of the two.
@@ -336,6 +360,9 @@ class WhooshBackend:
                 pass
 
     def _search(self, kind: str, q: wq.Query, offset: int, limit: int, newest: bool) -> list[int]:
+        if self.is_stale():
+            # Answering from an index that lost updates would hide posts people know they wrote.
+            raise IndexUnavailable("the index missed updates and is being rebuilt")
         try:
             searcher = self._searcher(kind)
             if newest:
@@ -373,26 +400,31 @@ class WhooshBackend:
         """Make the index agree with the database for these ids (add, update or delete).
 
         Returns False when there is no index to write to (the caller starts a rebuild).
-        :raises IndexUnavailable: the current index cannot be written.
+        :raises IndexUnavailable: the current index could not be written (disk full, another
+            writer held it past the timeout, broken files); it is marked stale until a rebuild.
         """
         targets = self._targets()
         if not targets:
             return False
         current = self.current()
+        failure: Exception | None = None
         for generation in targets:
             try:
                 self._sync_generation(generation, kind, ids)
-            except LockError:
-                # Another writer held the index past the timeout: busy, not broken.
-                log.error("search: index busy for %s s; %s %s not indexed (run `flask search reindex`)",
-                          self.writer_timeout, kind, list(ids))
             except sa.exc.SQLAlchemyError:
                 raise  # the database's problem, not the index's
             except Exception as exc:  # noqa: BLE001
-                if generation == current:
-                    raise IndexUnavailable(f"cannot write the {kind} index: {exc!r}") from exc
-                log.warning("search: could not write ids %s to the generation being rebuilt", ids,
-                            exc_info=True)
+                if generation != current:
+                    log.warning("search: could not write ids %s to the generation being rebuilt", ids,
+                                exc_info=True)
+                    continue
+                if isinstance(exc, LockError):
+                    log.error("search: index busy for %s s; %s %s not indexed", self.writer_timeout, kind,
+                              list(ids))
+                self.mark_stale()
+                failure = exc
+        if failure is not None:
+            raise IndexUnavailable(f"cannot write the {kind} index: {failure!r}") from failure
         return True
 
     def _sync_generation(self, generation: Path, kind: str, ids: Sequence[int]) -> None:
@@ -466,6 +498,7 @@ class WhooshBackend:
         with self._rebuild_lock(wait) as locked:
             if not locked:
                 return None
+            started = time.time()
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
             generation = self.directory / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
             generation.mkdir()
@@ -479,6 +512,7 @@ class WhooshBackend:
                 for kind in (USERS, POSTS):
                     counts[kind] = self._fill(generation, kind, batch_size, progress)
                 self._write_marker(CURRENT, generation)
+                self._clear_stale(started)
             except BaseException:
                 shutil.rmtree(generation, ignore_errors=True)
                 raise

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -44,3 +46,59 @@ def flask(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.Co
     """Run ``flask --app microblog ARGS`` as the Procfile does."""
     return subprocess.run([str(BIN / "flask"), "--app", "microblog", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def start_worker(env: dict[str, str], preexec_fn=None, log: bool = True) -> subprocess.Popen:
+    """`flask worker` in a session of its own, its output in the instance folder's worker.log."""
+    Path(env["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    with open(Path(env["INSTANCE_DIR"]) / "worker.log", "a") if log else open(os.devnull, "w") as out:
+        return subprocess.Popen([str(BIN / "flask"), "--app", "microblog", "worker"], env=env, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=preexec_fn)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (RQ's work horse, which runs in a group of its own)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_worker_and_horse(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker and the work horse running the job, as a lost machine would."""
+    horses = children(worker.pid)
+    assert horses, "the worker has no work horse: the job is not running"
+    for pid in horses:
+        os.kill(pid, signal.SIGKILL)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(10)
+
+
+def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    for pid in children(worker.pid):  # a horse left running (a failed test) goes too
+        if sig == signal.SIGKILL:
+            os.kill(pid, sig)
+    if worker.poll() is None:
+        os.killpg(worker.pid, sig)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")

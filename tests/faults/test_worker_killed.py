@@ -8,7 +8,6 @@ records the failure; exporting again works.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -25,67 +24,11 @@ from microblog.models import TASK_DONE, TASK_FAILED, TASK_RUNNING, Post, Task
 from microblog.services import counters, exports
 from microblog.timeutil import utcnow
 from tests.factories import make_user
-from tests.faults.processes import BIN, ROOT, process_env
+from tests.faults.processes import kill_worker_and_horse, process_env, start_worker, stop_worker, wait_for
 
 POSTS = 8_000
 HEARTBEAT_TIMEOUT = 2  # seconds without a heartbeat before a running task counts as dead
 BATCH = 10  # rows per query: the export takes long enough to be caught half way
-
-
-def start_worker(env: dict[str, str]) -> subprocess.Popen:
-    """`flask worker` in a session of its own, its output in the instance folder (for failures)."""
-    Path(env["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
-    log = open(Path(env["INSTANCE_DIR"]) / "worker.log", "a")  # noqa: SIM115 - the child keeps it
-    with log:
-        return subprocess.Popen([str(BIN / "flask"), "--app", "microblog", "worker"], env=env, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (RQ's work horse, which runs in a group of its own)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def kill_worker_and_horse(worker: subprocess.Popen) -> None:
-    """SIGKILL the worker and the work horse running the job, as a lost machine would."""
-    horses = children(worker.pid)
-    assert horses, "the worker has no work horse: the job is not running"
-    for pid in horses:
-        os.kill(pid, signal.SIGKILL)
-    os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(10)
-
-
-def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    for pid in children(worker.pid):  # a horse left running (a failed test) goes too
-        if sig == signal.SIGKILL:
-            os.kill(pid, sig)
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def task_row(app, task_id: str) -> Task:
