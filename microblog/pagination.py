@@ -138,6 +138,11 @@ def decode_cursor(raw: str) -> tuple[SortKey, int] | None:
         return None
     if not all(type(n) is int for n in (micros, row_id, page)) or not 1 <= page <= MAX_PAGE:
         return None
+    from microblog.models import ID_MAX  # models import search, which imports this module
+
+    # Every list's ids are integer keys: past ID_MAX, PostgreSQL refuses the comparison with an error.
+    if not 0 <= row_id <= ID_MAX:
+        return None
     return (moment, row_id), page
 
 
