@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 
 import pytest
@@ -32,7 +33,7 @@ def test_a_schema_behind_head_is_refused_with_both_revisions(make_app, database,
         require_current_schema(app)
     # The production way: the configuration comes from the environment.
     monkeypatch.setenv("MICROBLOG_ENV", "production")
-    settings = {**database, "SECRET_KEY": "s" * 64, "INSTANCE_DIR": str(tmp_path / "instance")}
+    settings = {**database, "SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(tmp_path / "instance")}
     with pytest.raises(SchemaOutOfDate, match="flask db upgrade"):
         create_app(overrides=settings)
     with app.app_context():
