@@ -74,13 +74,13 @@ def register_extensions(app: Flask) -> None:
 
     from flask_babel import lazy_gettext as _l
 
-    from microblog.models import User
+    from microblog import sessions
 
     login.login_message = _l("Please sign in to see this page.")
 
-    @login.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # The session and remember-me cookies carry "<id>:<session version>"; an ended session is refused.
+    login.user_loader(sessions.load_user)
+    sessions.register_sessions(app)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

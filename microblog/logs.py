@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import sys
 import time
 from logging.handlers import RotatingFileHandler, SMTPHandler
 from pathlib import Path
+from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context, request
+
+from microblog.timeutil import utcnow
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s [in %(pathname)s:%(lineno)d]"
+
+# Sign-ins, sign-outs, password changes and resets, API tokens, refusals (403) and limits (429).
+security_log = logging.getLogger("microblog.security")
 
 
 class RateLimitedSMTPHandler(SMTPHandler):
@@ -67,3 +76,26 @@ def error_mail_handler(app: Flask) -> logging.Handler:
     handler.setLevel(logging.ERROR)
     handler.setFormatter(logging.Formatter(FORMAT))
     return handler
+
+
+# -- security events --------------------------------------------------------------------------------
+def security_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log one security event as a single JSON line: UTC time, event name, client address, fields.
+
+    Callers pass user ids and ``digest()`` values, never passwords, tokens or email addresses.
+    """
+    record: dict[str, Any] = {"ts": utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                              "event": event}
+    if has_request_context():
+        record["ip"] = request.remote_addr
+        record["method"] = request.method
+        record["path"] = request.path
+    record.update((name, value) for name, value in fields.items() if value is not None)
+    security_log.log(level, json.dumps(record, default=str, ensure_ascii=True))
+
+
+def digest(value: str) -> str:
+    """A short keyed hash of an address or a typed name: the same input gives the same digest, so
+    events can be correlated, but the log does not reveal it (unlike a plain hash of an email)."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, value.strip().lower().encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]

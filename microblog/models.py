@@ -124,6 +124,10 @@ class User(UserMixin, db.Model):
     def __repr__(self) -> str:
         return f"<User {self.username}>"
 
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and remember-me cookies (see sessions.py)."""
+        return f"{self.id}:{self.session_version or 0}"
+
     def set_password(self, password: str) -> None:
         self.password_hash = passwords.hash_password(password)
 

@@ -85,3 +85,12 @@ class ResetPasswordForm(WebForm):
     password = new_password_field(_l("New password"))
     password2 = repeat_password_field()
     submit = SubmitField(_l("Set password"))
+
+
+class ChangePasswordForm(WebForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)]
+    )
+    password = new_password_field(_l("New password"))
+    password2 = repeat_password_field()
+    submit = SubmitField(_l("Change password"))

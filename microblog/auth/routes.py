@@ -6,8 +6,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from microblog import tokens
+from microblog import sessions, tokens
 from microblog.auth.forms import (
+    ChangePasswordForm,
     EmptyForm,
     LoginForm,
     RegistrationForm,
@@ -72,9 +73,33 @@ def login():
 def logout():
     """Sign out (POST with a CSRF token, so no link or image can do it for the user)."""
     if EmptyForm().validate_on_submit():
+        user = current_user._get_current_object() if current_user.is_authenticated else None
         logout_user()
+        if user is not None:
+            # Ends the session on the server too: this cookie, or a copy of it, no longer signs in.
+            # The version is per account, so this signs the user out on every device.
+            accounts.sign_out(user)
         flash(_("You have been signed out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/change_password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A new password for a signed-in user: other devices and API tokens are signed out, this one stays."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.password.data)
+        except DomainError as exc:
+            show_error(form, exc)
+        else:
+            sessions.stay_signed_in(user)
+            flash(_("Your password has been changed. Other devices and API tokens were signed out."),
+                  "success")
+            return redirect(url_for("main.edit_profile"))
+    return render_template("auth/change_password.html", title=_("Change password"), form=form)
 
 
 @bp.route("/reset_password_request", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from microblog import sessions
 from microblog.auth.forms import EmptyForm
 from microblog.errors.exceptions import DomainError
 from microblog.errors.forms import show_error
@@ -141,26 +142,29 @@ def mark_notifications_read():
     return redirect(url_for("messages.notifications"))
 
 
-def _signed_in_user_id() -> int | None:
-    """The signed-in user's id, read from the signed session cookie without loading the account.
+def _signed_in_unread_count() -> int | None:
+    """The signed-in user's unread count, or None for a visitor or an ended session.
 
-    Every open tab asks for the count, so it costs one indexed query and no lookup of the user; a
+    Every open tab asks for the count, so the id and session version are read from the signed session
+    cookie and checked in the same single query that counts (no separate lookup of the account); a
     visitor with only a remember-me cookie goes through Flask-Login once, which restores the session.
     """
-    raw = session.get("_user_id")
-    if isinstance(raw, str) and raw.isdigit():
-        return int(raw)
-    return current_user.id if current_user.is_authenticated else None
+    parsed = sessions.parse_session_id(session.get("_user_id"))
+    if parsed is None:
+        if not current_user.is_authenticated:
+            return None
+        parsed = current_user.id, current_user.session_version
+    return notification_service.unread_count_in_session(*parsed)
 
 
 @bp.route("/notifications/count.json")
 @quiet
 def notification_count():
     """The unread count for the navbar badge, polled by notifications.js; writes nothing."""
-    user_id = _signed_in_user_id()
-    if user_id is None:
+    count = _signed_in_unread_count()
+    if count is None:
         abort(401)
-    response = jsonify(notification_service.badge(notification_service.unread_count(user_id)))
+    response = jsonify(notification_service.badge(count))
     response.cache_control.no_store = True
     return response
 

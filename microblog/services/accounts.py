@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -11,10 +12,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
-from microblog import i18n, passwords, search
+from microblog import i18n, passwords, search, sessions
 from microblog import tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
+from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
@@ -24,7 +26,7 @@ from microblog.models import (
     user_by_username_select,
 )
 from microblog.links import external_url
-from microblog.services import stats
+from microblog.services import api_tokens, stats
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -165,14 +167,58 @@ def authenticate(username: str, password: str) -> User | None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = passwords.hash_password("not a real password")
         passwords.verify_password(_DUMMY_HASH, password)
+        # The typed name is logged only as a digest: people type passwords into the wrong field.
+        security_event("login.failure", logging.WARNING, reason="unknown_user", name=digest(username or ""))
         return None
     if not user.check_password(password):
+        security_event("login.failure", logging.WARNING, reason="wrong_password", user_id=user.id)
         return None
     if passwords.needs_rehash(user.password_hash):
         # The password is at hand only now: move the account to today's hashing parameters.
         user.set_password(password)
         db.session.commit()
+    security_event("login.success", user_id=user.id)
     return user
+
+
+def sign_out(user: User) -> None:
+    """End every session of ``user``: this browser's, other devices', and any copied cookie."""
+    sessions.end_all_sessions(user)
+    db.session.commit()
+    security_event("logout", user_id=user.id)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Set a new password for a signed-in user who knows the current one.
+
+    Ends every session (the caller signs the current browser in again), revokes every API token and
+    mails the owner a notice.
+
+    :raises ValidationError: the current password is wrong, or the new one breaks the rules.
+    """
+    if not user.check_password(current_password or ""):
+        security_event("password.change_refused", logging.WARNING, user_id=user.id)
+        raise ValidationError(_("Your current password is not correct."), field="current_password")
+    check_password_rules(new_password)
+    user.set_password(new_password)
+    _end_sessions_and_tokens(user)
+    message = mailer.queue_email(
+        user.email,
+        _l("Your password was changed"),
+        "password_changed",
+        locale=user.locale,
+        user=user,
+        url=external_url("auth.reset_password_request"),
+    )
+    db.session.commit()
+    mailer.dispatch(message)
+    security_event("password.changed", user_id=user.id)
+
+
+def _end_sessions_and_tokens(user: User) -> None:
+    """After a new password: no older session, remember-me cookie or API token works (caller commits)."""
+    sessions.end_all_sessions(user)
+    api_tokens.revoke_all_tokens(user)
 
 
 def touch_last_seen(user: User) -> None:
@@ -208,7 +254,9 @@ def request_password_reset(email: str) -> None:
         return
     user = db.session.scalar(sa.select(User).where(User.email == address))
     if user is None:
+        security_event("reset.requested", address=digest(address), known=False)
         return
+    security_event("reset.requested", address=digest(address), user_id=user.id)
     message = mailer.queue_email(
         user.email,
         _l("Reset your password"),
@@ -234,7 +282,9 @@ def reset_password(token: str, password: str) -> User:
     user.set_password(password)
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()  # they proved they read mail at this address
+    _end_sessions_and_tokens(user)
     db.session.commit()
+    security_event("reset.done", user_id=user.id)
     return user
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from microblog.extensions import db
+from microblog.logs import security_event
 from microblog.models import Token, User
 from microblog.timeutil import utcnow
 
@@ -30,6 +31,7 @@ def issue_token(user: User) -> tuple[str, Token]:
     db.session.execute(sa.delete(Token).where(Token.user_id == user.id, Token.expires_at < utcnow()))
     db.session.add(token)
     db.session.commit()
+    security_event("token.issued", user_id=user.id, token_id=token.id)
     return plain, token
 
 
@@ -45,8 +47,24 @@ def user_for_token(plain: str) -> User | None:
 
 def revoke_token(plain: str) -> None:
     """Make a token unusable (revoking twice is harmless)."""
-    db.session.execute(sa.delete(Token).where(Token.token_hash == _digest(plain)))
+    token = db.session.scalar(sa.select(Token).where(Token.token_hash == _digest(plain)))
+    if token is None:
+        return
+    user_id, token_id = token.user_id, token.id
+    db.session.delete(token)
     db.session.commit()
+    security_event("token.revoked", user_id=user_id, token_id=token_id)
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Make every token of ``user`` unusable (password change and reset); the caller commits.
+    Returns how many there were."""
+    result = db.session.execute(
+        sa.delete(Token).where(Token.user_id == user.id).execution_options(synchronize_session=False)
+    )
+    if result.rowcount:
+        security_event("token.revoked", user_id=user.id, count=result.rowcount, reason="password")
+    return result.rowcount
 
 
 def token_fingerprint(plain: str) -> str:
