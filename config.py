@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -42,13 +43,62 @@ def database_url(value: str | None, instance_dir: Path) -> str:
     return value
 
 
+def as_list(value: str | None) -> list[str]:
+    """A comma-separated setting as a list, blanks dropped."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance")).resolve()
+
+# Secret keys printed in tutorials, templates and docs: anyone can forge cookies signed with them.
+PUBLIC_DEFAULT_KEYS = frozenset({
+    "dev", "development", "devkey", "dev-key", "dev_key", "secret", "secret-key", "secret_key", "secretkey",
+    "mysecret", "my-secret", "my_secret", "my-secret-key", "my_secret_key", "mysecretkey",
+    "changeme", "change-me", "change_me", "changethis", "change-this", "please-change-me",
+    "you-will-never-guess", "super-secret-key", "super_secret_key", "supersecretkey", "supersecret",
+    "your-secret-key", "your_secret_key", "yoursecretkey", "your-secret-key-here", "replace-me",
+    "default", "password", "test", "testing", "test-secret-key", "flask", "flask-secret-key",
+    "microblog", "insecure", "notsecret", "not-secret", "s3cr3t", "keyboard cat", "abc123", "12345678",
+    "hard to guess string", "hard-to-guess-string", "this-is-a-secret", "thisisasecret",
+    "django-insecure", "xxxxxxxx", "placeholder", "todo", "none", "null", "key",
+})
+SECRET_KEY_MIN = 32
+
+
+def secret_key_problem(key: object) -> str | None:
+    """Why ``key`` is not fit to sign production cookies, or None when it is.
+
+    Too short, a public default (also repeated or padded to length), or visibly low in entropy: few
+    distinct characters, or one short pattern repeated. A key made by ``secrets.token_hex(32)`` passes.
+    """
+    if not isinstance(key, str | bytes) or not key:
+        return "it is not set"
+    text = key.decode("latin-1") if isinstance(key, bytes) else key
+    if len(text) < SECRET_KEY_MIN:
+        return f"it has {len(text)} characters, fewer than {SECRET_KEY_MIN}"
+    folded = text.strip().lower()
+    for default in PUBLIC_DEFAULT_KEYS:
+        if folded == default or folded.replace(default, "").strip(" -_.0123456789") == "":
+            return "it is a published default value"
+    if len(set(text)) < 10:
+        return "it uses too few distinct characters (low entropy)"
+    for size in range(1, 17):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return "it repeats a short pattern (low entropy)"
+    return None
 
 
 class Config:
     """Settings for the embedded default: everything works with nothing configured."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Keys used before the current one, comma-separated: cookies and links they signed keep working
+    # after a rotation (Flask checks them for the session; sessions.py and tokens.py do the rest).
+    SECRET_KEY_FALLBACKS = as_list(os.environ.get("SECRET_KEY_FALLBACKS"))
+    # Host names this site answers to, comma-separated (others get 400); empty: any host.
+    TRUSTED_HOSTS = as_list(os.environ.get("TRUSTED_HOSTS")) or None
+    # The host (and port) the site is served at, for URLs built outside a request; empty: unset.
+    SERVER_NAME = os.environ.get("SERVER_NAME") or None
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"), INSTANCE_DIR)
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     INSTANCE_DIR = INSTANCE_DIR
@@ -87,7 +137,10 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = as_int(os.environ.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
-    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30
+    # Remember-me lasts at most 30 days (fewer with REMEMBER_COOKIE_DAYS); the session cookie's
+    # signature is refused after the same time.
+    REMEMBER_COOKIE_DURATION = timedelta(days=min(as_int(os.environ.get("REMEMBER_COOKIE_DAYS"), 30), 30))
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
@@ -195,13 +248,20 @@ class ProdConfig(Config):
 
     @classmethod
     def finalize(cls, settings: dict) -> None:
-        """Refuse to start without a real secret key."""
+        """Refuse to start without a real secret key (old keys in SECRET_KEY_FALLBACKS are held to the
+        same rules: a weak fallback would let anyone forge cookies all the same)."""
         cls.derive_paths(settings)
-        key = settings.get("SECRET_KEY") or ""
-        if len(key) < 32:
+        problem = secret_key_problem(settings.get("SECRET_KEY"))
+        if problem:
             raise RuntimeError(
-                "SECRET_KEY must be set in the environment (at least 32 characters) in production."
+                f"SECRET_KEY is not usable in production: {problem}. Set it in the environment to a random "
+                f"value of at least {SECRET_KEY_MIN} characters, e.g. python -c 'import secrets; "
+                "print(secrets.token_hex(32))'."
             )
+        for number, fallback in enumerate(settings.get("SECRET_KEY_FALLBACKS") or [], start=1):
+            problem = secret_key_problem(fallback)
+            if problem:
+                raise RuntimeError(f"SECRET_KEY_FALLBACKS entry {number} is not usable in production: {problem}.")
 
 
 def _development_secret_key(instance_dir: Path) -> str:

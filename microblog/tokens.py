@@ -18,7 +18,10 @@ UNSUBSCRIBE = "unsubscribe"
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     # A salt per purpose: a confirmation token can never be replayed as a reset token.
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"microblog-{purpose}")
+    # Keys oldest first, the current one last: it signs, and links signed with a key in
+    # SECRET_KEY_FALLBACKS (before a rotation) still verify.
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=f"microblog-{purpose}")
 
 
 def _password_stamp(user: User) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 
-from config import Config, ProdConfig, as_bool, database_url
+from config import Config, ProdConfig, as_bool, as_list, database_url
 from microblog import create_app
 
 
@@ -50,7 +51,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_production_with_a_key_has_secure_cookies(tmp_path):
     app = create_app(ProdConfig, {
-        "SECRET_KEY": "k" * 40, "INSTANCE_DIR": str(tmp_path),
+        "SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(tmp_path),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "LOG_TO_STDOUT": True,
     })
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -66,3 +67,13 @@ def test_development_generates_and_keeps_a_key(tmp_path):
     with pytest.warns(UserWarning):
         second = create_app(Config, dict(settings)).config["SECRET_KEY"]
     assert len(first) >= 32 and first == second
+
+
+def test_as_list_splits_on_commas():
+    assert as_list(" a.example, b.example ,,") == ["a.example", "b.example"]
+    assert as_list(None) == [] and as_list("") == []
+
+
+def test_remember_me_lasts_at_most_30_days():
+    assert Config.REMEMBER_COOKIE_DURATION.days <= 30
+    assert Config.PERMANENT_SESSION_LIFETIME.days <= 30

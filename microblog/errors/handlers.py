@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from microblog.extensions import db, login
 
@@ -71,6 +71,14 @@ def handle_http_error(exc: HTTPException):
                         field_errors=data.get("errors") or data.get("messages"))
 
 
+def handle_untrusted_host(exc: SecurityError):
+    """A Host header outside TRUSTED_HOSTS: no URL can be built for it, so answer without the page layout."""
+    text = _("The request could not be understood. Please check what you sent.")
+    if wants_json():
+        return {"error": _("Bad request"), "message": text}, 400
+    return text, 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def handle_csrf_error(exc: CSRFError):
     return render_error(400, _("Your form expired or was sent from elsewhere. Please reload the page and try again."))
 
@@ -99,5 +107,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(sa.exc.OperationalError, handle_database_down)
     app.register_error_handler(sa.exc.InterfaceError, handle_database_down)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)

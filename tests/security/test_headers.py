@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_every_response_carries_the_headers(client, method, path, kwargs):
 
 
 def test_production_sends_hsts(tmp_path):
-    app = create_app(ProdConfig, {"SECRET_KEY": "k" * 40, "INSTANCE_DIR": str(tmp_path),
+    app = create_app(ProdConfig, {"SECRET_KEY": secrets.token_hex(32), "INSTANCE_DIR": str(tmp_path),
                                   "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
                                   "LOG_TO_STDOUT": True})
     response = app.test_client().get("/healthz")
