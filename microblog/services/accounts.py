@@ -6,6 +6,7 @@ import logging
 import re
 from datetime import timedelta
 
+import email_validator
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
@@ -42,6 +43,17 @@ _DUMMY_HASH: str | None = None
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def is_valid_email(email: str) -> bool:
+    """An address the sign-up form would accept too (the API and the command line use this one)."""
+    if not email or len(email) > EMAIL_MAX or "\x00" in email:
+        return False
+    try:
+        email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        return False
+    return True
 
 
 def username_taken(username: str, exclude: User | None = None) -> bool:
@@ -90,7 +102,7 @@ def register_user(username: str, email: str, password: str) -> User:
     username = username.strip()
     email = normalize_email(email)
     check_username(username)
-    if not email or len(email) > EMAIL_MAX or "@" not in email or "\x00" in email:
+    if not is_valid_email(email):
         raise ValidationError(_("Please enter a valid email address."), field="email")
     if email_taken(email):
         raise ConflictError(_("That email address is already registered."), field="email")

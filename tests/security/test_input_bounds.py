@@ -241,3 +241,21 @@ def test_a_body_over_the_ceiling_is_413_on_forms_and_api(app, client):
         from microblog.extensions import db
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_the_api_takes_only_addresses_the_sign_up_form_takes(client, app):
+    """The API and the form share one rule (before, the API took any text with an @ in it)."""
+    for email in ["\x81\x0b@example.com", "a@b", "@example.com", "alice@", "a b@example.com", "x@exa mple.com"]:
+        response = client.post("/api/users", json={"username": "alice", "email": email,
+                                                   "password": "a long enough passphrase"})
+        assert response.status_code == 422 and "email" in response.json["errors"]["json"], (email, response.json)
+        form = client.post("/auth/register", data={"username": "alice", "email": email,
+                                                   "password": "a long enough passphrase",
+                                                   "password2": "a long enough passphrase"})
+        assert form.status_code == 200, email
+    with app.app_context():
+        from microblog.extensions import db
+
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    assert client.post("/api/users", json={"username": "alice", "email": "Alice@Example.com",
+                                           "password": "a long enough passphrase"}).status_code == 201
