@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -48,13 +50,25 @@ def flask(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.Co
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def start_worker(env: dict[str, str], preexec_fn=None, log: bool = True) -> subprocess.Popen:
-    """`flask worker` in a session of its own, its output in the instance folder's worker.log."""
+def start_worker(env: dict[str, str], preexec_fn=None, pipe: bool = False) -> subprocess.Popen:
+    """`flask worker` in a session of its own, its output in the instance folder's worker.log
+    (or, with ``pipe``, in a pipe whose text the caller reads with :func:`worker_output`)."""
     Path(env["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
-    with open(Path(env["INSTANCE_DIR"]) / "worker.log", "a") if log else open(os.devnull, "w") as out:
-        return subprocess.Popen([str(BIN / "flask"), "--app", "microblog", "worker"], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=preexec_fn)
+    command = [str(BIN / "flask"), "--app", "microblog", "worker"]
+    if pipe:
+        worker = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  start_new_session=True, preexec_fn=preexec_fn, text=True)
+        lines: list[str] = []
+        threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True).start()
+        worker.output = lines  # type: ignore[attr-defined]
+        return worker
+    with open(Path(env["INSTANCE_DIR"]) / "worker.log", "a") as out:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=preexec_fn)
+
+
+def worker_output(worker: subprocess.Popen) -> str:
+    return "".join(getattr(worker, "output", []))
 
 
 def children(pid: int) -> list[int]:
@@ -84,7 +98,8 @@ def kill_worker_and_horse(worker: subprocess.Popen) -> None:
 def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     for pid in children(worker.pid):  # a horse left running (a failed test) goes too
         if sig == signal.SIGKILL:
-            os.kill(pid, sig)
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                os.kill(pid, sig)
     if worker.poll() is None:
         os.killpg(worker.pid, sig)
         try:

@@ -30,7 +30,7 @@ from microblog.extensions import db
 from microblog.models import Post
 from microblog.services import posts
 from tests.factories import make_user
-from tests.faults.processes import process_env, start_worker, stop_worker, wait_for
+from tests.faults.processes import process_env, start_worker, stop_worker, wait_for, worker_output
 
 HOLD_LOCKS = """
 import fcntl, sys, time
@@ -155,14 +155,17 @@ def test_an_index_on_a_full_disk(make_app, database, redis_url, tmp_path):
     a_small_site(app)
     env = process_env(database, tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=queue, SEARCH_BACKEND="whoosh",
                       WHOOSH_INDEX_DIR=str(index_dir), LOG_LEVEL="WARNING")
-    # Its output goes to /dev/null: a log file could not grow either.
-    worker = start_worker(env, preexec_fn=no_bigger_files, log=False)
+    # Its output goes through a pipe: a log file could not grow either.
+    worker = start_worker(env, preexec_fn=no_bigger_files, pipe=True)
     try:
         client = app.test_client()
         sign_in_and_post(client, app, "Zeppelin over the harbour")  # indexed by the worker
         # The worker's write fails: the index is marked stale, the rebuild it asks for fails
         # too (the disk is still full), and search says it is being rebuilt.
-        wait_for(lambda: (index_dir / "STALE").exists(), 30, "the failed write", interval=0.1)
+        try:
+            wait_for(lambda: (index_dir / "STALE").exists(), 60, "the failed write", interval=0.1)
+        except AssertionError:
+            raise AssertionError(f"the worker said:\n{worker_output(worker)[-3000:]}") from None
         assert found(client, "zeppelin") == -1
         assert found(client, "ordinary") == -1
         assert index_ids(app) == post_ids(app) - {max(post_ids(app))}  # the old index is intact
