@@ -94,7 +94,8 @@ def test_a_killed_worker_leaves_a_failed_task_that_can_be_retried(rq_setup):
                       HEARTBEAT_TIMEOUT * 5, "the status to turn failed", interval=0.2)
     assert status["message"] == "The export failed. Please try again later."
     assert status["download_url"] is None
-    assert client.get(f"/tasks/{task_id}").status_code == 200
+    page = client.get(f"/tasks/{task_id}")
+    assert page.status_code == 200 and 'data-status="failed"' in page.get_data(as_text=True)
 
     # A worker starting again records the failure at once (its first sweep).
     workers.append(start_worker(env))
