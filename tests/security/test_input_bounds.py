@@ -258,4 +258,4 @@ def test_the_api_takes_only_addresses_the_sign_up_form_takes(client, app):
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
     assert client.post("/api/users", json={"username": "alice", "email": "Alice@Example.com",
-                                           "password": "a long enough passphrase"}).status_code == 201
+                                           "password": "a long enough passphrase"}).status_code in (201, 202)
