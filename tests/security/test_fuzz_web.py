@@ -5,7 +5,7 @@ messages, then sends it generated requests through the test client, signed out, 
 admin. Whatever comes in, no response is a 5xx, and a form that is turned down writes no row.
 
 The examples are derandomized (the same cases on every run) and counted (tests/fuzzcount.py);
-``FUZZ_WEB_EXAMPLES`` scales them (default 1, i.e. the counts below; 0.1 for a quick look).
+``FUZZ_WEB_EXAMPLES`` scales each test's example count (default 1; 0.1 for a quick look).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from microblog.models import (
     Post,
     Report,
     User,
-    followers,
 )
 from microblog.pagination import encode_cursor
 from microblog.tokens import reset_token
@@ -137,7 +136,7 @@ def site(app: Flask) -> Site:
         bob = make_user("bob", about_me="bob's page")
         make_user("root", role="admin")
         make_user("mod", role="moderator")
-        for n in range(30):  # more than a page of posts, followers and messages
+        for n in range(30):  # more than a page of posts (and, below, of messages)
             make_post(bob, f"bob says hello number {n} #fuzz")
         for n in range(3):
             other = make_user(f"fan{n}")

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from wtforms import Field
 from wtforms.fields.core import UnboundField
 from wtforms.validators import EqualTo, Length, NumberRange
 
