@@ -270,6 +270,8 @@ class Post(db.Model):
         # Full-text search with SEARCH_BACKEND=postgres (GIN, created on PostgreSQL only).
         *pg_search.gin_indexes("post"),
     )
+    # The stored search vectors (PostgreSQL only) are columns of the table, never loaded with a post.
+    __mapper_args__ = {"exclude_properties": [column for column, _sql, _index in pg_search.POST_VECTORS]}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     body: so.Mapped[str] = so.mapped_column(sa.String(POST_BODY_CEILING))
@@ -279,6 +281,7 @@ class Post(db.Model):
     language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     # Set when a moderator hid the post: gone from timelines, Explore and search for all but moderators.
     hidden_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    search_simple, search_stemmed = pg_search.post_vector_columns()
 
     author: so.Mapped[User] = so.relationship(back_populates="posts", lazy="joined", innerjoin=True)
 

@@ -100,6 +100,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # The stored search vectors exist on PostgreSQL only: elsewhere autogenerate skips them.
+        from microblog.search.postgres_backend import schema_filter
+        conf_args.setdefault("include_object", schema_filter(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -176,6 +176,99 @@ def test_results_are_paginated_like_the_timelines(make_app, search_backend):
     assert 'rel="next"' in html and "id=\"post-" not in html
 
 
+# -- many matches: the newest first, what the viewer may see, how deep pages go ---------------------
+def test_only_the_newest_matches_are_ranked_and_all_are_found_newest_first(app, client):
+    """The backends read the newest posts first (Whoosh the end of its index in stretches, PostgreSQL
+    a window of the newest posts, then the older ones through GIN); made tiny here so that every
+    step runs."""
+    backend = app.extensions["search"]
+    backend.rank_candidates = 4
+    backend.min_stretch = 2  # Whoosh
+    backend.recent_window = 4  # PostgreSQL
+    old_best = publish(app, "dora", "kettle kettle kettle kettle")
+    matching, both = [], []
+    for n in range(8):
+        matching.append(publish(app, "dora", f"a kettle on the stove number {n}"))
+        both += [matching[-1], publish(app, "dora", f"a teapot on the table number {n}")]
+    newest_best = publish(app, "dora", "kettle, kettle")
+    assert result_ids(client, "kettle", sort="new") == [newest_best, *matching[::-1], old_best]
+    assert result_ids(client, "teapot OR stove", sort="new") == both[::-1]
+    assert result_ids(client, "kettle teapot", sort="new") == []
+    # Best first among the newest four matches: the oldest and best one is not among them.
+    assert result_ids(client, "kettle") == [newest_best, *matching[:-4:-1]]
+
+
+def test_the_whoosh_index_stays_in_the_order_posts_were_written(whoosh_app):
+    """Searches read the newest posts at the end of the index: merges must keep that order."""
+    ids = [publish(whoosh_app, "ivy", f"kettle number {n}") for n in range(40)]
+    with whoosh_app.app_context():
+        posts.edit_post(accounts.get_user_by_username("ivy"), ids[3], "kettle edited")  # moves to the end
+        searcher = search.backend()._searcher("posts")
+        segments = searcher.leaf_searchers()
+        order = [pid for leaf, _ in segments for pid in
+                 (leaf.reader().column_reader("pid")[n] for n in leaf.reader().all_doc_ids())]
+    assert order == [*ids[:3], *ids[4:], ids[3]]
+    assert len(segments) <= 7  # merged as it grows: about log2(posts) segments
+
+
+def test_hidden_posts_and_blocked_people_are_left_out_and_pages_stay_full(make_app, search_backend):
+    from microblog.services import blocks
+    from microblog.timeutil import utcnow
+    from tests.factories import DEFAULT_PASSWORD
+
+    app = make_app(SEARCH_BACKEND=search_backend, POSTS_PER_PAGE=3)
+    ids = [publish(app, "erin" if n % 2 else "finn", f"kettle number {n}") for n in range(9)]
+    with app.app_context():
+        for post_id in (ids[8], ids[6]):  # finn's two newest, hidden by a moderator
+            db.session.get(Post, post_id).hidden_at = utcnow()
+        db.session.commit()
+        blocks.block_user(make_user("gus"), accounts.get_user_by_username("erin"))
+
+    def pages(client) -> list[list[int]]:
+        found = []
+        for number in (1, 2, 3, 4):
+            response = client.get("/search", query_string={"q": "kettle", "sort": "new", "page": number})
+            if response.status_code == 404:
+                break
+            found.append([int(n) for n in re.findall(r'id="post-(\d+)"', response.get_data(as_text=True))])
+        return found
+
+    visible = [i for i in ids[::-1] if i not in (ids[8], ids[6])]
+    assert pages(app.test_client()) == [visible[0:3], visible[3:6], visible[6:]]
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "gus", "password": DEFAULT_PASSWORD})
+    finns = [ids[4], ids[2], ids[0]]
+    assert pages(client) == [finns]
+    assert set(result_ids(client, "kettle")) == set(finns)
+    with app.app_context():  # the author still finds their hidden post
+        finn = accounts.get_user_by_username("finn")
+        assert search.search_posts(parse("kettle"), 1, 3, "new", viewer=finn).items[0].id == ids[8]
+
+
+def test_search_offers_the_first_max_results_and_says_so(make_app, search_backend, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 4)
+    app = make_app(SEARCH_BACKEND=search_backend, POSTS_PER_PAGE=3)
+    ids = [publish(app, "hana", f"kettle number {n}") for n in range(6)]
+    client = app.test_client()
+    notice = "Search shows only the first 4 matching posts."
+    first = client.get("/search?q=kettle&sort=new").get_data(as_text=True)
+    assert 'rel="next"' in first and notice not in first
+    second = client.get("/search?q=kettle&sort=new&page=2")
+    html = second.get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'id="post-(\d+)"', html)] == [ids[2]]
+    assert 'rel="next"' not in html and notice in html
+    beyond = client.get("/search?q=kettle&page=3")
+    assert beyond.status_code == 200 and notice in beyond.get_data(as_text=True)
+    assert 'id="post-' not in beyond.get_data(as_text=True)
+    api = client.get("/api/search?q=kettle&sort=new&per_page=3&page=2").json
+    assert [p["id"] for p in api["items"]] == [ids[2]] and api["_links"]["next"] is None
+    # As many matches as the limit: nothing more to say.
+    for n in range(4):
+        publish(app, "hana", f"teapot number {n}")
+    last = client.get("/search?q=teapot&page=2").get_data(as_text=True)
+    assert len(re.findall(r'id="post-(\d+)"', last)) == 1 and notice not in last
+
+
 # -- safety -----------------------------------------------------------------------------------------
 def test_highlighting_marks_words_and_escapes_everything_else(client, world):
     html = client.get("/search?q=tea+OR+bold+OR+script").get_data(as_text=True)
@@ -446,9 +539,9 @@ def test_postgres_searches_use_the_gin_indexes(app, search_backend):
         db.session.execute(sa.text("SET enable_seqscan = off"))
         for query, expected in (
             (sa.select(Post.id).where(post_condition(parse("tea").node, "fr")),
-             {"ix_post_fts_simple", "ix_post_fts_stemmed"}),
+             {"ix_post_search_simple", "ix_post_search_stemmed"}),
             (sa.select(Post.id).where(post_condition(parse('photo* OR "green tea"').node, "fr")),
-             {"ix_post_fts_simple"}),
+             {"ix_post_search_simple"}),
             (sa.select(User.id).where(user_condition(parse("tea").node)),
              {"ix_user_fts_simple", "ix_user_fts_stemmed"}),
         ):

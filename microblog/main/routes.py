@@ -99,6 +99,7 @@ def search():
     language = i18n.current_language()
     context = {"title": _("Search"), "parsed": parsed, "query": parsed.text, "sort": sort, "people": None,
                "only_people": only_people, "limits": search_index.LIMITS,
+               "max_results": search_index.MAX_RESULTS,
                "highlighter": search_index.highlighter(parsed, language)}
     if parsed.is_empty:
         return render_template("main/search.html", **context)
@@ -115,7 +116,8 @@ def search():
         response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
         response.headers["Retry-After"] = "60"
         return response
-    if number > 1 and not (context.get("page") or context["people"]).items:
+    shown = context.get("page") or context["people"]
+    if number > 1 and not shown.items and not getattr(shown, "capped", False):
         abort(404)
     return render_template("main/search.html", **context)
 

@@ -50,9 +50,19 @@ USERS = "users"
 LIMITS = {"chars": MAX_QUERY_CHARS, "terms": MAX_TERMS}
 # A rebuild is asked for at most this often while the index stays missing or broken.
 REBUILD_REQUEST_INTERVAL = 60.0
+# Search shows at most this many posts per query (either order): the page that reaches it says so
+# and offers no next page. Ranking or sorting ever deeper costs every search; nobody pages that far.
+MAX_RESULTS = 1000
+# Relevance ranks the newest this-many matches, on both backends: ranking all of a common word's
+# matches (4% of a million posts) costs hundreds of milliseconds, ranking the newest few costs little.
+RANK_CANDIDATES = MAX_RESULTS
+# A backend that cannot leave out what the viewer may not see is asked for this many more ids than
+# the page shows, so that a page stays full when a few of them are hidden or blocked.
+OVERFETCH = 10
 
 __all__ = [
-    "ParsedQuery", "SearchUnavailable", "parse", "init_app", "queue_posts", "queue_users", "index_posts",
+    "MAX_RESULTS", "ParsedQuery", "SearchPage", "SearchUnavailable", "parse", "init_app", "queue_posts",
+    "queue_users", "index_posts",
     "index_users", "remove_posts", "search_posts", "search_users", "reindex", "highlighter",
 ]
 
@@ -65,13 +75,20 @@ class SearchUnavailable(Exception):
     """The index is missing or unreadable; a rebuild has been started. Try again later."""
 
 
+@dataclass(frozen=True)
+class SearchPage(Page):
+    """A page of search results; ``capped``: more posts match than search shows (MAX_RESULTS)."""
+
+    capped: bool = False
+
+
 class Backend(Protocol):
     name: str
     needs_indexing: bool
 
     def search_posts(
         self, node: Any, language: str | None, newest: bool, offset: int, limit: int
-    ) -> list: ...
+    ) -> list[int]: ...
 
     def search_users(self, node: Any, offset: int, limit: int) -> list: ...
 
@@ -207,20 +224,72 @@ def _resolve_authors(parsed: ParsedQuery) -> Any:
 def search_posts(
     parsed: ParsedQuery, page: int, per_page: int, sort: str = "relevance", language: str | None = None,
     viewer: Any = None,
-) -> Page:
+) -> SearchPage:
     """One page of posts matching ``parsed``, best first (or newest first with ``sort="new"``).
 
-    Posts a moderator hid are left out, except for moderators and their authors (``viewer``); a page
-    can then hold a few results fewer than ``per_page``.
+    Posts a moderator hid are left out, except for moderators and their authors (``viewer``), and
+    so are the posts of people ``viewer`` has blocked; pages stay full all the same. Only the first
+    :data:`MAX_RESULTS` posts are offered: the page that reaches them has ``capped`` set when more
+    match, and pages beyond are empty (and capped).
 
     :raises SearchUnavailable: the index is missing or broken (a rebuild has been started).
     """
+    offset = (page - 1) * per_page
     if parsed.node is None:
-        return Page(items=[], page=page, per_page=per_page, has_next=False)
-    found = _run(lambda b: b.search_posts(_resolve_authors(parsed), language, sort == "new",
-                                          (page - 1) * per_page, per_page + 1))
-    items = [post for post in _load(POSTS, found[:per_page]) if post.visible_to(viewer)]
-    return Page(items=items, page=page, per_page=per_page, has_next=len(found) > per_page)
+        return SearchPage(items=[], page=page, per_page=per_page, has_next=False)
+    if offset >= MAX_RESULTS:
+        return SearchPage(items=[], page=page, per_page=per_page, has_next=False, capped=True)
+    wanted = min(per_page, MAX_RESULTS - offset)
+    node, newest, visible = _resolve_authors(parsed), sort == "new", _visible_condition(viewer)
+    # One id more than the page shows tells whether more follow.
+    if getattr(backend(), "filters_visibility", False):
+        found = _run(lambda b: b.search_posts(node, language, newest, offset, wanted + 1, visible))
+    else:
+        found = _visible_ids(lambda count: _run(lambda b: b.search_posts(node, language, newest, 0, count)),
+                             visible, offset, wanted + 1)
+    more = len(found) > wanted
+    last_page = offset + wanted >= MAX_RESULTS
+    return SearchPage(items=_load(POSTS, found[:wanted]), page=page, per_page=per_page,
+                      has_next=more and not last_page, capped=more and last_page)
+
+
+def _visible_condition(viewer: Any) -> Any:
+    """Posts ``viewer`` may find: not hidden (unless theirs, or a moderator), not by people they blocked."""
+    import sqlalchemy as sa
+
+    from microblog.models import Permission, Post
+
+    if viewer is None:
+        return Post.hidden_at.is_(None)
+    conditions = [Post.user_id.not_in(viewer.blocked_ids_select())]
+    if not viewer.can(Permission.MODERATE_POSTS):
+        conditions.append(sa.or_(Post.hidden_at.is_(None), Post.user_id == viewer.id))
+    return sa.and_(*conditions)
+
+
+def _visible_ids(search: Callable[[int], list[int]], visible: Any, offset: int, count: int) -> list[int]:
+    """Ids ``offset`` to ``offset + count`` of what ``search(n)`` (its best ``n`` ids) finds, visible only.
+
+    The index knows nothing of hidden posts and blocks: the database tells which of the ids found
+    may be shown (and drops posts deleted since they were indexed); when too few may, the index is
+    asked for more (at most three times).
+    """
+    import sqlalchemy as sa
+
+    from microblog.extensions import db
+    from microblog.models import Post
+
+    fetch = offset + count + OVERFETCH
+    for _attempt in range(3):
+        found = search(fetch)
+        if not found:
+            return []
+        allowed = set(db.session.scalars(sa.select(Post.id).where(Post.id.in_(found), visible)))
+        shown = [i for i in found if i in allowed]
+        if len(shown) >= offset + count or len(found) < fetch:
+            break
+        fetch *= 4
+    return shown[offset:offset + count]
 
 
 def search_users(parsed: ParsedQuery, page: int, per_page: int) -> Page:
