@@ -197,6 +197,11 @@ class Config:
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "25 per 5 minutes")
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per 5 minutes")
     RATELIMIT_API_WRITES = os.environ.get("RATELIMIT_API_WRITES", "60 per minute")
+    # Per account or address, on top of the per-client-address limits above (microblog/ratelimits.py).
+    RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "25 per hour")  # failed sign-ins
+    RATELIMIT_RESET_ADDRESS = os.environ.get("RATELIMIT_RESET_ADDRESS", "5 per 30 minutes")
+    RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "300 per 3 hours")
+    RATELIMIT_FOLLOWS = os.environ.get("RATELIMIT_FOLLOWS", "400 per day")
 
     # Tokens mailed to users.
     RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)

@@ -12,7 +12,7 @@ from logging.handlers import RotatingFileHandler, SMTPHandler
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
 from microblog.timeutil import utcnow
 
@@ -41,6 +41,7 @@ class RateLimitedSMTPHandler(SMTPHandler):
 
 def register_logging(app: Flask) -> None:
     """Log to stdout (containers, Heroku) or to instance/logs; mail errors to ADMINS in production."""
+    app.after_request(log_refusals)
     if app.testing:
         return
     formatter = logging.Formatter(FORMAT)
@@ -89,7 +90,8 @@ def security_event(event: str, level: int = logging.INFO, **fields: Any) -> None
     if has_request_context():
         record["ip"] = request.remote_addr
         record["method"] = request.method
-        record["path"] = request.path
+        # The route's pattern, not the path: paths carry reset and unsubscribe tokens.
+        record["route"] = request.url_rule.rule if request.url_rule is not None else None
     record.update((name, value) for name, value in fields.items() if value is not None)
     security_log.log(level, json.dumps(record, default=str, ensure_ascii=True))
 
@@ -99,3 +101,26 @@ def digest(value: str) -> str:
     events can be correlated, but the log does not reveal it (unlike a plain hash of an email)."""
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, value.strip().lower().encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:16]
+
+
+def log_refusals(response: Response) -> Response:
+    """After each request: a refusal (403) or a rate limit (429) is a security event."""
+    if response.status_code in (403, 429):
+        fields: dict[str, Any] = {"status": response.status_code, "endpoint": request.endpoint,
+                                  "user_id": _known_user_id()}
+        if response.status_code == 429:
+            from microblog.extensions import limiter
+
+            breached = limiter.current_limit
+            fields["limit"] = str(breached.limit) if breached is not None else None
+        security_event("rate_limited" if response.status_code == 429 else "forbidden", logging.WARNING, **fields)
+    return response
+
+
+def _known_user_id() -> int | None:
+    """The web or API user this request already loaded, if any (never a database query of its own)."""
+    for name in ("_login_user", "api_user"):
+        user = g.get(name)
+        if user is not None and getattr(user, "is_authenticated", False):
+            return user.id
+    return None

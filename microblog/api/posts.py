@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
+from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
@@ -66,6 +67,7 @@ def get_timeline(args):
 @bp.route("/posts", methods=["POST"])
 @token_required
 @limiter.limit(_write_limit)
+@ratelimits.posts_per_account
 @bp.arguments(NewPostSchema)
 @bp.response(201, PostSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
+from microblog import ratelimits
 from microblog.api.auth import BASIC, BEARER, basic_user, bearer_token, token_required
 from microblog.api.schemas import TokenSchema
 from microblog.extensions import limiter
@@ -19,6 +20,7 @@ def _login_limit() -> str:
 
 @bp.route("/tokens", methods=["POST"])
 @limiter.limit(_login_limit)
+@ratelimits.login_per_account
 @bp.response(201, TokenSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
+from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
@@ -116,6 +117,7 @@ def get_following(args, user_id: int):
 @bp.route("/users/<int:user_id>/follow", methods=["POST"])
 @token_required
 @limiter.limit(_write_limit)
+@ratelimits.follows_per_account
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")

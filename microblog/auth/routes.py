@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from microblog import sessions, tokens
+from microblog import ratelimits, sessions, tokens
 from microblog.auth.forms import (
     ChangePasswordForm,
     EmptyForm,
@@ -53,6 +53,7 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @_limit("LOGIN")
+@ratelimits.login_per_account
 def login():
     """Sign in, then go where the user was heading (local paths only)."""
     if current_user.is_authenticated:
@@ -104,6 +105,7 @@ def change_password():
 
 @bp.route("/reset_password_request", methods=["GET", "POST"])
 @_limit("RESET")
+@ratelimits.reset_per_address
 def reset_password_request():
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     if current_user.is_authenticated:

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog import charts, i18n
+from microblog import charts, i18n, ratelimits
 from microblog import search as search_index
 from microblog.auth.forms import EmptyForm
 from microblog.avatars import identicon_svg
@@ -55,6 +55,7 @@ def _user_or_404(username: str) -> User:
 
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/index", methods=["GET", "POST"])
+@ratelimits.posts_per_account
 def index():
     """Home: the signed-in user's timeline and the post form; a welcome page for visitors."""
     if not current_user.is_authenticated:
@@ -207,6 +208,7 @@ def edit_profile():
 
 @bp.route("/follow/<username>", methods=["POST"])
 @login_required
+@ratelimits.follows_per_account
 def follow(username: str):
     """Follow someone (POST with a CSRF token)."""
     person = _user_or_404(username)

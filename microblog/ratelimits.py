@@ -1,0 +1,70 @@
+"""Rate limits counted per account or per address, shared by the web pages and the API.
+
+The per-client-address limits sit on the routes themselves (RATELIMIT_LOGIN, _SIGNUP, _RESET, _API);
+these add the limits that follow a person from one address to another:
+
+- sign-in failures per account named (RATELIMIT_LOGIN_ACCOUNT): the login form and POST /api/tokens
+  count against one allowance; only failed attempts count, so signing in often costs nothing;
+- reset requests per email address (RATELIMIT_RESET_ADDRESS), known or not (a limit only on known
+  addresses would tell which have accounts);
+- posts and follows per signed-in account (RATELIMIT_POSTS, RATELIMIT_FOLLOWS), web and API together.
+
+Counters are keyed by a keyed digest (logs.digest), not by the name or address typed.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+from microblog.extensions import limiter
+from microblog.logs import digest
+
+
+def _setting(name: str):
+    return lambda: current_app.config[f"RATELIMIT_{name}"]
+
+
+def _named_account() -> str:
+    """The account a sign-in attempt names: the form's username, or the HTTP Basic user name."""
+    name = request.form.get("username") if request.mimetype != "application/json" else None
+    if name is None and request.authorization is not None:
+        name = request.authorization.username
+    return "account:" + digest((name or "")[:200])
+
+
+def _named_address() -> str:
+    return "address:" + digest((request.form.get("email") or "")[:300])
+
+
+def _acting_account() -> str:
+    """The signed-in user (the API's bearer token owner, or the web session's), else the client address."""
+    from microblog.api.auth import bearer_token, current_api_user
+
+    if bearer_token():
+        user = current_api_user()
+        if user is not None:
+            return f"user:{user.id}"
+    elif current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def _sign_in_failed(response) -> bool:
+    # The login form answers a failure with the form again (200), the token endpoint with 401.
+    return response.status_code in (200, 401)
+
+
+login_per_account = limiter.shared_limit(
+    _setting("LOGIN_ACCOUNT"), scope="login-account", key_func=_named_account, methods=["POST"],
+    deduct_when=_sign_in_failed,
+)
+reset_per_address = limiter.shared_limit(
+    _setting("RESET_ADDRESS"), scope="reset-address", key_func=_named_address, methods=["POST"],
+)
+posts_per_account = limiter.shared_limit(
+    _setting("POSTS"), scope="posts", key_func=_acting_account, methods=["POST"],
+)
+follows_per_account = limiter.shared_limit(
+    _setting("FOLLOWS"), scope="follows", key_func=_acting_account, methods=["POST"],
+)

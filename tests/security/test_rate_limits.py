@@ -1,0 +1,143 @@
+"""Rate limits per account and per address, on top of those per client address: sign-in failures (web and
+POST /api/tokens together), reset requests, posts and follows (web and API together). Small limits here;
+the defaults are the figures in config.py."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import sqlalchemy as sa
+
+from microblog.extensions import db, limiter
+from microblog.models import Post, followers
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
+
+
+@pytest.fixture
+def limited(make_app):
+    def build(**limits):
+        # Per-address limits out of the way, so what is tested is the per-account one.
+        settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "1000 per minute",
+                    "RATELIMIT_RESET": "1000 per minute", "RATELIMIT_API_WRITES": "1000 per minute",
+                    "RATELIMIT_API": "1000 per minute", **limits}
+        app = make_app(**settings)
+        with app.app_context():
+            limiter.reset()
+            make_user("alice", email="alice@example.com"), make_user("bob"), make_user("carol")
+        return app
+
+    return build
+
+
+def from_address(app, address: str):
+    """A client at its own IP address: per-address limits cannot be what stops it."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def login(client, username: str, password: str = "wrong-password"):
+    return client.post("/auth/login", data={"username": username, "password": password})
+
+
+def basic(username: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+
+
+def assert_limited(response) -> None:
+    assert response.status_code == 429
+    for header in LIMIT_HEADERS:
+        assert header in response.headers, header
+
+
+def test_failed_sign_ins_are_limited_per_account_across_addresses_and_the_api(limited):
+    app = limited(RATELIMIT_LOGIN_ACCOUNT="3 per hour")
+    statuses = [login(from_address(app, f"10.0.0.{n}"), name).status_code
+                for n, name in enumerate(["alice", "ALICE", "Alice"], start=1)]
+    assert statuses == [200, 200, 200]
+    # The account's allowance is spent: from a new address, the form and the API both refuse, even
+    # the right password.
+    assert_limited(login(from_address(app, "10.0.0.9"), "alice", DEFAULT_PASSWORD))
+    api = from_address(app, "10.0.0.10").post("/api/tokens", headers=basic("alice", DEFAULT_PASSWORD))
+    assert_limited(api)
+    assert api.json["error"] == "Too many requests"
+    # Other accounts are not affected.
+    assert login(from_address(app, "10.0.0.9"), "bob", DEFAULT_PASSWORD).status_code == 302
+    assert from_address(app, "10.0.0.9").post("/api/tokens", headers=basic("bob", DEFAULT_PASSWORD)).status_code == 201
+
+
+def test_token_failures_count_against_the_same_account_allowance(limited):
+    app = limited(RATELIMIT_LOGIN_ACCOUNT="2 per hour")
+    client = from_address(app, "10.0.1.1")
+    assert client.post("/api/tokens", headers=basic("alice", "wrong-password")).status_code == 401
+    assert login(from_address(app, "10.0.1.2"), "alice").status_code == 200
+    assert_limited(from_address(app, "10.0.1.3").post("/api/tokens", headers=basic("alice", DEFAULT_PASSWORD)))
+
+
+def test_successful_sign_ins_do_not_count(limited):
+    app = limited(RATELIMIT_LOGIN_ACCOUNT="2 per hour")
+    for n in range(5):
+        assert login(from_address(app, f"10.0.2.{n}"), "alice", DEFAULT_PASSWORD).status_code == 302
+    assert from_address(app, "10.0.2.9").post("/api/tokens", headers=basic("alice", DEFAULT_PASSWORD)).status_code == 201
+    assert login(from_address(app, "10.0.2.8"), "alice").status_code == 200
+
+
+def test_reset_requests_are_limited_per_address_known_or_not(limited):
+    app = limited(RATELIMIT_RESET_ADDRESS="2 per 30 minutes")
+    for email in ("alice@example.com", "nobody@example.com"):
+        answers = [from_address(app, f"10.0.3.{n}").post("/auth/reset_password_request", data={"email": email})
+                   for n in range(3)]
+        assert [a.status_code for a in answers[:2]] == [302, 302]
+        assert_limited(answers[2])
+    assert from_address(app, "10.0.3.9").post(
+        "/auth/reset_password_request", data={"email": "ALICE@example.com "}).status_code == 429
+    assert from_address(app, "10.0.3.9").post(
+        "/auth/reset_password_request", data={"email": "carol@example.com"}).status_code == 302
+
+
+def signed_in(app, username: str, address: str):
+    client = from_address(app, address)
+    assert login(client, username, DEFAULT_PASSWORD).status_code == 302
+    return client
+
+
+def bearer(app, username: str, address: str) -> dict[str, str]:
+    response = from_address(app, address).post("/api/tokens", headers=basic(username, DEFAULT_PASSWORD))
+    assert response.status_code == 201
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+def test_posts_are_limited_per_account_on_the_web_and_the_api_together(limited):
+    app = limited(RATELIMIT_POSTS="3 per hour")
+    web, api = signed_in(app, "alice", "10.0.4.1"), from_address(app, "10.0.4.2")
+    headers = bearer(app, "alice", "10.0.4.2")
+    assert web.post("/", data={"post": "one"}).status_code == 302
+    assert api.post("/api/posts", json={"body": "two"}, headers=headers).status_code == 201
+    assert web.post("/", data={"post": "three"}).status_code == 302
+    assert_limited(api.post("/api/posts", json={"body": "four"}, headers=headers))
+    assert_limited(signed_in(app, "alice", "10.0.4.3").post("/", data={"post": "five"}))
+    assert web.get("/").status_code == 200  # reading the timeline is not limited
+    assert signed_in(app, "bob", "10.0.4.1").post("/", data={"post": "bob's"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 4
+
+
+def test_follows_are_limited_per_account_on_the_web_and_the_api_together(limited):
+    app = limited(RATELIMIT_FOLLOWS="2 per day")
+    with app.app_context():
+        for name in ("dave", "erin"):
+            make_user(name)
+        ids = {name: db.session.scalar(sa.text("SELECT id FROM \"user\" WHERE username = :n"), {"n": name})
+               for name in ("bob", "carol", "dave")}
+    web = signed_in(app, "alice", "10.0.5.1")
+    headers = bearer(app, "alice", "10.0.5.2")
+    assert web.post("/follow/bob").status_code == 302
+    assert from_address(app, "10.0.5.2").post(f"/api/users/{ids['carol']}/follow", headers=headers).status_code == 204
+    assert_limited(from_address(app, "10.0.5.2").post(f"/api/users/{ids['dave']}/follow", headers=headers))
+    assert_limited(web.post("/follow/erin"))
+    assert signed_in(app, "bob", "10.0.5.1").post("/follow/alice").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(followers)) == 3
