@@ -59,6 +59,8 @@ def create_admin(username: str, email: str, password: str) -> None:
     try:
         if user is None:
             user = accounts.register_user(username, email, password)
+            if user is None:  # the operator may know: the address's owner was mailed a notice
+                raise click.ClickException(f"{email} already belongs to another account")
         roles.change_role(None, user, ROLE_ADMIN, reason="flask users create-admin")
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc

@@ -134,9 +134,14 @@ class NewPostSchema(StrictSchema):
     })
 
 
+class SignUpSchema(ma.Schema):
+    message = ma.fields.String(required=True, metadata={"description": "What happens next, for people"})
+
+
 class TokenSchema(ma.Schema):
     token = ma.fields.String(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)
+    user_id = ma.fields.Integer(required=True, metadata={"description": "The id of the token's owner (you)"})
 
 
 class MessageSchema(ma.Schema):

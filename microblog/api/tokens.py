@@ -28,7 +28,7 @@ def _login_limit() -> str:
 def create_token():
     """Get a bearer token with your username and password (HTTP Basic)."""
     plain, token = api_tokens.issue_token(basic_user())
-    return {"token": plain, "expires_at": token.expires_at}
+    return {"token": plain, "expires_at": token.expires_at, "user_id": token.user_id}
 
 
 @bp.route("/tokens", methods=["DELETE"])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from microblog import ratelimits
@@ -12,6 +13,7 @@ from microblog.api.pages import page_of
 from microblog.api.schemas import (
     NewUserSchema,
     PaginationArgs,
+    SignUpSchema,
     UpdateUserSchema,
     UserListSchema,
     UserSchema,
@@ -51,16 +53,25 @@ def get_users(args):
 @bp.route("/users", methods=["POST"])
 @limiter.limit(_signup_limit)
 @bp.arguments(NewUserSchema)
-@bp.response(201, UserSchema)
+@bp.response(202, SignUpSchema)
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 def create_user(data):
-    """Register a new account (the same rules as the sign-up form)."""
+    """Register a new account (the same rules as the sign-up form).
+
+    The answer is the same whether or not the address already has an account (that owner is mailed
+    a notice instead), so it names no account: get a token with the new credentials, whose answer
+    carries your user id. A username that is taken is still a 409 (usernames are public).
+    """
     try:
-        user = accounts.register_user(data["username"], data["email"], data["password"])
+        accounts.register_user(data["username"], data["email"], data["password"])
     except DomainError as exc:
         abort_for(exc)
-    return user, 201, {"Location": url_for("api_users.get_user", user_id=user.id)}
+    if current_app.config["EMAIL_CONFIRMATION"]:
+        message = _("Welcome! We sent you a link to confirm your email address. Please sign in.")
+    else:
+        message = _("Welcome! Your account is ready: please sign in.")
+    return {"message": message}, 202
 
 
 @bp.route("/users/<int:user_id>", methods=["GET"])

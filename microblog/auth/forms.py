@@ -65,10 +65,6 @@ class RegistrationForm(WebForm):
         if not field.errors and accounts.username_taken(field.data or ""):
             raise ValidationError(_l("That username is taken. Please choose another."))
 
-    def validate_email(self, field: EmailField) -> None:
-        if not field.errors and accounts.email_taken(field.data or ""):
-            raise ValidationError(_l("That email address is already registered."))
-
 
 class EmptyForm(WebForm):
     """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""

@@ -38,6 +38,7 @@ def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
+            # An address that already has an account gets the same answer (its owner is mailed).
             accounts.register_user(form.username.data, form.email.data, form.password.data)
         except DomainError as exc:
             show_error(form, exc)

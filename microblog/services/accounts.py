@@ -93,22 +93,28 @@ def check_password_rules(password: str) -> None:
         )
 
 
-def register_user(username: str, email: str, password: str) -> User:
-    """Create an account.
+def register_user(username: str, email: str, password: str) -> User | None:
+    """Create an account, or None when the address already has one.
+
+    An address already in use is not an error the caller may show (that would tell anyone which
+    addresses have accounts): its owner is mailed a notice instead, the same work is done (the
+    password is hashed, one email is queued), and the caller answers as for a new account.
+    Usernames are public, so a taken username is still an error.
 
     :raises ValidationError: a malformed username, email or password.
-    :raises ConflictError: the username or email is already in use.
+    :raises ConflictError: the username is already in use.
     """
     username = username.strip()
     email = normalize_email(email)
     check_username(username)
     if not is_valid_email(email):
         raise ValidationError(_("Please enter a valid email address."), field="email")
-    if email_taken(email):
-        raise ConflictError(_("That email address is already registered."), field="email")
-    check_password_rules(password)
+    check_password_rules(password)  # before looking at the address: its errors must not depend on it
     user = User(username=username, email=email)
     user.set_password(password)
+    if email_taken(email):
+        _notify_sign_up_attempt(email)
+        return None
     if not current_app.config["EMAIL_CONFIRMATION"]:
         user.confirmed_at = utcnow()
     db.session.add(user)
@@ -118,11 +124,32 @@ def register_user(username: str, email: str, password: str) -> User:
     except sa.exc.IntegrityError as exc:
         # Two sign-ups raced for the same name or address; the unique indexes decided.
         db.session.rollback()
-        raise ConflictError(_("That username or email address is already registered.")) from exc
+        if username_taken(username):
+            raise ConflictError(_("That username is taken. Please choose another."), field="username") from exc
+        _notify_sign_up_attempt(email)
+        return None
     search.queue_users(user.id)
     if user.confirmed_at is None:
         send_confirmation(user)
     return user
+
+
+def _notify_sign_up_attempt(email: str) -> None:
+    """Tell the owner of ``email`` that someone tried to open an account with it."""
+    owner = db.session.scalar(sa.select(User).where(User.email == email))
+    if owner is None:
+        return
+    message = mailer.queue_email(
+        owner.email,
+        _l("Someone tried to sign up with your address"),
+        "sign_up_attempt",
+        locale=owner.locale,
+        user=owner,
+        url=external_url("auth.reset_password_request"),
+    )
+    db.session.commit()
+    mailer.dispatch(message)
+    security_event("signup.existing_address", user_id=owner.id)
 
 
 def update_profile(
