@@ -449,7 +449,7 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
         # What autovacuum does within a minute of a bulk load: statistics, and the visibility map
         # that lets index-only scans skip the table.
         vacuum(database.url)
-    searchable = has_route(env, "main.search") and not args.no_search
+    searchable = has_route(env, "main.search") and not args.no_search and wanted(args, "search")
     if searchable and whoosh:
         # Whoosh is pure Python: about 1,000 posts a second here, so ~15-20 minutes at 1M posts.
         say(f"  building the Whoosh search index ({sizes['posts']:,} posts; --no-search skips it)...")
@@ -467,8 +467,11 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
     try:
         cookie, token = sign_in(server, me["username"])
         bearer = api_token(server, me["username"])
-        home_deep, home_reached = page_link(server, "/", HOME_DEEP_PAGE, cookie)
-        explore_deep, explore_reached = page_link(server, "/explore", EXPLORE_DEEP_PAGE, cookie)
+        # Walking to the deep pages takes a while: only when they are measured.
+        home_deep, home_reached = (page_link(server, "/", HOME_DEEP_PAGE, cookie)
+                                   if wanted(args, "home-deep") else ("/", 1))
+        explore_deep, explore_reached = (page_link(server, "/explore", EXPLORE_DEEP_PAGE, cookie)
+                                         if wanted(args, "explore-deep") else ("/explore", 1))
         other = urllib.parse.quote(me["other"])
         targets = [
             Target("home", "home timeline, page 1", "/", "page"),
@@ -480,6 +483,8 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
         ]
         if searchable:
             targets.append(Target("search", f"search ?q={SEARCH_QUERY}", f"/search?q={SEARCH_QUERY}"))
+            targets.append(Target("search-new", f"search ?q={SEARCH_QUERY}&sort=new",
+                                  f"/search?q={SEARCH_QUERY}&sort=new"))
         targets += [
             Target("api-user", "GET /api/users/<id>", f"/api/users/{me['other_id']}", "api", auth="none"),
             Target("api-followers", "GET /api/users/<id>/followers", f"/api/users/{me['other_id']}/followers",
@@ -489,6 +494,7 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
             Target("post", "POST / (new post)", "/", "", "POST",
                    urllib.parse.urlencode({"csrf_token": token, "post": "Benchmark post"}) + "+{n}"),
         ]
+        targets = [t for t in targets if wanted(args, t.key)]
         plans = workdir / "plans.md"
         queries = count_queries(env, targets, cookie, bearer, plans)
         for target in targets:
@@ -505,6 +511,11 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
         "rows": [{"key": t.key, "name": t.name, "group": t.group, "method": t.method, "path": t.path, **t.result}
                  for t in targets],
     }
+
+
+def wanted(args: argparse.Namespace, key: str) -> bool:
+    """Whether ``--paths`` selects the path ``key`` (a key, or a prefix of keys: ``search``, ``api``)."""
+    return not args.paths or any(key.startswith(p.strip()) for p in args.paths.split(",") if p.strip())
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -644,6 +655,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--no-search", action="store_true",
                         help="leave /search out (on SQLite it needs a Whoosh index: ~15-20 minutes at 1M posts)")
+    parser.add_argument("--paths", default="", metavar="KEYS",
+                        help="measure only these paths: keys or their prefixes, comma-separated (search, "
+                             "home, explore, profile, followers, api, post); hello world is always measured")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                         help="before each data set, wait up to this long for the load average to drop")
     parser.add_argument("--no-save", action="store_true", help="print the table, do not write bench/results/")
