@@ -71,10 +71,10 @@ REBUILDING = "REBUILDING"
 STALE = "STALE"
 # A rebuild that has not written its marker for this long is taken to have died.
 REBUILD_STALE_SECONDS = 15 * 60
-# The first stretch of newest documents searched is sized to hold this many times the matches
-# wanted (by the query's estimated share of documents), and at least MIN_STRETCH documents; each
-# further stretch is 4 times larger.
-WINDOW_MARGIN = 1.5
+# A stretch of newest documents searched is sized to hold this many times the matches still
+# wanted (by the query's estimated share of documents, then by the share seen), and at least
+# MIN_STRETCH documents.
+WINDOW_MARGIN = 1.2
 MIN_STRETCH = 64
 # The text is already split into normalised words (query.words); the analyzer only cuts at spaces.
 _ANALYZER = RegexTokenizer(r"\S+")
@@ -293,13 +293,15 @@ def _newest_matches(searcher: Any, q: wq.Query, wanted: int, scored: bool, min_s
 
     Reads each segment from its end (the newest last) in stretches: a matcher skips to the start
     of a stretch through the posting lists' block index, then steps through its matches. The first
-    stretch is sized from the query's estimated share of all documents.
+    stretch is sized from the query's estimated share of all documents, the next ones from the
+    share seen so far (4 times larger while nothing matched).
     """
     context = searcher.context(needs_current=True, top_query=q) if scored else searcher.boolean_context()
     total = max(searcher.doc_count_all(), 1)
     share = min(max(q.estimate_size(searcher.reader()), 1) / total, 1.0)
     stretch = max(int(wanted / share * WINDOW_MARGIN), min_stretch)
     found: list[tuple] = []
+    read = matched = 0
     for leaf, _offset in reversed(searcher.leaf_searchers()):
         reader = leaf.reader()
         times, ids = reader.column_reader("ts"), reader.column_reader("pid")
@@ -315,12 +317,16 @@ def _newest_matches(searcher: Any, q: wq.Query, wanted: int, scored: bool, min_s
                 matcher.skip_to(start)
             chunk = []
             while matcher.is_active() and (docnum := matcher.id()) < end:
-                key = (times[docnum], ids[docnum])
-                chunk.append((matcher.score(), *key) if scored else key)
+                chunk.append((matcher.score(), docnum) if scored else (docnum,))
                 matcher.next()
             # The newest of this stretch come last; an older stretch only fills what is missing.
-            found += chunk[-(wanted - len(found)):] if len(chunk) > wanted - len(found) else chunk
-            end, stretch = start, stretch * 4
+            missing = wanted - len(found)
+            found += [(*key[:-1], times[key[-1]], ids[key[-1]]) for key in chunk[-missing:]]
+            read, matched = read + end - start, matched + len(chunk)
+            missing = wanted - len(found)
+            end = start
+            stretch = (max(int(missing * read / matched * WINDOW_MARGIN), min_stretch) if matched
+                       else stretch * 4)
         if len(found) >= wanted:
             break
     return found
