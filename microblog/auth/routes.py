@@ -87,6 +87,7 @@ def logout():
 
 @bp.route("/change_password", methods=["GET", "POST"])
 @login_required
+@_limit("LOGIN")  # it checks a password: no more guesses here than at the login form
 def change_password():
     """A new password for a signed-in user: other devices and API tokens are signed out, this one stays."""
     form = ChangePasswordForm()

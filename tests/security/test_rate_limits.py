@@ -141,3 +141,12 @@ def test_follows_are_limited_per_account_on_the_web_and_the_api_together(limited
     assert signed_in(app, "bob", "10.0.5.1").post("/follow/alice").status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(followers)) == 3
+
+
+def test_guesses_at_the_current_password_are_limited_like_sign_ins(limited):
+    app = limited(RATELIMIT_LOGIN="2 per minute")
+    browser = signed_in(app, "alice", "10.0.6.1")
+    guess = {"current_password": "wrong-password", "password": "a-new-passphrase", "password2": "a-new-passphrase"}
+    assert [browser.post("/auth/change_password", data=guess).status_code for _ in range(2)] == [200, 200]
+    assert_limited(browser.post("/auth/change_password", data=guess))
+    assert browser.get("/auth/change_password").status_code == 200
