@@ -76,6 +76,8 @@ REBUILD_STALE_SECONDS = 15 * 60
 # MIN_STRETCH documents.
 WINDOW_MARGIN = 1.2
 MIN_STRETCH = 64
+# Seconds a write waits for the lock to merge segments after its commit (another writer merges).
+MERGE_LOCK_TIMEOUT = 1.0
 # The text is already split into normalised words (query.words); the analyzer only cuts at spaces.
 _ANALYZER = RegexTokenizer(r"\S+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -558,10 +560,17 @@ class WhooshBackend:
         self._commit_in_order(ix, writer)
 
     def _commit_in_order(self, ix: Any, writer: Any) -> None:
-        """Commit ``writer`` as the newest segment, then merge the newest segments if it is time."""
+        """Commit ``writer`` as the newest segment, then merge the newest segments if it is time.
+
+        The merge can wait: when another writer holds the index, its own commit merges after it.
+        """
         writer.commit(merge=False)
         if _tail_to_merge(ix._segments()):
-            ix.writer(timeout=self.writer_timeout, compound=False).commit(mergetype=_merge_tail)
+            try:
+                merger = ix.writer(timeout=MERGE_LOCK_TIMEOUT, compound=False)
+            except LockError:
+                return
+            merger.commit(mergetype=_merge_tail)
 
     def remove(self, kind: str, ids: Sequence[int]) -> None:
         """Drop these ids from the index whatever the database says."""
