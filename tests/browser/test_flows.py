@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -190,6 +191,9 @@ def test_navbar_collapses_on_a_narrow_screen_and_the_toggler_opens_it(new_contex
 
     toggler.click()
     expect(toggler).to_have_attribute("aria-expanded", "true")
+    # Bootstrap slides the menu open ("collapsing") for 0.35 s; a tap during the slide can land on a
+    # moving button and be lost. The menu is open once it has "show" again.
+    expect(page.locator("#navbar-menu")).to_have_class(re.compile(r"\bshow\b"))
     expect(explore).to_be_visible()
     expect(navbar.get_by_role("button", name="Sign out")).to_be_visible()
 
