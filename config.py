@@ -153,6 +153,9 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or ("rq" if REDIS_URL else "thread")
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "microblog")
+    # How long one job may run in an RQ worker before it is stopped (RQ's own default, 3 minutes, would
+    # cut a large export short; a stopped task is then reported failed by its heartbeat).
+    JOB_TIMEOUT_SECONDS = as_int(os.environ.get("JOB_TIMEOUT_SECONDS"), 3600)
 
     # Full-text search: "whoosh" (an index folder the web and worker processes share) or "postgres"
     # (tsvector + GIN in the database, for several app servers). See the README's "Search" section.

@@ -53,7 +53,8 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> 
     backend = app.config["JOBS_BACKEND"]
     if backend == "rq":
         try:
-            _rq_queue(app).enqueue(run_task, name, *args, job_id=job_id, result_ttl=24 * 3600)
+            _rq_queue(app).enqueue(run_task, name, *args, job_id=job_id, result_ttl=24 * 3600,
+                                   job_timeout=app.config["JOB_TIMEOUT_SECONDS"])
             return job_id
         except Exception:  # noqa: BLE001 - any Redis failure: run here rather than lose the work
             log.exception("could not enqueue %s on Redis; running it in-process instead", name)

@@ -54,6 +54,7 @@ def test_rq_job_runs_in_a_burst_worker_and_its_result_is_visible(rq_app):
     job = Job.fetch(job_id, connection=jobs.redis_connection(rq_app))
     assert job.id == job_id
     assert job.return_value() == "hello alice"
+    assert job.timeout == rq_app.config["JOB_TIMEOUT_SECONDS"] == 3600  # not RQ's 3 minutes
 
 
 def test_mail_travels_through_rq_to_smtp(rq_app, smtp_server):
