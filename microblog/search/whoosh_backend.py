@@ -6,7 +6,8 @@ Layout of ``WHOOSH_INDEX_DIR``::
     REBUILDING         the generation a rebuild is filling, while it runs
     STALE              present when a write to the current generation failed (disk full, lock
                        held too long): the index is behind the database until the next rebuild
-    gen-<time>-<rand>/ one complete index: Whoosh indexes "posts" and "users"
+    gen-<time>-<rand>/ one complete index: Whoosh indexes "posts" and "users", and FORMAT (the
+                       layout it was built with; one from an older layout is rebuilt on first use)
     rebuild.lock       held by the one rebuild allowed at a time
 
 Every write opens a Whoosh writer with a timeout (another process may be writing) and reads the
@@ -69,6 +70,10 @@ USERS = "users"
 CURRENT = "CURRENT"
 REBUILDING = "REBUILDING"
 STALE = "STALE"
+# The layout of a generation. 2: documents kept in write order (searches read from the newest end),
+# so an index built before that is rebuilt rather than read in the wrong order.
+FORMAT = "FORMAT"
+FORMAT_VERSION = "2"
 # A rebuild that has not written its marker for this long is taken to have died.
 REBUILD_STALE_SECONDS = 15 * 60
 # A stretch of newest documents searched is sized to hold this many times the matches still
@@ -335,6 +340,13 @@ def _newest_matches(searcher: Any, q: wq.Query, wanted: int, scored: bool, min_s
 
 
 # -- the backend ---------------------------------------------------------------------------------
+def _format_of(generation: Path) -> str | None:
+    try:
+        return (generation / FORMAT).read_text().strip()
+    except OSError:
+        return None
+
+
 class WhooshBackend:
     """Search and maintain the Whoosh index in ``directory``."""
 
@@ -414,6 +426,8 @@ class WhooshBackend:
         generation = self.current()
         if generation is None:
             raise IndexUnavailable("no search index")
+        if _format_of(generation) != FORMAT_VERSION:
+            raise IndexUnavailable(f"the index in {generation} has an older layout: rebuilding it")
         try:
             return whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
         except Exception as exc:  # noqa: BLE001 - any unreadable file means the index is broken
@@ -620,6 +634,7 @@ class WhooshBackend:
             stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
             generation = self.directory / f"gen-{stamp}-{uuid.uuid4().hex[:8]}"
             generation.mkdir()
+            (generation / FORMAT).write_text(FORMAT_VERSION)
             for kind, schema in SCHEMAS.items():
                 whoosh_index.create_in(str(generation), schema, indexname=kind)
                 _write_progress(generation, kind, 0)
