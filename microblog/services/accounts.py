@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from typing import Any
 
 import email_validator
 import sqlalchemy as sa
@@ -139,16 +140,8 @@ def _notify_sign_up_attempt(email: str) -> None:
     owner = db.session.scalar(sa.select(User).where(User.email == email))
     if owner is None:
         return
-    message = mailer.queue_email(
-        owner.email,
-        _l("Someone tried to sign up with your address"),
-        "sign_up_attempt",
-        locale=owner.locale,
-        user=owner,
-        url=external_url("auth.reset_password_request"),
-    )
-    db.session.commit()
-    mailer.dispatch(message)
+    _mail_user(owner, _l("Someone tried to sign up with your address"), "sign_up_attempt",
+               url=external_url("auth.reset_password_request"))
     security_event("signup.existing_address", user_id=owner.id)
 
 
@@ -241,16 +234,8 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_password_rules(new_password)
     user.set_password(new_password)
     _end_sessions_and_tokens(user)
-    message = mailer.queue_email(
-        user.email,
-        _l("Your password was changed"),
-        "password_changed",
-        locale=user.locale,
-        user=user,
-        url=external_url("auth.reset_password_request"),
-    )
-    db.session.commit()
-    mailer.dispatch(message)
+    _mail_user(user, _l("Your password was changed"), "password_changed",
+               url=external_url("auth.reset_password_request"))
     security_event("password.changed", user_id=user.id)
 
 
@@ -286,6 +271,14 @@ def set_language(user: User, locale: str) -> None:
 
 
 # -- email-driven flows -------------------------------------------------------------------------
+def _mail_user(user: User, subject: Any, template: str, **context: Any) -> None:
+    """Queue ``email/<template>`` to ``user`` in their language, commit it with whatever the caller
+    changed (the action and its mail are saved together), then start delivering it."""
+    message = mailer.queue_email(user.email, subject, template, locale=user.locale, user=user, **context)
+    db.session.commit()
+    mailer.dispatch(message)
+
+
 def request_password_reset(email: str) -> None:
     """Mail a reset link if an account has this address. Says nothing either way (no enumeration)."""
     address = normalize_email(email)
@@ -296,17 +289,9 @@ def request_password_reset(email: str) -> None:
         security_event("reset.requested", address=digest(address), known=False)
         return
     security_event("reset.requested", address=digest(address), user_id=user.id)
-    message = mailer.queue_email(
-        user.email,
-        _l("Reset your password"),
-        "reset_password",
-        locale=user.locale,
-        user=user,
-        url=external_url("auth.reset_password", token=tokens.reset_token(user)),
-        minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
-    )
-    db.session.commit()
-    mailer.dispatch(message)
+    _mail_user(user, _l("Reset your password"), "reset_password",
+               url=external_url("auth.reset_password", token=tokens.reset_token(user)),
+               minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60)
 
 
 def reset_password(token: str, password: str) -> User:
@@ -329,16 +314,8 @@ def reset_password(token: str, password: str) -> User:
 
 def send_confirmation(user: User) -> None:
     """Mail ``user`` a link that confirms their address."""
-    message = mailer.queue_email(
-        user.email,
-        _l("Confirm your email address"),
-        "confirm_email",
-        locale=user.locale,
-        user=user,
-        url=external_url("auth.confirm_email", token=tokens.confirm_token(user)),
-    )
-    db.session.commit()
-    mailer.dispatch(message)
+    _mail_user(user, _l("Confirm your email address"), "confirm_email",
+               url=external_url("auth.confirm_email", token=tokens.confirm_token(user)))
 
 
 def confirm_email(token: str) -> User:
