@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 
 from microblog.templating import timeago
 
-DEFAULT_SIZE = 5_000
+DEFAULT_SIZE = 2_000
 # Stand-ins for the per-request parts while the cached part is rendered (no post can contain NUL:
 # bodies refuse control characters, and Jinja escapes nothing but <>&'" anyway).
 _AGO = "\x00ago\x00"
