@@ -96,7 +96,8 @@ def kill_worker_and_horse(worker: subprocess.Popen) -> None:
 
 
 def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    for pid in children(worker.pid):  # a horse left running (a failed test) goes too
+    horses = list(children(worker.pid))
+    for pid in horses:  # a horse left running (a failed test) goes too
         if sig == signal.SIGKILL:
             with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
                 os.kill(pid, sig)
@@ -107,6 +108,18 @@ def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(10)
+    # A horse killed in the middle of a system call finishes that call first: wait until it is
+    # gone, so nothing it was writing (an index file, the STALE mark) lands after this returns.
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in horses), 10,
+             "the worker's horses to end")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has stopped; it only waits to be reaped
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
