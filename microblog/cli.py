@@ -180,8 +180,8 @@ def search_reindex(batch_size: int) -> None:
         click.echo(f"The {backend} backend is kept up to date by the database; statistics refreshed.")
         return
     started = time.perf_counter()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(User)) + db.session.scalar(
-        sa.select(sa.func.count()).select_from(Post))
+    total = (db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0) + (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Post)) or 0)
     db.session.rollback()
     with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
         counts = search.reindex(progress=lambda _kind, n: bar.update(n), batch_size=batch_size)

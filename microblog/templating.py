@@ -133,4 +133,4 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(current_language)
     app.add_template_global(current_language_tag)
     app.add_template_global(text_direction)
-    app.add_template_global(LANGUAGE_NAMES, "language_names")
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES  # a mapping, not a function

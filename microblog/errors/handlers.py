@@ -61,8 +61,9 @@ def handle_http_error(exc: HTTPException):
     if code >= 500:
         db.session.rollback()
     headers = {}
-    if getattr(exc, "valid_methods", None):
-        headers["Allow"] = ", ".join(exc.valid_methods)
+    allowed = getattr(exc, "valid_methods", None)  # only MethodNotAllowed has it
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
     # webargs (API input validation) and our API helpers attach details to the exception.
     data = getattr(exc, "data", None) or {}
     headers.update(data.get("headers") or {})
