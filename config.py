@@ -280,7 +280,9 @@ class ProdConfig(Config):
         for number, fallback in enumerate(settings.get("SECRET_KEY_FALLBACKS") or [], start=1):
             problem = secret_key_problem(fallback)
             if problem:
-                raise RuntimeError(f"SECRET_KEY_FALLBACKS entry {number} is not usable in production: {problem}.")
+                raise RuntimeError(
+                    f"SECRET_KEY_FALLBACKS entry {number} is not usable in production: {problem}."
+                )
 
 
 def development_site_url() -> str:

@@ -12,8 +12,8 @@ from flask_babel import format_date, format_datetime, format_number, format_time
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
-from microblog.pagination import url_args
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
+from microblog.pagination import url_args
 from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
 

@@ -115,7 +115,8 @@ def test_a_token_only_resets_its_own_user(app, client):
     with app.app_context():
         alice_id, bob = make_user("alice").id, make_user("bob")
         bob_id, token = bob.id, tokens.reset_token(bob)
-    client.post(f"/auth/reset_password/{token}", data={"password": "new-password-1", "password2": "new-password-1"})
+    client.post(f"/auth/reset_password/{token}",
+                data={"password": "new-password-1", "password2": "new-password-1"})
     with app.app_context():
         assert db.session.get(User, bob_id).check_password("new-password-1")
         assert not db.session.get(User, alice_id).check_password("new-password-1")

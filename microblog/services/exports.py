@@ -482,7 +482,8 @@ def _fail_stale_tasks() -> None:
     for condition, error in (
         (sa.and_(Task.status == TASK_QUEUED, Task.created_at <= now - STALE_AFTER), ABANDONED),
         (sa.and_(Task.status == TASK_RUNNING,
-                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()), WORKER_DIED),
+                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()),
+         WORKER_DIED),
     ):
         db.session.execute(
             sa.update(Task).where(ours, condition)
