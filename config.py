@@ -8,6 +8,7 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 
+import click
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -148,7 +149,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
 
     # The public address of the site: links in emails are built from it, never from a request's Host.
-    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    # Unset: the address the development server serves on (development_site_url, in finalize).
+    SITE_URL = os.environ.get("SITE_URL") or None
 
     # Background jobs: RQ when REDIS_URL is set, otherwise a worker thread in each web process.
     REDIS_URL = os.environ.get("REDIS_URL")
@@ -230,10 +232,17 @@ class Config:
         if not settings.get("EXPORTS_DIR"):
             settings["EXPORTS_DIR"] = str(Path(settings["INSTANCE_DIR"]) / "exports")
 
+    @staticmethod
+    def derive_site_url(settings: dict) -> None:
+        """Without SITE_URL, links in mails point at the development server (`make run PORT=8080`)."""
+        if not settings.get("SITE_URL"):
+            settings["SITE_URL"] = development_site_url()
+
     @classmethod
     def finalize(cls, settings: dict) -> None:
         """Work out derived settings, and fill in a development secret key when none is set, loudly."""
         cls.derive_paths(settings)
+        cls.derive_site_url(settings)
         if not settings.get("SECRET_KEY"):
             settings["SECRET_KEY"] = _development_secret_key(Path(settings["INSTANCE_DIR"]))
             warnings.warn(
@@ -260,6 +269,7 @@ class ProdConfig(Config):
         """Refuse to start without a real secret key (old keys in SECRET_KEY_FALLBACKS are held to the
         same rules: a weak fallback would let anyone forge cookies all the same)."""
         cls.derive_paths(settings)
+        cls.derive_site_url(settings)
         problem = secret_key_problem(settings.get("SECRET_KEY"))
         if problem:
             raise RuntimeError(
@@ -270,7 +280,26 @@ class ProdConfig(Config):
         for number, fallback in enumerate(settings.get("SECRET_KEY_FALLBACKS") or [], start=1):
             problem = secret_key_problem(fallback)
             if problem:
-                raise RuntimeError(f"SECRET_KEY_FALLBACKS entry {number} is not usable in production: {problem}.")
+                raise RuntimeError(
+                    f"SECRET_KEY_FALLBACKS entry {number} is not usable in production: {problem}."
+                )
+
+
+def development_site_url() -> str:
+    """The address `flask run` serves on, from its --host, --port and --cert (FLASK_RUN_PORT and
+    FLASK_RUN_HOST set them too); outside `flask run`, the development server's default address.
+
+    A server bound to every interface (0.0.0.0, ::) is reached on this machine at 127.0.0.1.
+    """
+    context = click.get_current_context(silent=True)
+    params = context.params if context is not None and context.command.name == "run" else {}
+    host = params.get("host") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    scheme = "https" if params.get("cert") else "http"
+    return f"{scheme}://{host}:{params.get('port') or 5000}"
 
 
 def _development_secret_key(instance_dir: Path) -> str:

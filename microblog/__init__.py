@@ -133,7 +133,9 @@ def register_cli_and_shell(app: Flask) -> None:
     from microblog.models import Post, User, followers
 
     register_cli(app)
-    app.shell_context_processor(lambda: {"sa": sa, "db": db, "User": User, "Post": Post, "followers": followers})
+    app.shell_context_processor(
+        lambda: {"sa": sa, "db": db, "User": User, "Post": Post, "followers": followers}
+    )
 
 
 def register_jobs(app: Flask) -> None:

@@ -14,7 +14,6 @@ from flask.cli import AppGroup, with_appcontext
 
 from microblog import email as mailer
 from microblog import jobs, search
-
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
@@ -31,7 +30,9 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--users", "n_users", default=50, show_default=True, help="Users to add.")
 @click.option("--posts", "n_posts", default=500, show_default=True, help="Posts to add.")
 @click.option("--follows", "n_follows", default=10, show_default=True, help="Follows per user.")
-@click.option("--seed", "seed_value", default=1, show_default=True, help="Random seed (same seed, same data).")
+@click.option(
+    "--seed", "seed_value", default=1, show_default=True, help="Random seed (same seed, same data)."
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has users.")
 def seed_command(n_users: int, n_posts: int, n_follows: int, seed_value: int, if_empty: bool) -> None:
     """Add realistic demo data: users, posts over the past year, and follows."""
@@ -97,7 +98,9 @@ def mail_status() -> None:
     for message in db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id).limit(50)
     ):
-        click.echo(f"  #{message.id} to {message.recipient} after {message.attempts} attempts: {message.last_error}")
+        click.echo(
+            f"  #{message.id} to {message.recipient} after {message.attempts} attempts: {message.last_error}"
+        )
 
 
 @mail_cli.command("retry")
@@ -117,7 +120,9 @@ def worker_command(burst: bool) -> None:
     """Run background jobs from Redis (RQ) with this app; also retries due mail every 30 s."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["JOBS_BACKEND"] != "rq":
-        raise click.ClickException("set REDIS_URL to use a worker process; without it jobs run in the web process")
+        raise click.ClickException(
+            "set REDIS_URL to use a worker process; without it jobs run in the web process"
+        )
     if app.config["SCHEMA_CHECK"]:
         from microblog.schema import SchemaOutOfDate, require_current_schema
 
@@ -180,8 +185,8 @@ def search_reindex(batch_size: int) -> None:
         click.echo(f"The {backend} backend is kept up to date by the database; statistics refreshed.")
         return
     started = time.perf_counter()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(User)) + db.session.scalar(
-        sa.select(sa.func.count()).select_from(Post))
+    total = (db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0) + (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Post)) or 0)
     db.session.rollback()
     with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
         counts = search.reindex(progress=lambda _kind, n: bar.update(n), batch_size=batch_size)

@@ -112,7 +112,10 @@ def _claim(message_id: int) -> bool:
             OutboxMessage.id == message_id,
             sa.or_(
                 sa.and_(OutboxMessage.status == OUTBOX_PENDING, OutboxMessage.next_attempt_at <= now),
-                sa.and_(OutboxMessage.status == OUTBOX_SENDING, OutboxMessage.next_attempt_at <= now - STALE_SENDING),
+                sa.and_(
+                    OutboxMessage.status == OUTBOX_SENDING,
+                    OutboxMessage.next_attempt_at <= now - STALE_SENDING,
+                ),
             ),
         )
         .values(status=OUTBOX_SENDING, next_attempt_at=now)
@@ -156,7 +159,10 @@ def deliver_due(limit: int = 100) -> int:
         .where(
             sa.or_(
                 sa.and_(OutboxMessage.status == OUTBOX_PENDING, OutboxMessage.next_attempt_at <= now),
-                sa.and_(OutboxMessage.status == OUTBOX_SENDING, OutboxMessage.next_attempt_at <= now - STALE_SENDING),
+                sa.and_(
+                    OutboxMessage.status == OUTBOX_SENDING,
+                    OutboxMessage.next_attempt_at <= now - STALE_SENDING,
+                ),
             )
         )
         .order_by(OutboxMessage.id)

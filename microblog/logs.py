@@ -113,7 +113,8 @@ def log_refusals(response: Response) -> Response:
 
             breached = limiter.current_limit
             fields["limit"] = str(breached.limit) if breached is not None else None
-        security_event("rate_limited" if response.status_code == 429 else "forbidden", logging.WARNING, **fields)
+        event = "rate_limited" if response.status_code == 429 else "forbidden"
+        security_event(event, logging.WARNING, **fields)
     return response
 
 

@@ -243,7 +243,10 @@ def post_page(query: sa.Select, per_page: int, page: int | None = None) -> Page:
 
     def fetch(final: sa.Select, ascending: bool) -> list[Any]:
         ids = final.with_only_columns(Post.id)
-        order = (Post.timestamp.asc(), Post.id.asc()) if ascending else (Post.timestamp.desc(), Post.id.desc())
+        if ascending:
+            order = (Post.timestamp.asc(), Post.id.asc())
+        else:
+            order = (Post.timestamp.desc(), Post.id.desc())
         return _rows(sa.select(Post).where(Post.id.in_(ids)).order_by(*order))
 
     return keyset_paginate(query, per_page, (Post.timestamp, Post.id),
@@ -255,8 +258,10 @@ def follow_page(query: sa.Select, per_page: int, page: int | None = None) -> Pag
     from microblog.models import User, followers
 
     # The builders order by the follow's time and the other account's id, which equals User.id.
-    return keyset_paginate(query.add_columns(followers.c.created_at), per_page, (followers.c.created_at, User.id),
-                           key=lambda row: (row[-1], row[0].id), page=page)
+    return keyset_paginate(
+        query.add_columns(followers.c.created_at), per_page, (followers.c.created_at, User.id),
+        key=lambda row: (row[-1], row[0].id), page=page,
+    )
 
 
 def url_args(args: Mapping[str, Any], **extra: Any) -> dict[str, Any]:

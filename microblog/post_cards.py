@@ -6,8 +6,9 @@ most of the cost of a timeline page. The cache key holds every column of the pos
 hiding a post, renaming its author or changing their address (Gravatar) makes a new key, and the
 old entry ages out. Nothing can be stale, so a per-process LRU is enough (a Redis round trip would
 cost more than rendering). A card that ever shows more than its post's and author's columns (a
-related row, a setting) must add that to the key in ``post_cards``. Two parts stay per request: the relative time
-("5 minutes ago", from ``timeago``) and the delete button on the viewer's own posts (CSRF token).
+related row, a setting) must add that to the key in ``post_cards``. Two parts stay per request: the
+relative time ("5 minutes ago", from ``timeago``) and the delete button on the viewer's own posts (CSRF
+token).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 
 from flask import Flask
@@ -12,8 +12,8 @@ from flask_babel import format_date, format_datetime, format_number, format_time
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
-from microblog.pagination import url_args
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
+from microblog.pagination import url_args
 from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
 
@@ -73,27 +73,46 @@ def _mark_words(text: str, matches: Callable[[str], bool]) -> str:
 # Babel's units for relative times, largest first (babel.dates.TIMEDELTA_UNITS).
 _UNITS = (("year", 31_536_000), ("month", 2_592_000), ("week", 604_800), ("day", 86_400), ("hour", 3_600),
           ("minute", 60), ("second", 1))
+_UNIT_SECONDS = dict(_UNITS)
 _TIMEAGO_THRESHOLD = 0.9
-_timeago_texts: dict[tuple, str] = {}
+_timeago_texts: dict[tuple[str, bool, str, int], str] = {}
+
+
+def relative_amount(delta: timedelta) -> tuple[bool, str, int]:
+    """Which way ``delta`` points (True: the future), in which unit, and how many of them.
+
+    The rule of Babel's ``format_timedelta`` with threshold 0.9 and granularity "second", as of
+    Babel 2.19: the largest unit of which there are at least 0.9, counted to the nearest whole one
+    from the exact delta (microseconds included), and never less than one second unless the delta
+    is zero. Babel before 2.19 dropped the microseconds first, so 1.4 seconds ago read "2 seconds
+    ago"; owning the rule keeps the wording from changing with the installed Babel.
+    """
+    seconds = delta.total_seconds()
+    for unit, size in _UNITS:
+        amount = abs(seconds) / size
+        if amount >= _TIMEAGO_THRESHOLD or unit == "second":
+            if unit == "second" and amount > 0:
+                amount = max(1.0, amount)
+            return seconds >= 0, unit, int(round(amount))
+    raise AssertionError("unreachable: the last unit always answers")
 
 
 def timeago(value: datetime) -> str:
     """'5 minutes ago', in the current locale.
 
-    Babel's answer depends only on the locale, the direction, the unit it picks and the rounded
-    count, so it is worked out once per such key (a timeline shows 25 of them per page).
+    ``relative_amount`` picks the unit and the count; Babel only words them. The text depends on
+    nothing else, so it is worked out once per locale, direction, unit and count (a timeline shows
+    25 of them per page).
     """
-    delta = value - utcnow()
-    seconds = delta.days * 86_400 + delta.seconds  # what Babel looks at
-    key: tuple = (str(get_locale()), seconds >= 0)
-    for unit, size in _UNITS:  # the same choice Babel makes (granularity "second")
-        amount = abs(seconds) / size
-        if amount >= _TIMEAGO_THRESHOLD or unit == "second":
-            key += (unit, int(round(max(1, amount) if unit == "second" and amount > 0 else amount)))
-            break
+    future, unit, count = relative_amount(value - utcnow())
+    key = (str(get_locale()), future, unit, count)
     text = _timeago_texts.get(key)
     if text is None:
-        text = format_timedelta(delta, add_direction=True, threshold=_TIMEAGO_THRESHOLD)
+        span = count * _UNIT_SECONDS[unit]
+        exact = timedelta(seconds=span if future else -span)
+        # With the threshold at the count, no larger unit qualifies (each holds fewer than `count`)
+        # and this one does, so Babel words exactly `count` units whatever its own rounding rule.
+        text = format_timedelta(exact, add_direction=True, threshold=max(count, 1))
         if len(_timeago_texts) < 100_000:  # bounded: a few thousand keys exist per locale
             _timeago_texts[key] = text
     return text
@@ -114,4 +133,4 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(current_language)
     app.add_template_global(current_language_tag)
     app.add_template_global(text_direction)
-    app.add_template_global(LANGUAGE_NAMES, "language_names")
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES  # a mapping, not a function

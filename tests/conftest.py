@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from config import Config, as_bool, database_url
 from microblog import create_app
 from microblog.extensions import db
+
 # The fuzz tests' case counter and the run's closing count (see tests/fuzzcount.py).
 from tests.fuzzcount import (  # noqa: F401
     fuzz_cases,
@@ -56,7 +57,9 @@ def postgres_admin_engine() -> Iterator[sa.Engine | None]:
     if not TEST_DATABASE_URL:
         yield None
         return
-    engine = sa.create_engine(database_url(TEST_DATABASE_URL, instance_dir=None), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        database_url(TEST_DATABASE_URL, instance_dir=None), isolation_level="AUTOCOMMIT"
+    )
     yield engine
     engine.dispose()
 

@@ -35,7 +35,9 @@ def fuzz_app(make_app):
 def api_schema(fuzz_app):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", fuzz_app)
     schema.config.generation.update(
-        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")), deterministic=True
+        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
+        deterministic=True,
     )
     return schema
 

@@ -192,8 +192,8 @@ def test_login_attempts_are_rate_limited(make_app):
         limiter.reset()
         make_user("alice")
     client = app.test_client()
-    statuses = [client.post("/auth/login", data={"username": "alice", "password": "wrong-password"}).status_code
-                for _ in range(4)]
+    wrong = {"username": "alice", "password": "wrong-password"}
+    statuses = [client.post("/auth/login", data=wrong).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     page = client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD})
     assert page.status_code == 429

@@ -113,9 +113,13 @@ def test_migration_backfills_the_counts(make_app):
                 f"VALUES ('{name}', '{name}@example.com', 'x', 'user', {now}, {now})"
             ))
         ann, ben = db.session.scalars(sa.text('SELECT id FROM "user" ORDER BY username')).all()
-        db.session.execute(sa.text(f"INSERT INTO followers (follower_id, followed_id, created_at) VALUES ({ann}, {ben}, {now})"))
+        db.session.execute(sa.text(
+            f"INSERT INTO followers (follower_id, followed_id, created_at) VALUES ({ann}, {ben}, {now})"
+        ))
         for body in ("a", "b"):
-            db.session.execute(sa.text(f"INSERT INTO post (body, user_id, timestamp) VALUES ('{body}', {ann}, {now})"))
+            db.session.execute(
+                sa.text(f"INSERT INTO post (body, user_id, timestamp) VALUES ('{body}', {ann}, {now})")
+            )
         db.session.commit()
         upgrade()
         rows = db.session.execute(sa.text(

@@ -115,7 +115,8 @@ def test_a_token_only_resets_its_own_user(app, client):
     with app.app_context():
         alice_id, bob = make_user("alice").id, make_user("bob")
         bob_id, token = bob.id, tokens.reset_token(bob)
-    client.post(f"/auth/reset_password/{token}", data={"password": "new-password-1", "password2": "new-password-1"})
+    client.post(f"/auth/reset_password/{token}",
+                data={"password": "new-password-1", "password2": "new-password-1"})
     with app.app_context():
         assert db.session.get(User, bob_id).check_password("new-password-1")
         assert not db.session.get(User, alice_id).check_password("new-password-1")
@@ -143,6 +144,41 @@ def test_links_use_the_configured_site_not_the_request_host(mail_app, smtp_serve
 
 
 # -- delivery failures ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("site_url", "run_args", "env", "link"),
+    [
+        (None, ["--port", "8080"], {}, "http://127.0.0.1:8080/auth/reset_password/"),  # make run PORT=8080
+        (None, [], {"FLASK_RUN_PORT": "8081"}, "http://127.0.0.1:8081/auth/reset_password/"),
+        (None, ["--host", "0.0.0.0", "--port", "8082"], {}, "http://127.0.0.1:8082/auth/reset_password/"),
+        (None, ["--host", "localhost"], {}, "http://localhost:5000/auth/reset_password/"),
+        ("https://microblog.example", ["--port", "8080"], {}, "https://microblog.example/auth/reset_password/"),
+    ],
+)
+def test_without_site_url_links_point_at_the_port_flask_run_serves(
+    make_app, monkeypatch, caplog, site_url, run_args, env, link
+):
+    from click.testing import CliRunner
+    from flask import cli as flask_cli
+
+    served = {}
+    monkeypatch.setattr(flask_cli, "run_simple", lambda host, port, app, **options: served.update(app=app))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    group = flask_cli.FlaskGroup(create_app=lambda: make_app(SITE_URL=site_url), load_dotenv=False)
+    result = CliRunner().invoke(group, ["run", *run_args])
+    assert result.exit_code == 0, result.output
+    app = served["app"]
+    with app.app_context():
+        make_user("alice", email="alice@example.com")
+    with caplog.at_level(logging.WARNING, logger="microblog.email"):  # no MAIL_SERVER: the terminal
+        app.test_client().post("/auth/reset_password_request", data={"email": "alice@example.com"})
+    assert link in caplog.text
+
+
+def test_outside_flask_run_links_default_to_the_development_servers_address(make_app):
+    assert make_app(SITE_URL=None).config["SITE_URL"] == "http://127.0.0.1:5000"
+
+
 def test_smtp_down_loses_nothing_and_a_retry_delivers_exactly_once(mail_app, smtp_server):
     client = mail_app.test_client()
     with mail_app.app_context():

@@ -85,7 +85,8 @@ KEY_STRINGS = ["Sign in", "Register", "Explore", "Username", "Password", "Rememb
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_login_page_is_translated(client, lang):
-    html = client.get("/auth/login", headers={"Accept-Language": lang.replace("_", "-")}).get_data(as_text=True)
+    response = client.get("/auth/login", headers={"Accept-Language": lang.replace("_", "-")})
+    html = response.get_data(as_text=True)
     assert f'lang="{lang.replace("_", "-")}"' in html
     for text in KEY_STRINGS:
         assert translated(lang, text) in html
@@ -93,7 +94,8 @@ def test_login_page_is_translated(client, lang):
 
 
 def test_accept_language_then_english(client):
-    assert 'lang="fr"' in client.get("/", headers={"Accept-Language": "fr-CA,fr;q=0.9"}).get_data(as_text=True)
+    french = client.get("/", headers={"Accept-Language": "fr-CA,fr;q=0.9"})
+    assert 'lang="fr"' in french.get_data(as_text=True)
     assert 'lang="pt-BR"' in client.get("/", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
     assert 'lang="en"' in client.get("/", headers={"Accept-Language": "ko"}).get_data(as_text=True)
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
@@ -112,7 +114,9 @@ def test_switcher_cookie_beats_accept_language_and_setting_beats_cookie(client, 
         assert db.session.scalar(sa.select(User.locale)) == "es"
 
 
-@pytest.mark.parametrize("data", [{"language": "xx"}, {"language": ""}, {"language": "de", "next": "//evil.example"}])
+@pytest.mark.parametrize(
+    "data", [{"language": "xx"}, {"language": ""}, {"language": "de", "next": "//evil.example"}]
+)
 def test_switcher_ignores_bad_input(client, data):
     response = client.post("/language", data=data)
     assert response.status_code == 302
@@ -182,7 +186,8 @@ def test_counts_are_localized(client, app):
         db.session.add_all([Post(body=f"p{i}", author=alice) for i in range(1234)])
         counters.recount([alice.id])  # rows added behind the services' back: set the profile's count
         db.session.commit()
-    assert "1.234 Beiträge" in client.get("/user/alice", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    german = client.get("/user/alice", headers={"Accept-Language": "de"})
+    assert "1.234 Beiträge" in german.get_data(as_text=True)
     assert "1,234 posts" in client.get("/user/alice").get_data(as_text=True)
 
 

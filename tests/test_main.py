@@ -130,7 +130,9 @@ def test_explore_shows_everyone_and_pages_with_rel_links(make_app):
 
 
 @pytest.mark.parametrize("page", ["abc", "-1", "0", "99999999", "1.5", "", "1e3", "１"])
-@pytest.mark.parametrize("path", ["/", "/explore", "/user/alice", "/user/alice/followers", "/user/alice/following"])
+@pytest.mark.parametrize(
+    "path", ["/", "/explore", "/user/alice", "/user/alice/followers", "/user/alice/following"]
+)
 def test_bad_page_numbers_are_404_not_500(client, auth, alice, path, page):
     auth.login()
     response = client.get(path, query_string={"page": page})

@@ -9,10 +9,10 @@ import pytest
 from flask import render_template
 from flask_babel import force_locale, format_timedelta
 
+from microblog import templating
 from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.services import accounts, posts
-from microblog import templating
 from microblog.templating import timeago
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_user
@@ -28,6 +28,8 @@ def normalized(html: str) -> str:
     return re.sub(r"\s+", " ", html).strip()
 
 
+# The locked Babel (requirements.txt) words deltas by the rule timeago owns: a Babel upgrade that
+# changes its rule fails here, and the wording only follows once relative_amount does.
 @pytest.mark.parametrize("language", ["en", "de", "ja", "ar"])
 def test_timeago_matches_babel_for_every_kind_of_delta(app, language, monkeypatch):
     offsets = [0, 1, 2, 29, 44, 45, 59, 60, 89, 90, 3599, 3600, 5400, 86_399, 86_400, 129_600, 604_799,
@@ -40,6 +42,33 @@ def test_timeago_matches_babel_for_every_kind_of_delta(app, language, monkeypatc
                 moment = now - timedelta(seconds=seconds + fraction)
                 expected = format_timedelta(moment - now, add_direction=True, threshold=0.9)
                 assert timeago(moment) == expected, (language, seconds, fraction)
+
+
+# (seconds ago, text): the rule timeago owns, whatever Babel's own conversion does. In this order,
+# so a text cached for one delta is looked up for the next (1.4 s and 1.6 s once shared an entry).
+OWN_RULE = [
+    (0, "in 0 seconds"), (0.3, "1 second ago"), (1.4, "1 second ago"), (1.6, "2 seconds ago"),
+    (-1.4, "in 1 second"), (-1.6, "in 2 seconds"), (44.6, "45 seconds ago"), (53.9, "54 seconds ago"),
+    (54, "1 minute ago"), (89.9, "1 minute ago"), (90.1, "2 minutes ago"), (3_239.9, "54 minutes ago"),
+    (3_240, "1 hour ago"), (86_400 * 6.2, "6 days ago"), (86_400 * 6.4, "1 week ago"),
+    (2_592_000 * 10, "10 months ago"), (2_592_000 * 11, "1 year ago"), (31_536_000 * 2.6, "3 years ago"),
+    (-86_400 * 9, "in 1 week"),
+]
+
+
+@pytest.mark.parametrize("babel_conversion", ["exact", "whole seconds, as Babel before 2.19"])
+def test_timeago_owns_its_rule_for_units_and_rounding(app, monkeypatch, babel_conversion):
+    now = utcnow()
+    monkeypatch.setattr(templating, "utcnow", lambda: now)
+    monkeypatch.setattr(templating, "_timeago_texts", {})
+    if babel_conversion != "exact":  # Babel < 2.19 floored a timedelta to whole seconds first
+        def floored(delta, **kwargs):
+            return format_timedelta(timedelta(seconds=delta.days * 86_400 + delta.seconds), **kwargs)
+
+        monkeypatch.setattr(templating, "format_timedelta", floored)
+    with app.test_request_context(), force_locale("en"):
+        got = [(seconds, timeago(now - timedelta(seconds=seconds))) for seconds, _ in OWN_RULE]
+    assert got == OWN_RULE
 
 
 def test_cached_cards_equal_the_template(client, app, auth):

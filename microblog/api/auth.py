@@ -14,8 +14,8 @@ from microblog.errors.exceptions import DomainError
 from microblog.models import Permission, User
 from microblog.services import accounts, api_tokens, roles
 
-BEARER = {"bearerAuth": []}
-BASIC = {"basicAuth": []}
+BEARER: dict[str, list[str]] = {"bearerAuth": []}
+BASIC: dict[str, list[str]] = {"basicAuth": []}
 SECURITY_SCHEMES = {
     "basicAuth": {"type": "http", "scheme": "basic"},
     "bearerAuth": {"type": "http", "scheme": "bearer"},

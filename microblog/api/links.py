@@ -51,7 +51,8 @@ def user_links(user: Any) -> dict[str, str]:
     """The links of a user object: itself, its lists, its avatar and its web page."""
     templates = _templates()
     user_id, stand_in = str(int(user.id)), str(_ID)
-    links = {name: templates[name].replace(stand_in, user_id) for name in ("self", "posts", "followers", "following")}
+    names = ("self", "posts", "followers", "following")
+    links = {name: templates[name].replace(stand_in, user_id) for name in names}
     links["avatar"] = templates["avatar"].replace(_DIGEST, user.avatar_digest)
     # Usernames are letters, digits and "_" (no quoting); anything else takes the long way.
     if USERNAME_RE.fullmatch(user.username):

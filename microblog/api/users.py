@@ -112,7 +112,9 @@ def update_user(data, user_id: int):
 def get_followers(args, user_id: int):
     """The people who follow this user, most recent first."""
     user = _user_or_404(user_id)
-    return page_of(user.followers_select(), args, keyset=follow_page, total=user.follower_count, user_id=user_id)
+    return page_of(
+        user.followers_select(), args, keyset=follow_page, total=user.follower_count, user_id=user_id
+    )
 
 
 @bp.route("/users/<int:user_id>/following", methods=["GET"])
@@ -122,7 +124,9 @@ def get_followers(args, user_id: int):
 def get_following(args, user_id: int):
     """The people this user follows, most recent first."""
     user = _user_or_404(user_id)
-    return page_of(user.following_select(), args, keyset=follow_page, total=user.following_count, user_id=user_id)
+    return page_of(
+        user.following_select(), args, keyset=follow_page, total=user.following_count, user_id=user_id
+    )
 
 
 @bp.route("/users/<int:user_id>/follow", methods=["POST"])

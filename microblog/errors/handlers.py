@@ -17,7 +17,8 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accepted = request.accept_mimetypes
+    return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -32,8 +33,10 @@ def _messages() -> dict[int, tuple[str, str]]:
         415: (_("Unsupported media type"), _("Please send JSON with the Content-Type application/json.")),
         422: (_("Invalid input"), _("Some of what you sent is not valid.")),
         429: (_("Too many requests"), _("You are going a little fast. Please wait a moment and try again.")),
-        500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again.")),
-        503: (_("Back in a moment"), _("The site cannot reach its database right now. Please try again in a few seconds.")),
+        500: (_("Something went wrong"),
+              _("An unexpected error happened. It has been logged; please try again.")),
+        503: (_("Back in a moment"),
+              _("The site cannot reach its database right now. Please try again in a few seconds.")),
     }
 
 
@@ -61,8 +64,9 @@ def handle_http_error(exc: HTTPException):
     if code >= 500:
         db.session.rollback()
     headers = {}
-    if getattr(exc, "valid_methods", None):
-        headers["Allow"] = ", ".join(exc.valid_methods)
+    allowed = getattr(exc, "valid_methods", None)  # only MethodNotAllowed has it
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
     # webargs (API input validation) and our API helpers attach details to the exception.
     data = getattr(exc, "data", None) or {}
     headers.update(data.get("headers") or {})
@@ -80,7 +84,9 @@ def handle_untrusted_host(exc: SecurityError):
 
 
 def handle_csrf_error(exc: CSRFError):
-    return render_error(400, _("Your form expired or was sent from elsewhere. Please reload the page and try again."))
+    return render_error(
+        400, _("Your form expired or was sent from elsewhere. Please reload the page and try again.")
+    )
 
 
 def handle_unexpected(exc: Exception):

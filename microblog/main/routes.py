@@ -129,7 +129,9 @@ def user(username: str):
     person = _user_or_404(username)
     viewer = current_user if current_user.is_authenticated else None
     page = post_page(person.posts_select(viewer), current_app.config["POSTS_PER_PAGE"])
-    counts = {"posts": person.post_count, "followers": person.follower_count, "following": person.following_count}
+    counts = {
+        "posts": person.post_count, "followers": person.follower_count, "following": person.following_count
+    }
     is_following = current_user.is_authenticated and current_user.is_following(person)
     blocked_them = blocked_me = False
     if current_user.is_authenticated and current_user.id != person.id:

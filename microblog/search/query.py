@@ -257,8 +257,8 @@ def parse(text: str | None) -> ParsedQuery:
             notices.add(NOTICE_ONLY_EXCLUSIONS)
         return ParsedQuery(text, None, tuple(sorted(notices)))
     items = _dedupe(items)
-    node: Node = items[0] if len(items) == 1 else And(tuple(items))
-    return ParsedQuery(text, node, tuple(sorted(notices)))
+    tree: Node = items[0] if len(items) == 1 else And(tuple(items))
+    return ParsedQuery(text, tree, tuple(sorted(notices)))
 
 
 def _dedupe(items: list[Node]) -> list[Node]:

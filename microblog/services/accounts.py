@@ -14,20 +14,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
-from microblog import i18n, passwords, search, sessions
-from microblog import tokens
+from microblog import i18n, passwords, search, sessions, tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
+from microblog.links import external_url
 from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
-    USERNAME_MAX,
     User,
     UserActivity,
     user_by_username_select,
 )
-from microblog.links import external_url
 from microblog.services import api_tokens, stats
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
@@ -126,7 +124,8 @@ def register_user(username: str, email: str, password: str) -> User | None:
         # Two sign-ups raced for the same name or address; the unique indexes decided.
         db.session.rollback()
         if username_taken(username):
-            raise ConflictError(_("That username is taken. Please choose another."), field="username") from exc
+            message = _("That username is taken. Please choose another.")
+            raise ConflictError(message, field="username") from exc
         _notify_sign_up_attempt(email)
         return None
     search.queue_users(user.id)

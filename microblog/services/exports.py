@@ -421,7 +421,7 @@ def _email_export(task: Task, path: Path, count: int) -> None:
     attachment = None
     if path.stat().st_size <= ATTACHMENT_MAX_BYTES:
         attachment = (str(path), download_name(task), content_type(task))
-    zone = ZoneInfo(user.timezone) if valid_timezone(user.timezone) else ZoneInfo("UTC")
+    zone = ZoneInfo(valid_timezone(user.timezone) or "UTC")
     expiry = expires_at(task)
     assert expiry is not None
     message = mailer.queue_email(
@@ -482,7 +482,8 @@ def _fail_stale_tasks() -> None:
     for condition, error in (
         (sa.and_(Task.status == TASK_QUEUED, Task.created_at <= now - STALE_AFTER), ABANDONED),
         (sa.and_(Task.status == TASK_RUNNING,
-                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()), WORKER_DIED),
+                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()),
+         WORKER_DIED),
     ):
         db.session.execute(
             sa.update(Task).where(ours, condition)

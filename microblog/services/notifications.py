@@ -61,7 +61,8 @@ def unread_count_in_session(user_id: int, session_version: int) -> int | None:
     """``unread_count`` for a session cookie's user, or None when that session has ended (its version
     is no longer the account's): one read-only query checks both."""
     row = db.session.execute(
-        sa.select(User.session_version, unread_count_select(user_id).scalar_subquery()).where(User.id == user_id)
+        sa.select(User.session_version, unread_count_select(user_id).scalar_subquery())
+        .where(User.id == user_id)
     ).first()
     if row is None or row[0] != session_version:
         return None

@@ -56,8 +56,10 @@ def start_worker(env: dict[str, str], preexec_fn=None, pipe: bool = False) -> su
     Path(env["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     command = [str(BIN / "flask"), "--app", "microblog", "worker"]
     if pipe:
-        worker = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  start_new_session=True, preexec_fn=preexec_fn, text=True)
+        worker = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=preexec_fn, text=True,
+        )
         lines: list[str] = []
         threading.Thread(target=lambda: lines.extend(worker.stdout), daemon=True).start()
         worker.output = lines  # type: ignore[attr-defined]

@@ -30,8 +30,12 @@ print(json.dumps({
     "debug": app.debug, "testing": app.testing, "key_length": len(app.secret_key),
     "fallbacks": len(c["SECRET_KEY_FALLBACKS"]), "trusted_hosts": c["TRUSTED_HOSTS"],
     "server_name": c["SERVER_NAME"], "hsts": c["HSTS_SECONDS"],
-    "session_cookie": [c["SESSION_COOKIE_SECURE"], c["SESSION_COOKIE_HTTPONLY"], c["SESSION_COOKIE_SAMESITE"]],
-    "remember_cookie": [c["REMEMBER_COOKIE_SECURE"], c["REMEMBER_COOKIE_HTTPONLY"], c["REMEMBER_COOKIE_SAMESITE"]],
+    "session_cookie": [
+        c["SESSION_COOKIE_SECURE"], c["SESSION_COOKIE_HTTPONLY"], c["SESSION_COOKIE_SAMESITE"]
+    ],
+    "remember_cookie": [
+        c["REMEMBER_COOKIE_SECURE"], c["REMEMBER_COOKIE_HTTPONLY"], c["REMEMBER_COOKIE_SAMESITE"]
+    ],
     "remember_seconds": c["REMEMBER_COOKIE_DURATION"].total_seconds(),
     "session_seconds": c["PERMANENT_SESSION_LIFETIME"].total_seconds(),
 }))
@@ -52,7 +56,8 @@ def production_settings_from(env: dict[str, str], tmp_path) -> dict:
 
 def test_the_production_config_from_the_environment(tmp_path):
     report = production_settings_from({
-        "SECRET_KEY": secrets.token_hex(32), "SECRET_KEY_FALLBACKS": f"{secrets.token_hex(32)}, {secrets.token_hex(32)}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "SECRET_KEY_FALLBACKS": f"{secrets.token_hex(32)}, {secrets.token_hex(32)}",
         "TRUSTED_HOSTS": "microblog.example, www.microblog.example", "SERVER_NAME": "microblog.example",
         "REMEMBER_COOKIE_DAYS": "365",  # asking for more than 30 days still gives 30
     }, tmp_path)

@@ -207,14 +207,16 @@ EMAILS = st.one_of(text_for(EMAIL_MAX), st.emails().filter(lambda e: len(e) < 30
                    st.sampled_from(["alice@example.com", "BOB@EXAMPLE.COM", "a@b", "@", "x@" + "y" * 260]))
 PASSWORDS = st.one_of(text_for(128), st.sampled_from(["password", "correct-horse", "short", "p" * 129]))
 LOCALES = st.one_of(st.sampled_from(["", "en", "fr", "ar", "zh_CN", "pt_BR", "xx", "en_US"]), ANY_TEXT)
-ZONES = st.one_of(st.sampled_from(["", "UTC", "Europe/Paris", "America/Argentina/ComodRivadavia", "Mars/Base"]),
-                  ANY_TEXT)
+ZONES = st.one_of(
+    st.sampled_from(["", "UTC", "Europe/Paris", "America/Argentina/ComodRivadavia", "Mars/Base"]), ANY_TEXT
+)
 FLAGS = st.sampled_from(["y", "n", "", "on", "false"])
 REASONS = text_for(REASON_MAX)
 
 FORMS = [
     FormCase("sign-up", lambda s: "/auth/register", "anonymous",
-             {"username": USERNAMES, "email": EMAILS, "password": PASSWORDS, "password2": PASSWORDS}, (User,)),
+             {"username": USERNAMES, "email": EMAILS, "password": PASSWORDS, "password2": PASSWORDS},
+             (User,)),
     FormCase("login", lambda s: "/auth/login", "anonymous",
              {"username": USERNAMES, "password": PASSWORDS, "remember_me": FLAGS}, (User,)),
     FormCase("reset request", lambda s: "/auth/reset_password_request", "anonymous", {"email": EMAILS},
@@ -251,7 +253,9 @@ def test_forms_never_fail_and_refusals_write_nothing(site: Site, fuzz_cases):
         site.ids["reset_token"] = reset_token(db.session.get(User, site.alice_id))  # type: ignore[assignment]
 
     def submissions(form: FormCase):
-        values = st.fixed_dictionaries({name: field_value(strategy) for name, strategy in form.fields.items()})
+        values = st.fixed_dictionaries(
+            {name: field_value(strategy) for name, strategy in form.fields.items()}
+        )
         return st.tuples(st.just(form), values)
 
     @fuzz_settings(1800)
@@ -311,10 +315,14 @@ def test_query_strings_cookies_and_headers_never_fail(site: Site, fuzz_cases):
     @fuzz_settings(1800)
     @given(
         visit=visits,
-        args=st.lists(st.tuples(st.one_of(st.sampled_from(ARG_NAMES), ANY_TEXT), arg_values(site)), max_size=5),
+        args=st.lists(
+            st.tuples(st.one_of(st.sampled_from(ARG_NAMES), ANY_TEXT), arg_values(site)), max_size=5
+        ),
         locale=st.one_of(st.none(), LOCALES),
         zone=st.one_of(st.none(), ZONES, ANY_TEXT.map(quote)),
-        language=st.one_of(st.none(), st.sampled_from(["fr", "ar;q=0.9,en;q=0.1", "*", "zz-ZZ", ";q=x"]), ANY_TEXT),
+        language=st.one_of(
+            st.none(), st.sampled_from(["fr", "ar;q=0.9,en;q=0.1", "*", "zz-ZZ", ";q=x"]), ANY_TEXT
+        ),
         accept=st.sampled_from([None, "application/json", "text/html", "*/*", "image/png;q=x"]),
     )
     def run(visit: tuple[str, str], args: list, locale, zone, language, accept) -> None:
@@ -364,8 +372,10 @@ PATH_TEMPLATES = [
 def test_path_segments_never_fail(site: Site, fuzz_cases):
     """Ids past what a column holds (PostgreSQL integers are 32-bit) and names of any shape."""
     numbers = st.one_of(st.integers(0, 2**70), st.integers(2**31 - 2, 2**31 + 2), st.integers(0, 50))
-    names = st.one_of(ANY_TEXT.filter(lambda s: s.strip("/.")), st.text(string.ascii_letters + "_", min_size=1),
-                      st.sampled_from(["bob", "BOB", "alice", "a" * 33, "x" * 300]))
+    names = st.one_of(
+        ANY_TEXT.filter(lambda s: s.strip("/.")), st.text(string.ascii_letters + "_", min_size=1),
+        st.sampled_from(["bob", "BOB", "alice", "a" * 33, "x" * 300]),
+    )
 
     @fuzz_settings(600)
     @given(template=st.sampled_from(PATH_TEMPLATES), n=numbers, name=names,

@@ -73,8 +73,10 @@ class LiveServer:
 
     def session_cookie(self, username: str) -> str:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        connection.request("POST", "/auth/login", body=urlencode({"username": username, "password": DEFAULT_PASSWORD}),
-                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        connection.request(
+            "POST", "/auth/login", body=urlencode({"username": username, "password": DEFAULT_PASSWORD}),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         response = connection.getresponse()
         response.read()
         assert response.status == 302, response.status
@@ -143,7 +145,9 @@ def test_sign_up_race_on_one_name_in_any_case_makes_one_account(server: LiveServ
             assert reply.status in (200, 409, 422), (reply.status, reply.body[:300])
             assert "taken" in reply.body or "already registered" in reply.body, reply.body[:500]
     with server.app.app_context():
-        names = db.session.scalars(sa.select(User.username).where(sa.func.lower(User.username) == "alice")).all()
+        names = db.session.scalars(
+            sa.select(User.username).where(sa.func.lower(User.username) == "alice")
+        ).all()
     assert len(names) == 1
 
 
@@ -186,8 +190,10 @@ def test_follow_race_on_one_pair_makes_one_row(server: LiveServer, pair):
     assert all(r.status == 302 and r.location == "/user/bob" for r in replies), [r.status for r in replies]
     assert follow_state(server.app, *pair) == (1, 1, 1)
 
-    replies = all_at_once([lambda: server.request("POST", "/unfollow/bob", form={}, headers={"Cookie": cookie})
-                           for _ in range(THREADS)])
+    replies = all_at_once([
+        lambda: server.request("POST", "/unfollow/bob", form={}, headers={"Cookie": cookie})
+        for _ in range(THREADS)
+    ])
     assert_no_server_error(replies)
     assert all(r.status == 302 for r in replies)
     assert follow_state(server.app, *pair) == (0, 0, 0)

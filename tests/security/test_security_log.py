@@ -34,7 +34,9 @@ def basic(username: str, password: str) -> dict[str, str]:
 
 def test_account_events_are_logged_without_secrets(make_app, caplog):
     caplog.set_level(logging.INFO, logger="microblog.security")
-    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="1000 per minute", RATELIMIT_LOGIN_ACCOUNT="3 per hour")
+    app = make_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="1000 per minute", RATELIMIT_LOGIN_ACCOUNT="3 per hour"
+    )
     with app.app_context():
         limiter.reset()
         alice_id = make_user("alice", email=EMAIL).id

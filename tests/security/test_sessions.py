@@ -185,4 +185,5 @@ def test_api_tokens_are_stored_hashed_and_expire(app):
     with app.app_context():
         token = db.session.scalar(sa.select(Token))
         assert plain not in token.token_hash and len(token.token_hash) == 64
-        assert token.expires_at - token.created_at <= timedelta(hours=app.config["API_TOKEN_HOURS"], seconds=5)
+        lifetime = timedelta(hours=app.config["API_TOKEN_HOURS"], seconds=5)
+        assert token.expires_at - token.created_at <= lifetime
