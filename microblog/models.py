@@ -98,7 +98,7 @@ class User(UserMixin, db.Model):
     post_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     follower_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     following_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
-    # Set while the account is suspended: it can sign in and read, but not post, follow or message.
+    # Set while the account is suspended: it can sign in and out, read and export, and change nothing.
     suspended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     suspension_reason: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
     # Part of the id Flask-Login keeps in the session and remember cookies; bumping it (logout,
