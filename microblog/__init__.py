@@ -29,6 +29,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
 
     register_extensions(app)
     register_blueprints(app)
+    register_suspension_guard(app)
     register_cli_and_shell(app)
     register_logging(app)
     register_jobs(app)
@@ -125,6 +126,13 @@ def register_blueprints(app: Flask) -> None:
     @app.context_processor
     def inject_user() -> dict:
         return {"current_user": current_user}
+
+
+def register_suspension_guard(app: Flask) -> None:
+    """A suspended account's writes are refused in one place, before any view (see suspension.py)."""
+    from microblog.suspension import refuse_writes_while_suspended
+
+    app.before_request(refuse_writes_while_suspended)
 
 
 def register_cli_and_shell(app: Flask) -> None:

@@ -99,7 +99,7 @@ class User(UserMixin, db.Model):
     post_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     follower_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     following_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
-    # Set while the account is suspended: it can sign in and read, but not post, follow or message.
+    # Set while the account is suspended: it can sign in and out, read and export, and change nothing.
     suspended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     suspension_reason: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
     # Part of the id Flask-Login keeps in the session and remember cookies; bumping it (logout,
@@ -197,11 +197,8 @@ class User(UserMixin, db.Model):
         )
 
     def posts_select(self, viewer: User | None = None) -> sa.Select:
-        """This user's posts, newest first; hidden ones only for themselves and for moderators."""
-        query = sa.select(Post).where(Post.user_id == self.id)
-        if viewer is None or viewer.id != self.id:
-            query = Post.without_hidden(query, viewer)
-        return Post.newest_first(query)
+        """This user's posts that ``viewer`` may see (``Post.visible_to``), newest first."""
+        return Post.newest_first(sa.select(Post).where(Post.user_id == self.id, Post.visible_to(viewer)))
 
     def blocked_ids_select(self) -> sa.Select:
         """Ids of the people this user has blocked."""
@@ -245,17 +242,19 @@ class User(UserMixin, db.Model):
         return query.order_by(Notification.id.desc())
 
     def timeline_select(self) -> sa.Select:
-        """Posts by this user or anyone they follow, newest first."""
+        """Posts by this user or anyone they follow, as ``Post.visible_to`` lets them see, newest first."""
         # One IN list of authors (me included), not "me OR IN (...)": with the OR, PostgreSQL cannot
         # use the per-author index and walks the whole table newest first.
-        # People this user blocked are left out inside that small list (blocking also ends the follow,
-        # so this is a safeguard), which keeps the outer query's shape and plan unchanged.
+        # The rule's list filter (Post.left_out_authors: people this user blocked) is applied inside
+        # that small list (blocking also ends the follow, so this is a safeguard), which keeps the
+        # outer query's shape and plan unchanged.
         authors = sa.select(followers.c.followed_id).where(
-            followers.c.follower_id == self.id, followers.c.followed_id.not_in(self.blocked_ids_select())
+            followers.c.follower_id == self.id, followers.c.followed_id.not_in(Post.left_out_authors(self))
         )
         authors = authors.union_all(sa.select(sa.literal(self.id)))
-        # Hidden posts are a row filter on that same walk: no other table, no change of plan.
-        return Post.newest_first(Post.without_hidden(sa.select(Post).where(Post.user_id.in_(authors)), self))
+        # The rest of the rule is a row filter on that same walk (its columns are all in the index):
+        # no other table, no change of plan.
+        return Post.newest_first(sa.select(Post).where(Post.user_id.in_(authors), Post.visible_to(self)))
 
 
 class Post(db.Model):
@@ -280,7 +279,7 @@ class Post(db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     # Detected language of the body (an ISO 639-1 code, or a Babel locale such as zh_CN), if known.
     language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
-    # Set when a moderator hid the post: gone from timelines, Explore and search for all but moderators.
+    # Set when a moderator hid the post: only its author and moderators see it (Post.visible_to).
     hidden_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     search_simple, search_stemmed = pg_search.post_vector_columns()
 
@@ -293,26 +292,45 @@ class Post(db.Model):
     def newest_first(query: sa.Select) -> sa.Select:
         return query.order_by(Post.timestamp.desc(), Post.id.desc())
 
+    # -- the visibility rule: every read of posts, web, API, search and exports, goes through it --
     @staticmethod
-    def without_hidden(query: sa.Select, viewer: User | None) -> sa.Select:
-        """``query`` without hidden posts, unless ``viewer`` may moderate posts."""
-        if viewer is not None and viewer.can(Permission.MODERATE_POSTS):
-            return query
-        return query.where(Post.hidden_at.is_(None))
+    def visible_to(viewer: User | None, *, listing: bool = False) -> sa.ColumnElement[bool]:
+        """The one visibility rule, as a where-clause: the posts ``viewer`` (None: signed out) may see.
 
-    def visible_to(self, viewer: User | None) -> bool:
-        """False for a hidden post, except to its author and to moderators."""
-        if self.hidden_at is None:
-            return True
-        return viewer is not None and (viewer.id == self.user_id or viewer.can(Permission.MODERATE_POSTS))
+        - A post a moderator hid (``hidden_at``) is seen by its author, everywhere it would appear,
+          and by those who may moderate posts; the pages and the API mark it as hidden. Nobody else
+          sees it, in any list, lookup or search.
+        - ``listing``: a list the viewer did not ask for by name (timelines, Explore, search) also
+          leaves out the authors in :meth:`left_out_authors` (the people the viewer blocked). A
+          profile or a permalink still shows them: the viewer went there on purpose.
+
+        Later rules slot in here: deleted posts (seen by nobody), followers-only posts (the author
+        and their followers) in the first part; muted authors in ``left_out_authors``.
+        """
+        if viewer is None:
+            seen = Post.hidden_at.is_(None)
+        elif viewer.can(Permission.MODERATE_POSTS):
+            seen = sa.true()
+        else:
+            seen = sa.or_(Post.hidden_at.is_(None), Post.user_id == viewer.id)
+        if listing and viewer is not None:
+            return sa.and_(seen, Post.user_id.not_in(Post.left_out_authors(viewer)))
+        return seen
+
+    @staticmethod
+    def left_out_authors(viewer: User) -> sa.Select:
+        """Ids of the authors whose posts ``viewer``'s lists leave out: the people they blocked."""
+        return viewer.blocked_ids_select()
+
+    @staticmethod
+    def visible_select(viewer: User | None, *, listing: bool = False) -> sa.Select:
+        """The posts ``viewer`` may see (``visible_to``), for a lookup or a list to narrow down."""
+        return sa.select(Post).where(Post.visible_to(viewer, listing=listing))
 
     @staticmethod
     def explore_select(viewer: User | None = None) -> sa.Select:
-        """Everyone's posts, newest first; without the authors ``viewer`` has blocked, nor hidden posts."""
-        query = Post.without_hidden(sa.select(Post), viewer)
-        if viewer is not None:
-            query = query.where(Post.user_id.not_in(viewer.blocked_ids_select()))
-        return Post.newest_first(query)
+        """Everyone's posts that ``viewer`` may see in a list, newest first."""
+        return Post.newest_first(Post.visible_select(viewer, listing=True))
 
 
 # Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).

@@ -123,6 +123,8 @@ def site(app) -> dict[str, int]:
         return {"post": post.id, "report": report.id, "bob": bob.id}
 
 
+# What the suspension guard (microblog/suspension.py) tells a suspended account it sent back.
+REFUSED = "Your account is suspended: that change was not made."
 ACCOUNT = {"user": "alice", "suspended_moderator": "exmod", "moderator": "mod", "admin": "root"}
 
 
@@ -160,6 +162,10 @@ def test_web(app, site, case: Case, role: str):
     else:
         if role == "anonymous":
             assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+        elif role == "suspended_moderator" and case.method != "GET":  # refused before the view, sent back
+            assert response.status_code == 302 and "/auth/login" not in response.headers["Location"]
+            with client.session_transaction() as session:
+                assert ("danger", REFUSED) in session["_flashes"]
         else:
             assert response.status_code == 403
         assert _changed(app, case) in (None, False)

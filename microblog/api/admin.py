@@ -142,7 +142,7 @@ def get_user(user_id: int):
 @bp.response(200, ModeratedUserSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def suspend_user(data, user_id: int):
-    """Suspend an account whose role is below yours: it can read, but not post, follow or message."""
+    """Suspend an account whose role is below yours: it can read, export and sign out, but change nothing."""
     return _run(moderation.suspend_user, current_api_user(), _user_or_404(user_id), data["reason"])
 
 

@@ -27,7 +27,8 @@ def _write_limit() -> str:
 
 
 def _post_or_404(post_id: int) -> Post:
-    post = db.session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
+    """The post, if the caller may see it: a hidden one is a 404 like one that does not exist."""
+    post = posts.visible_post(current_api_user(), post_id)
     if post is None:
         abort_json(404)
     return post
@@ -50,7 +51,8 @@ def get_user_posts(args, user_id: int):
     user = db.session.get(User, user_id) if 0 < user_id <= ID_MAX else None
     if user is None:
         abort_json(404)
-    return page_of(user.posts_select(), args, keyset=post_page, total=user.post_count, user_id=user_id)
+    return page_of(user.posts_select(current_api_user()), args, keyset=post_page, total=user.post_count,
+                   user_id=user_id)
 
 
 @bp.route("/timeline", methods=["GET"])
@@ -87,7 +89,7 @@ def create_post(data):
 @bp.response(200, PostSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_post(post_id: int):
-    """One post."""
+    """One post (with a bearer token: also your own hidden posts, or any, for moderators)."""
     return _post_or_404(post_id)
 
 

@@ -11,7 +11,7 @@ from microblog.api.schemas import NewReportSchema, ReportSchema
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, User
-from microblog.services import moderation, reports
+from microblog.services import posts, reports
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api", description="Reports to the moderators")
 
@@ -35,8 +35,8 @@ def create_report(data):
     me = current_api_user()
     try:
         if "post_id" in data:
-            post = moderation.get_post(data["post_id"])
-            if post is None or not post.visible_to(me):
+            post = posts.visible_post(me, data["post_id"])
+            if post is None:
                 abort_json(404)
             report = reports.report_post(me, post, data["reason"])
         else:

@@ -91,6 +91,9 @@ class PostSchema(ma.Schema):
     body = ma.fields.String(required=True)
     timestamp = ma.fields.AwareDateTime(required=True)
     language = ma.fields.String(allow_none=True)
+    # Only its author and the moderators are ever shown a hidden post (Post.visible_to).
+    hidden = ma.fields.Function(lambda post: post.hidden_at is not None, required=True,
+                                metadata={"description": "A moderator hid it"})
     author = ma.fields.Nested(UserSummarySchema, required=True)
     _links = ma.fields.Method("links", required=True)
 

@@ -10,6 +10,7 @@ from microblog.api.auth import BASIC, BEARER, basic_user, bearer_token, token_re
 from microblog.api.schemas import TokenSchema
 from microblog.extensions import limiter
 from microblog.services import api_tokens
+from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/api", description="Bearer tokens")
 
@@ -19,6 +20,7 @@ def _login_limit() -> str:
 
 
 @bp.route("/tokens", methods=["POST"])
+@allowed_while_suspended  # signing in: a suspended account can still read through the API
 @limiter.limit(_login_limit)
 @ratelimits.login_per_account
 @bp.response(201, TokenSchema)
@@ -32,6 +34,7 @@ def create_token():
 
 
 @bp.route("/tokens", methods=["DELETE"])
+@allowed_while_suspended  # signing out
 @token_required
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")

@@ -19,6 +19,7 @@ from microblog.errors.exceptions import DomainError
 from microblog.errors.forms import show_error
 from microblog.extensions import csrf, limiter
 from microblog.services import accounts
+from microblog.suspension import allowed_while_suspended
 from microblog.urls import is_safe_local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -53,6 +54,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allowed_while_suspended  # a suspended account can still sign in, to read and to export its data
 @_limit("LOGIN")
 @ratelimits.login_per_account
 def login():
@@ -72,6 +74,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@allowed_while_suspended
 def logout():
     """Sign out (POST with a CSRF token, so no link or image can do it for the user)."""
     if EmptyForm().validate_on_submit():
@@ -161,6 +164,7 @@ def resend_confirmation():
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@allowed_while_suspended  # asking for less email is not a change anyone else sees
 @csrf.exempt  # the signed token is the credential; mail clients POST here with no session (RFC 8058)
 def unsubscribe(token: str):
     """Stop one kind of notification email: a page with a button, or a one-click POST."""

@@ -32,4 +32,4 @@ class NotFound(DomainError):
 
 
 class AccountSuspended(PermissionDenied):
-    """The account is suspended: it can read, but not post, follow or send messages."""
+    """The account is suspended: it can read, export its data and sign out, but change nothing."""

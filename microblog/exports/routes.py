@@ -9,11 +9,13 @@ from flask_login import current_user, login_required
 from microblog.auth.forms import EmptyForm
 from microblog.errors.exceptions import DomainError
 from microblog.services import exports
+from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("exports", __name__)
 
 
 @bp.route("/export/<fmt>", methods=["POST"])
+@allowed_while_suspended  # your data is yours to take, suspended or not
 @login_required
 def start(fmt: str):
     """Start exporting your posts as CSV or JSON (POST with a CSRF token), then show its progress."""

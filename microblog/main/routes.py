@@ -28,7 +28,7 @@ from microblog.extensions import db
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import follow_page, paginate, post_page, requested_page
-from microblog.services import accounts, blocks, follows, moderation, posts
+from microblog.services import accounts, blocks, follows, posts
 from microblog.urls import is_safe_local_path
 
 bp = Blueprint("main", __name__)
@@ -154,9 +154,7 @@ def activity(username: str):
 def post(post_id: int):
     """One post on its own page, with what the viewer may do about it (report it, moderate it)."""
     viewer = current_user if current_user.is_authenticated else None
-    target = moderation.get_post(post_id)
-    if target is None or not target.visible_to(viewer):
-        abort(404)
+    target = posts.visible_post(viewer, post_id) or abort(404)
     title = _("Post by %(username)s", username=target.author.username)
     return render_template("main/post.html", title=title, post=target)
 

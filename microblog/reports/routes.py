@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from microblog.errors.exceptions import DomainError
 from microblog.errors.forms import show_error
 from microblog.reports.forms import ReportForm
-from microblog.services import accounts, moderation, reports
+from microblog.services import accounts, posts, reports
 
 bp = Blueprint("reports", __name__)
 
@@ -18,9 +18,7 @@ bp = Blueprint("reports", __name__)
 @login_required
 def report_post(post_id: int):
     """The form to report a post, and sending it."""
-    post = moderation.get_post(post_id)
-    if post is None or not post.visible_to(current_user):
-        abort(404)
+    post = posts.visible_post(current_user, post_id) or abort(404)
     form = ReportForm()
     if form.validate_on_submit():
         try:

@@ -254,17 +254,10 @@ def search_posts(
 
 
 def _visible_condition(viewer: Any) -> Any:
-    """Posts ``viewer`` may find: not hidden (unless theirs, or a moderator), not by people they blocked."""
-    import sqlalchemy as sa
+    """The posts ``viewer`` may find: the visibility rule for lists (``Post.visible_to``)."""
+    from microblog.models import Post
 
-    from microblog.models import Permission, Post
-
-    if viewer is None:
-        return Post.hidden_at.is_(None)
-    conditions = [Post.user_id.not_in(viewer.blocked_ids_select())]
-    if not viewer.can(Permission.MODERATE_POSTS):
-        conditions.append(sa.or_(Post.hidden_at.is_(None), Post.user_id == viewer.id))
-    return sa.and_(*conditions)
+    return Post.visible_to(viewer, listing=True)
 
 
 def _visible_ids(search: Callable[[int], list[int]], visible: Any, offset: int, count: int) -> list[int]:

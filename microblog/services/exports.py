@@ -309,7 +309,7 @@ def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
     # The random part makes the name unguessable, should the folder ever be served directly.
     final = directory / f"posts-{secrets.token_urlsafe(24)}.{fmt}"
     partial = final.with_name(final.name + ".partial")
-    user_id, username = task.user_id, task.user.username
+    username = task.user.username
     total = db.session.scalar(task.user.posts_count_select()) or 0
     written = 0
     try:
@@ -317,7 +317,7 @@ def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         with open(partial, "w", encoding=encoding, newline="") as fh:
             writer = CsvWriter(fh) if fmt == "csv" else JsonWriter(fh, username, utcnow())
-            for batch in _post_batches(user_id):
+            for batch in _post_batches(task.user):
                 writer.write(batch)
                 written += len(batch)
                 report_progress(task, written, total)
@@ -333,12 +333,13 @@ def batch_size() -> int:
     return current_app.config.get("EXPORT_BATCH_SIZE") or BATCH_SIZE
 
 
-def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
-    """The user's posts, oldest first, a batch at a time (keyset paging on the profile index)."""
+def _post_batches(user: User) -> Iterator[Sequence[sa.Row]]:
+    """The user's posts as the visibility rule shows them to their author (hidden ones too), oldest
+    first, a batch at a time (keyset paging on the profile index)."""
     size = batch_size()
     query = (
         sa.select(Post.id, Post.timestamp, Post.body)
-        .where(Post.user_id == user_id)
+        .where(Post.user_id == user.id, Post.visible_to(user))
         .order_by(Post.timestamp, Post.id)
         .limit(size)
     )

@@ -78,7 +78,7 @@ def _check_can_act_on(moderator: User, user: User, permission: Permission) -> No
 
 
 def suspend_user(moderator: User, user: User, reason: str) -> User:
-    """Suspend an account: it can still sign in and read, but not post, follow or send messages.
+    """Suspend an account: it can still sign in and out, read and export its data, but change nothing.
 
     :raises PermissionDenied: ``moderator`` may not suspend, or ``user``'s role is not below theirs.
     :raises ValidationError: yourself, or no reason.

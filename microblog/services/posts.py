@@ -1,4 +1,4 @@
-"""Post rules: publishing and deleting."""
+"""Post rules: publishing, editing, deleting, and finding one post a viewer may see."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ def clean_body(body: str) -> str:
     if has_control_characters(body):
         raise ValidationError(_("A post cannot contain control characters."), field="post")
     return body
+
+
+def visible_post(viewer: User | None, post_id: int) -> Post | None:
+    """The post with this id if ``viewer`` (None: signed out) may see it (``Post.visible_to``), or None."""
+    # An id the column cannot hold would make the database raise instead of finding nothing.
+    if not 0 < post_id <= ID_MAX:
+        return None
+    return db.session.scalar(Post.visible_select(viewer).where(Post.id == post_id))
 
 
 def publish_post(author: User, body: str) -> Post:

@@ -20,13 +20,14 @@ def require(user: User | None, permission: Permission) -> None:
 
 
 def check_not_suspended(user: User) -> None:
-    """Refuse posting, following and messaging to a suspended account.
+    """Refuse a suspended account any change: the web and the API call it before every write but
+    signing in and out and exporting (microblog/suspension.py); some services call it too.
 
     :raises AccountSuspended: with the message the person sees.
     """
     if user.suspended_at is not None:
         raise AccountSuspended(
-            _("Your account is suspended: you can read, but not post, follow or send messages.")
+            _("Your account is suspended: you can read, export your data and sign out, but change nothing.")
         )
 
 
