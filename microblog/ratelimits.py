@@ -1,7 +1,11 @@
 """Rate limits counted per account or per address, shared by the web pages and the API.
 
-The per-client-address limits sit on the routes themselves (RATELIMIT_LOGIN, _SIGNUP, _RESET, _API);
-these add the limits that follow a person from one address to another:
+The per-client-address limits of the web forms sit on the routes themselves (RATELIMIT_LOGIN, _SIGNUP,
+_RESET). The JSON API counts per account: every call (RATELIMIT_API, ``api_calls``) and every write
+(RATELIMIT_API_WRITES, ``api_writes``) count against one allowance each, across the whole API, of the
+account behind the bearer token, whichever of its tokens is used; calls without a valid token count
+per client address.
+These add the limits that follow a person from one address to another:
 
 - sign-in failures per account named (RATELIMIT_LOGIN_ACCOUNT): the login form and POST /api/tokens
   count against one allowance; only failed attempts count, so signing in often costs nothing;
@@ -37,6 +41,18 @@ def _named_address() -> str:
     return "address:" + digest((request.form.get("email") or "")[:300])
 
 
+def api_caller() -> str:
+    """Who an API call counts against: the account behind a valid bearer token, else the client address.
+
+    A token that is not valid counts as none, so made-up tokens buy no fresh allowance (nor free
+    guesses at real ones). The token is looked up once per request; the views reuse the answer.
+    """
+    from microblog.api.auth import current_api_user
+
+    user = current_api_user()
+    return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
+
+
 def _acting_account() -> str:
     """The signed-in user (the API's bearer token owner, or the web session's), else the client address."""
     from microblog.api.auth import bearer_token, current_api_user
@@ -68,3 +84,6 @@ posts_per_account = limiter.shared_limit(
 follows_per_account = limiter.shared_limit(
     _setting("FOLLOWS"), scope="follows", key_func=_acting_account, methods=["POST"],
 )
+# Every call to the JSON API, and every API write, each one allowance per caller across the whole API.
+api_calls = limiter.shared_limit(_setting("API"), scope="api", key_func=api_caller)
+api_writes = limiter.shared_limit(_setting("API_WRITES"), scope="api-writes", key_func=api_caller)
