@@ -18,7 +18,9 @@ Counters are keyed by a keyed digest (logs.digest), not by the name or address t
 
 from __future__ import annotations
 
-from flask import current_app, request
+import logging
+
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from microblog.extensions import limiter
@@ -87,3 +89,28 @@ follows_per_account = limiter.shared_limit(
 # Every call to the JSON API, and every API write, each one allowance per caller across the whole API.
 api_calls = limiter.shared_limit(_setting("API"), scope="api", key_func=api_caller)
 api_writes = limiter.shared_limit(_setting("API_WRITES"), scope="api-writes", key_func=api_caller)
+
+
+def check_storage_at_boot(app: Flask, production: bool) -> None:
+    """A serving process whose limits are counted in its own memory says so, loudly; in production
+    it refuses to start unless RATELIMIT_ALLOW_PER_WORKER says that is accepted.
+
+    With memory:// each gunicorn worker keeps its own counters, so N workers allow N times every
+    limit. The default (Redis, or else the SQLite file in the instance folder) is shared.
+    Flask CLI commands serve nothing and are skipped, as are apps built with an explicit config
+    class (tests, tools).
+    """
+    import click
+
+    config = app.config
+    if not config["RATELIMIT_ENABLED"] or click.get_current_context(silent=True) is not None:
+        return
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
+        return
+    message = ("RATELIMIT_STORAGE_URI is memory://: every rate limit is counted separately in each worker "
+               "process, so N gunicorn workers allow N times each limit. Leave RATELIMIT_STORAGE_URI unset "
+               "(Redis when REDIS_URL is set, else a SQLite file in the instance folder that all workers "
+               "share)")
+    if production and not config["RATELIMIT_ALLOW_PER_WORKER"]:
+        raise RuntimeError(message + ", or set RATELIMIT_ALLOW_PER_WORKER=1 to accept per-worker limits.")
+    logging.getLogger("microblog.ratelimits").warning("%s.", message)

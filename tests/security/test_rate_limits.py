@@ -232,3 +232,22 @@ def test_api_429s_carry_the_headers_the_readme_promises(limited, case):
     # The web pages say the same things the same way.
     web = login(from_address(app, "10.0.9.3"), "alice")
     assert all(web.headers.get(name) for name in LIMIT_HEADERS)
+
+
+def test_the_default_store_without_redis_is_a_shared_file_whose_windows_expire(make_app, tmp_path):
+    """Nothing configured: the counters live in INSTANCE_DIR/ratelimits.sqlite (tests/faults/
+    test_shared_limits.py shows two gunicorn workers sharing it); a window that ends starts afresh."""
+    import time
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="", RATELIMIT_LOGIN="2 per 2 seconds")
+    assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'ratelimits.sqlite'}"
+    with app.app_context():
+        limiter.reset()
+        make_user("alice")
+    client = from_address(app, "10.0.10.1")
+    assert [login(client, "alice").status_code for _ in range(2)] == [200, 200]
+    assert_limited(login(client, "alice"))
+    assert login(from_address(app, "10.0.10.2"), "alice").status_code == 200
+    time.sleep(2.1)
+    assert login(client, "alice").status_code == 200
+    assert (tmp_path / "instance" / "ratelimits.sqlite").exists()
