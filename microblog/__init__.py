@@ -144,5 +144,6 @@ def register_jobs(app: Flask) -> None:
     """Import the modules that define background tasks, so every process knows them by name."""
     import microblog.email  # noqa: F401
     import microblog.search  # noqa: F401
+    import microblog.services.accounts  # noqa: F401
     import microblog.services.admin_exports  # noqa: F401
     import microblog.services.exports  # noqa: F401
