@@ -1,14 +1,17 @@
 """Rate limits hold across gunicorn workers without Redis: every worker counts in one shared store.
 
-Two real workers (gunicorn, as the Procfile serves the site) answer many anonymous API calls sent
-at once; the limit is the limit, not twice it. Each worker's pid is in the access log, to show both
-answered. A store that counts per worker (memory://) is refused in production unless accepted.
+Two real workers (gunicorn, as the Procfile serves the site) answer many anonymous API calls; the
+limit is the limit, not twice it. One call is held half-sent while others go out, so its worker is
+busy and the other must answer them; each worker's pid in the access log shows both answered.
+A store that counts per worker (memory://) is refused in production unless accepted.
 """
 
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.run import http_request, start_gunicorn, stop
@@ -29,12 +32,32 @@ def production_env(database, tmp_path, **extra: str) -> dict[str, str]:
     return env
 
 
+def held_call(port: int) -> socket.socket:
+    """A call whose headers are not finished: a sync worker takes it and waits for the rest."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=60)
+    connection.sendall(b"GET /api/posts HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    return connection
+
+
+def finish(connection: socket.socket) -> int:
+    connection.sendall(b"Connection: close\r\n\r\n")
+    answer = b""
+    while chunk := connection.recv(65536):
+        answer += chunk
+    connection.close()
+    return int(answer.split(b" ", 2)[1])
+
+
 def test_two_workers_share_one_count_without_redis(database, tmp_path):
     env = production_env(database, tmp_path)
     server = start_gunicorn("microblog:create_app()", env, tmp_path, "app", workers=2)
     try:
+        held = held_call(server.port)
+        time.sleep(0.5)  # taken by one worker: the next calls go to the other (once it has booted)
+        statuses = [http_request(server, "GET", "/api/posts")[0] for _ in range(2)]
+        statuses.append(finish(held))
         with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = list(pool.map(lambda _: http_request(server, "GET", "/api/posts")[0], range(CALLS)))
+            statuses += pool.map(lambda _: http_request(server, "GET", "/api/posts")[0], range(CALLS - 3))
     finally:
         stop(server)
     log = server.log.read_text()
