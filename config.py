@@ -188,9 +188,13 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"  # served locally: no CDN
 
-    # Rate limits (Flask-Limiter). Counted in Redis when REDIS_URL is set: memory counts per worker.
+    # Rate limits (Flask-Limiter). Counted in Redis when REDIS_URL is set, else in a SQLite file in
+    # INSTANCE_DIR that every worker on this machine shares (microblog/limit_storage.py); worked out in
+    # derive_paths. "memory://" counts in each worker separately: production refuses it unless
+    # RATELIMIT_ALLOW_PER_WORKER is set (microblog/ratelimits.py, check_storage_at_boot).
     RATELIMIT_ENABLED = as_bool(os.environ.get("RATELIMIT_ENABLED"), default=True)
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
+    RATELIMIT_ALLOW_PER_WORKER = as_bool(os.environ.get("RATELIMIT_ALLOW_PER_WORKER"))
     RATELIMIT_HEADERS_ENABLED = True
     # Redis going away must not take the site down: count in memory meanwhile (and go back to Redis
     # when it answers again), give up on a dead server within a second, and never fail a request
@@ -231,6 +235,9 @@ class Config:
         """Paths that default to places inside INSTANCE_DIR, which tests and tools may override."""
         if not settings.get("EXPORTS_DIR"):
             settings["EXPORTS_DIR"] = str(Path(settings["INSTANCE_DIR"]) / "exports")
+        if not settings.get("RATELIMIT_STORAGE_URI"):
+            shared_file = Path(settings["INSTANCE_DIR"]).resolve() / "ratelimits.sqlite"
+            settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"sqlite:///{shared_file}"
 
     @staticmethod
     def derive_site_url(settings: dict) -> None:

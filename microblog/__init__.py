@@ -36,6 +36,10 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     register_security_headers(app)
     if config_from_environment:
         check_schema_at_boot(app)
+        from config import ProdConfig
+        from microblog.ratelimits import check_storage_at_boot
+
+        check_storage_at_boot(app, production=issubclass(config_class, ProdConfig))
     if app.config["PROXY_HOPS"]:
         # Trust X-Forwarded-* only from the configured number of proxies in front of us.
         hops = app.config["PROXY_HOPS"]
@@ -150,5 +154,6 @@ def register_jobs(app: Flask) -> None:
     """Import the modules that define background tasks, so every process knows them by name."""
     import microblog.email  # noqa: F401
     import microblog.search  # noqa: F401
+    import microblog.services.accounts  # noqa: F401
     import microblog.services.admin_exports  # noqa: F401
     import microblog.services.exports  # noqa: F401

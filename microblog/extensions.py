@@ -16,6 +16,9 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+# Registers the sqlite:/// rate-limit storage with the limits package, before the limiter needs it.
+from microblog import limit_storage  # noqa: F401
+
 # Stable constraint names let Alembic alter and drop constraints, on SQLite too.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -1,7 +1,11 @@
 """Rate limits counted per account or per address, shared by the web pages and the API.
 
-The per-client-address limits sit on the routes themselves (RATELIMIT_LOGIN, _SIGNUP, _RESET, _API);
-these add the limits that follow a person from one address to another:
+The per-client-address limits of the web forms sit on the routes themselves (RATELIMIT_LOGIN, _SIGNUP,
+_RESET). The JSON API counts per account: every call (RATELIMIT_API, ``api_calls``) and every write
+(RATELIMIT_API_WRITES, ``api_writes``) count against one allowance each, across the whole API, of the
+account behind the bearer token, whichever of its tokens is used; calls without a valid token count
+per client address.
+These add the limits that follow a person from one address to another:
 
 - sign-in failures per account named (RATELIMIT_LOGIN_ACCOUNT): the login form and POST /api/tokens
   count against one allowance; only failed attempts count, so signing in often costs nothing;
@@ -14,7 +18,9 @@ Counters are keyed by a keyed digest (logs.digest), not by the name or address t
 
 from __future__ import annotations
 
-from flask import current_app, request
+import logging
+
+from flask import Flask, current_app, request
 from flask_login import current_user
 
 from microblog.extensions import limiter
@@ -35,6 +41,18 @@ def _named_account() -> str:
 
 def _named_address() -> str:
     return "address:" + digest((request.form.get("email") or "")[:300])
+
+
+def api_caller() -> str:
+    """Who an API call counts against: the account behind a valid bearer token, else the client address.
+
+    A token that is not valid counts as none, so made-up tokens buy no fresh allowance (nor free
+    guesses at real ones). The token is looked up once per request; the views reuse the answer.
+    """
+    from microblog.api.auth import current_api_user
+
+    user = current_api_user()
+    return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
 
 
 def _acting_account() -> str:
@@ -68,3 +86,31 @@ posts_per_account = limiter.shared_limit(
 follows_per_account = limiter.shared_limit(
     _setting("FOLLOWS"), scope="follows", key_func=_acting_account, methods=["POST"],
 )
+# Every call to the JSON API, and every API write, each one allowance per caller across the whole API.
+api_calls = limiter.shared_limit(_setting("API"), scope="api", key_func=api_caller)
+api_writes = limiter.shared_limit(_setting("API_WRITES"), scope="api-writes", key_func=api_caller)
+
+
+def check_storage_at_boot(app: Flask, production: bool) -> None:
+    """A serving process whose limits are counted in its own memory says so, loudly; in production
+    it refuses to start unless RATELIMIT_ALLOW_PER_WORKER says that is accepted.
+
+    With memory:// each gunicorn worker keeps its own counters, so N workers allow N times every
+    limit. The default (Redis, or else the SQLite file in the instance folder) is shared.
+    Flask CLI commands serve nothing and are skipped, as are apps built with an explicit config
+    class (tests, tools).
+    """
+    import click
+
+    config = app.config
+    if not config["RATELIMIT_ENABLED"] or click.get_current_context(silent=True) is not None:
+        return
+    if not config["RATELIMIT_STORAGE_URI"].startswith("memory:"):
+        return
+    message = ("RATELIMIT_STORAGE_URI is memory://: every rate limit is counted separately in each worker "
+               "process, so N gunicorn workers allow N times each limit. Leave RATELIMIT_STORAGE_URI unset "
+               "(Redis when REDIS_URL is set, else a SQLite file in the instance folder that all workers "
+               "share)")
+    if production and not config["RATELIMIT_ALLOW_PER_WORKER"]:
+        raise RuntimeError(message + ", or set RATELIMIT_ALLOW_PER_WORKER=1 to accept per-worker limits.")
+    logging.getLogger("microblog.ratelimits").warning("%s.", message)

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
+from microblog import ratelimits
 from microblog.api import admin, messages, notifications, posts, reports, search, tokens, users
-from microblog.api.auth import SECURITY_SCHEMES, rate_limit_key
-from microblog.extensions import api, csrf, limiter
+from microblog.api.auth import SECURITY_SCHEMES
+from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, search.bp, messages.bp, notifications.bp, reports.bp, admin.bp)
-
-
-def _api_limit() -> str:
-    return current_app.config["RATELIMIT_API"]
 
 
 for _bp in BLUEPRINTS:
     # Bearer tokens, not cookies, authenticate the API: CSRF tokens do not apply.
     csrf.exempt(_bp)
-    # Every API request counts against the caller's allowance (per token, else per address).
-    # Declared once here: the blueprints are module-level objects shared by every app.
-    limiter.limit(_api_limit, key_func=rate_limit_key)(_bp)
+    # Every API request counts against the caller's one allowance for the whole API (per account
+    # with a valid token, else per address). Declared once here: the blueprints are module-level
+    # objects shared by every app.
+    ratelimits.api_calls(_bp)
 
 
 def register_api(app: Flask) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from microblog import email as mailer
+from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, permission_required, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
@@ -29,16 +29,12 @@ from microblog.api.schemas import (
     RoleChangeSchema,
 )
 from microblog.errors.exceptions import DomainError
-from microblog.extensions import db, limiter
+from microblog.extensions import db
 from microblog.models import ID_MAX, Permission, Post, Report, User
 from microblog.services import audit, moderation, reports, roles
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/admin",
                description="Moderation, for moderators and administrators (403 for everyone else)")
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_API_WRITES"]
 
 
 def _post_or_404(post_id: int) -> Post:
@@ -62,7 +58,7 @@ def _staff(permission: Permission, *, write: bool = False):
 
     def decorator(view):
         if write:
-            view = limiter.limit(_write_limit)(view)
+            view = ratelimits.api_writes(view)
         view = permission_required(permission)(view)
         view = token_required(view)
         view = bp.alt_response(401, response="UNAUTHORIZED")(view)

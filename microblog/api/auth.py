@@ -61,12 +61,6 @@ def basic_user() -> User:
     return user
 
 
-def rate_limit_key() -> str:
-    """Count API requests per token when there is one, else per client address."""
-    token = bearer_token()
-    return f"token:{api_tokens.token_fingerprint(token)}" if token else f"ip:{request.remote_addr}"
-
-
 def permission_required(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """After ``token_required``: refuse with 403 unless the caller's role grants ``permission``."""
 

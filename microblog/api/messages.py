@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
+from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
 from microblog.api.schemas import MessageArgs, MessageListSchema, MessageSchema, NewMessageSchema
 from microblog.errors.exceptions import DomainError
-from microblog.extensions import db, limiter
+from microblog.extensions import db
 from microblog.models import ID_MAX, User
 from microblog.services import messages
 
@@ -18,10 +18,6 @@ bp = Blueprint("api_messages", __name__, url_prefix="/api", description="Private
 
 # The web form calls the text "message"; in the API it is "body".
 FIELDS = {messages.FIELD: "body"}
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_API_WRITES"]
 
 
 def _user_or_404(user_id: int) -> User:
@@ -49,7 +45,7 @@ def get_messages(args):
 
 @bp.route("/messages", methods=["POST"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @bp.arguments(NewMessageSchema)
 @bp.response(201, MessageSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")

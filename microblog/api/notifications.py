@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
+from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.pages import page_of
 from microblog.api.schemas import NotificationArgs, NotificationListSchema
-from microblog.extensions import limiter
 from microblog.services import notifications
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api", description="Notifications")
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_API_WRITES"]
 
 
 @bp.route("/notifications", methods=["GET"])
@@ -36,7 +31,7 @@ def get_notifications(args):
 
 @bp.route("/notifications/read", methods=["POST"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 
 from microblog import ratelimits
@@ -11,7 +11,7 @@ from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
 from microblog.errors.exceptions import DomainError
-from microblog.extensions import db, limiter
+from microblog.extensions import db
 from microblog.models import ID_MAX, Post, User
 from microblog.pagination import post_page
 from microblog.services import posts
@@ -20,10 +20,6 @@ bp = Blueprint("api_posts", __name__, url_prefix="/api", description="Posts and 
 
 # The web form calls the post's field "post"; in the API it is "body".
 FIELDS = {"post": "body"}
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_API_WRITES"]
 
 
 def _post_or_404(post_id: int) -> Post:
@@ -68,7 +64,7 @@ def get_timeline(args):
 
 @bp.route("/posts", methods=["POST"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @ratelimits.posts_per_account
 @bp.arguments(NewPostSchema)
 @bp.response(201, PostSchema)
@@ -95,7 +91,7 @@ def get_post(post_id: int):
 
 @bp.route("/posts/<int:post_id>", methods=["DELETE"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
+from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.schemas import NewReportSchema, ReportSchema
 from microblog.errors.exceptions import DomainError
-from microblog.extensions import db, limiter
+from microblog.extensions import db
 from microblog.models import ID_MAX, User
 from microblog.services import posts, reports
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api", description="Reports to the moderators")
 
 
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_API_WRITES"]
-
-
 @bp.route("/reports", methods=["POST"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @bp.arguments(NewReportSchema)
 @bp.response(201, ReportSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")

@@ -38,10 +38,6 @@ def _signup_limit() -> str:
     return current_app.config["RATELIMIT_SIGNUP"]
 
 
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_API_WRITES"]
-
-
 @bp.route("/users", methods=["GET"])
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, UserListSchema)
@@ -84,7 +80,7 @@ def get_user(user_id: int):
 
 @bp.route("/users/<int:user_id>", methods=["PUT"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @bp.arguments(UpdateUserSchema)
 @bp.response(200, UserSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
@@ -131,7 +127,7 @@ def get_following(args, user_id: int):
 
 @bp.route("/users/<int:user_id>/follow", methods=["POST"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @ratelimits.follows_per_account
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
@@ -150,7 +146,7 @@ def follow_user(user_id: int):
 
 @bp.route("/users/<int:user_id>/follow", methods=["DELETE"])
 @token_required
-@limiter.limit(_write_limit)
+@ratelimits.api_writes
 @bp.response(204)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(404, response="NOT_FOUND")

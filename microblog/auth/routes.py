@@ -117,7 +117,7 @@ def reset_password_request():
         return redirect(url_for("main.index"))
     form = ResetPasswordRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data)
+        accounts.request_password_reset(form.email.data, request.remote_addr)
         flash(_("If that address has an account, a reset link is on its way. Check your email."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password_request.html", title=_("Reset password"), form=form)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
-from microblog import i18n, passwords, search, sessions, tokens
+from microblog import i18n, jobs, passwords, search, sessions, tokens
 from microblog.errors.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
@@ -278,16 +278,25 @@ def _mail_user(user: User, subject: Any, template: str, **context: Any) -> None:
     mailer.dispatch(message)
 
 
-def request_password_reset(email: str) -> None:
-    """Mail a reset link if an account has this address. Says nothing either way (no enumeration)."""
+def request_password_reset(email: str, client_ip: str | None = None) -> None:
+    """Mail a reset link if an account has this address. Says nothing either way (no enumeration),
+    and takes as long either way: all that depends on the address being known (the lookup, the
+    token, the queued mail and its row) happens in a background job, so the request does the same
+    work for every address. ``client_ip`` goes into the job's security log line."""
     address = normalize_email(email)
     if "\x00" in address:
         return
+    jobs.enqueue(send_password_reset, address, client_ip)
+
+
+@jobs.task
+def send_password_reset(address: str, client_ip: str | None = None) -> None:
+    """The background half of :func:`request_password_reset`: find the account, mail it the link."""
     user = db.session.scalar(sa.select(User).where(User.email == address))
     if user is None:
-        security_event("reset.requested", address=digest(address), known=False)
+        security_event("reset.requested", address=digest(address), known=False, ip=client_ip)
         return
-    security_event("reset.requested", address=digest(address), user_id=user.id)
+    security_event("reset.requested", address=digest(address), user_id=user.id, ip=client_ip)
     _mail_user(user, _l("Reset your password"), "reset_password",
                url=external_url("auth.reset_password", token=tokens.reset_token(user)),
                minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60)

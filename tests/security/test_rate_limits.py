@@ -159,3 +159,104 @@ def test_guesses_at_the_current_password_are_limited_like_sign_ins(limited):
     assert [browser.post("/auth/change_password", data=guess).status_code for _ in range(2)] == [200, 200]
     assert_limited(browser.post("/auth/change_password", data=guess))
     assert browser.get("/auth/change_password").status_code == 200
+
+
+# -- the JSON API: per account behind a token, per address without one -------------------------------
+def users_with_tokens(app, count: int, address: str) -> list[dict[str, str]]:
+    """``count`` accounts, each with a bearer token taken from the same client address."""
+    with app.app_context():
+        names = [make_user(f"member{n}").username for n in range(count)]
+    return [bearer(app, name, address) for name in names]
+
+
+def test_api_writes_are_counted_per_account_not_per_address(limited):
+    """A dozen people behind one address (an office, a carrier's NAT) each get the whole allowance."""
+    app = limited(RATELIMIT_API_WRITES="3 per minute")
+    office = from_address(app, "10.0.7.1")
+    tokens = users_with_tokens(app, 12, "10.0.7.1")
+    for n, headers in enumerate(tokens):
+        statuses = [office.post("/api/posts", json={"body": f"{n}.{i}"}, headers=headers).status_code
+                    for i in range(3)]
+        assert statuses == [201, 201, 201], (n, statuses)
+    # One account past its allowance is refused, from any address and with any of its tokens.
+    assert_limited(office.post("/api/posts", json={"body": "one too many"}, headers=tokens[0]))
+    another_token = bearer(app, "member0", "10.0.7.2")
+    elsewhere = from_address(app, "10.0.7.2")
+    assert_limited(elsewhere.post("/api/posts", json={"body": "x"}, headers=another_token))
+    # Writes of every kind share the allowance: a follow after three posts is refused too.
+    with app.app_context():
+        bob_id = db.session.scalar(sa.text("SELECT id FROM \"user\" WHERE username = 'bob'"))
+    assert_limited(office.post(f"/api/users/{bob_id}/follow", headers=tokens[1]))
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 36
+
+
+def test_api_calls_are_counted_per_account_with_a_token_and_per_address_without(limited):
+    app = limited(RATELIMIT_API="4 per minute")
+    headers = users_with_tokens(app, 2, "10.0.8.1")
+    anonymous = from_address(app, "10.0.8.1")
+    # Without a token: one allowance per address, for every part of the API together.
+    paths = ("/api/posts", "/api/users", "/api/posts", "/api/users")
+    assert [anonymous.get(path).status_code for path in paths] == [200] * 4
+    assert_limited(anonymous.get("/api/posts"))
+    # A made-up token is no token: it does not buy a fresh allowance (nor guesses at real tokens).
+    made_up = {"Authorization": "Bearer not-a-real-token-0123456789"}
+    assert_limited(anonymous.get("/api/posts", headers=made_up))
+    assert from_address(app, "10.0.8.2").get("/api/posts").status_code == 200
+    # Each account has its own allowance, from the same address.
+    for token in headers:
+        assert [anonymous.get("/api/timeline", headers=token).status_code for _ in range(4)] == [200] * 4
+        assert_limited(anonymous.get("/api/posts", headers=token))
+
+
+@pytest.mark.parametrize("case", ["every call", "writes", "posts per account", "token creation"])
+def test_api_429s_carry_the_headers_the_readme_promises(limited, case):
+    """X-RateLimit-Limit (the limit that was reached), -Remaining (0), -Reset (when it resets, in Unix
+    seconds) and Retry-After (seconds until then), as the web pages send them."""
+    import time
+
+    settings = {"every call": {"RATELIMIT_API": "2 per minute"},
+                "writes": {"RATELIMIT_API_WRITES": "2 per minute"},
+                "posts per account": {"RATELIMIT_POSTS": "2 per hour"},
+                "token creation": {"RATELIMIT_LOGIN": "2 per minute"}}[case]
+    app = limited(**settings)
+    client = from_address(app, "10.0.9.1")
+    headers = bearer(app, "alice", "10.0.9.2")
+    if case == "token creation":
+        send = lambda: client.post("/api/tokens", headers=basic("alice", DEFAULT_PASSWORD))  # noqa: E731
+    elif case == "every call":
+        send = lambda: client.get("/api/timeline", headers=headers)  # noqa: E731
+    else:
+        send = lambda: client.post("/api/posts", json={"body": "hello"}, headers=headers)  # noqa: E731
+    answers = [send() for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] == [201 if case != "every call" else 200] * 2
+    refused = answers[2]
+    assert_limited(refused)
+    assert refused.is_json and refused.json["error"] == "Too many requests"
+    assert refused.headers["X-RateLimit-Limit"] == "2"
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+    reset, retry_after = int(refused.headers["X-RateLimit-Reset"]), int(refused.headers["Retry-After"])
+    assert reset > time.time() and 0 < retry_after <= 3600
+    assert abs(reset - time.time() - retry_after) <= 2
+    # The web pages say the same things the same way.
+    web = login(from_address(app, "10.0.9.3"), "alice")
+    assert all(web.headers.get(name) for name in LIMIT_HEADERS)
+
+
+def test_the_default_store_without_redis_is_a_shared_file_whose_windows_expire(make_app, tmp_path):
+    """Nothing configured: the counters live in INSTANCE_DIR/ratelimits.sqlite (tests/faults/
+    test_shared_limits.py shows two gunicorn workers sharing it); a window that ends starts afresh."""
+    import time
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="", RATELIMIT_LOGIN="2 per 2 seconds")
+    assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'ratelimits.sqlite'}"
+    with app.app_context():
+        limiter.reset()
+        make_user("alice")
+    client = from_address(app, "10.0.10.1")
+    assert [login(client, "alice").status_code for _ in range(2)] == [200, 200]
+    assert_limited(login(client, "alice"))
+    assert login(from_address(app, "10.0.10.2"), "alice").status_code == 200
+    time.sleep(2.1)
+    assert login(client, "alice").status_code == 200
+    assert (tmp_path / "instance" / "ratelimits.sqlite").exists()
