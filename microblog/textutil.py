@@ -1,6 +1,8 @@
-"""Small text checks shared by the services."""
+"""Small text checks shared by the services, the web forms and the API schemas."""
 
 from __future__ import annotations
+
+from flask_babel import gettext as _
 
 # Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069). An unclosed one
 # reverses or reorders the text after it, the trick behind "photo[U+202E]gpj.exe". Right-to-left
@@ -14,3 +16,22 @@ def has_control_characters(text: str) -> bool:
         (ord(ch) < 32 and ch not in "\n\r\t") or 0x7F <= ord(ch) <= 0x9F or ch in _BIDI_CONTROLS
         for ch in text
     )
+
+
+def has_lone_surrogates(text: str) -> bool:
+    """True when ``text`` holds a UTF-16 surrogate that is not part of a pair.
+
+    JSON lets a client send one as an escape (``"\\ud800"``) and Python keeps it in the string, but
+    it has no UTF-8 form: PostgreSQL's driver, SQLite and password hashing all fail on it. (A
+    correct pair, ``"\\ud83d\\ude00"``, is decoded to the one character it stands for.)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def invalid_character_message() -> str:
+    """What the API and the web forms say about text with a lone surrogate."""
+    return _("This text contains an invalid character (a lone surrogate). Please remove it.")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.pages import page_of
+from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NotificationArgs, NotificationListSchema
 from microblog.extensions import limiter
 from microblog.services import notifications
