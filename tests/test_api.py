@@ -12,6 +12,7 @@ from microblog import search
 from microblog.extensions import db
 from microblog.models import Message, Post, Report, Token, User, followers
 from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_posts, make_user
+from tests.test_bad_input import INVISIBLE_POSTS, NOTHING_VISIBLE, VISIBLE_POSTS
 
 
 def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
@@ -302,6 +303,22 @@ def test_bad_posts_are_422_and_not_stored(client, app, alice, payload, field):
     assert field in response.json["errors"]["json"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+@pytest.mark.parametrize("body", INVISIBLE_POSTS.values(), ids=INVISIBLE_POSTS.keys())
+def test_a_post_that_shows_nothing_is_422(client, app, alice, body):
+    response = client.post("/api/posts", json={"body": body}, headers=token_for(client))
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"body": [NOTHING_VISIBLE]}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+@pytest.mark.parametrize("body", VISIBLE_POSTS.values(), ids=VISIBLE_POSTS.keys())
+def test_a_post_with_zero_width_characters_and_visible_text_is_201(client, app, alice, body):
+    response = client.post("/api/posts", json={"body": body}, headers=token_for(client))
+    assert response.status_code == 201, response.json
+    assert response.json["body"] == body
 
 
 def test_cannot_delete_someone_elses_post(client, app, alice):
