@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from microblog.extensions import db
 from microblog.models import Post, User, followers
@@ -427,6 +428,49 @@ def test_a_url_cannot_break_out_of_its_link(client, app, auth, alice, body):
     tags = post_body_tags(client.get("/explore").get_data(as_text=True))
     assert [tag for tag, _ in tags] == ["a"]
     assert set(tags[0][1]) == {"href", "rel", "target"}
+
+
+@pytest.mark.parametrize(
+    ("body", "href", "after"),
+    [
+        # characters that cannot end a URL in running text end the link
+        ('see https://example.com/page"and more', "https://example.com/page", "&#34;and more"),
+        ('"https://example.com/quoted" he said', "https://example.com/quoted", "&#34; he said"),
+        ("https://example.com/it's", "https://example.com/it", "&#39;s"),
+        ("<https://example.com/angle>", "https://example.com/angle", "&gt;"),
+        ("https://example.com/a<b>c", "https://example.com/a", "&lt;b&gt;c"),
+        # trailing punctuation belongs to the sentence
+        ("Read https://example.com/a.", "https://example.com/a", "."),
+        ("https://example.com/a, then more", "https://example.com/a", ", then more"),
+        ("https://example.com/a; then", "https://example.com/a", "; then"),
+        ("Really? https://example.com/a!?", "https://example.com/a", "!?"),
+        ("https://example.com/a:", "https://example.com/a", ":"),
+        ("https://example.com/a...", "https://example.com/a", "..."),
+        # a closing bracket stays when the URL opened it, else it closes the sentence's bracket
+        ("(see https://example.com/a)", "https://example.com/a", ")"),
+        ("(https://en.wikipedia.org/wiki/Foo_(bar))", "https://en.wikipedia.org/wiki/Foo_(bar)", ")"),
+        ("https://en.wikipedia.org/wiki/Foo_(bar).", "https://en.wikipedia.org/wiki/Foo_(bar)", "."),
+        ("[https://example.com/a]", "https://example.com/a", "]"),
+        ("https://example.com/q?a=(1)!", "https://example.com/q?a=(1)", "!"),
+        # inside a URL, these are ordinary
+        ("https://example.com/a.b/c?d=e&f=g#h", "https://example.com/a.b/c?d=e&f=g#h", ""),
+        ("https://example.com/a,b;c:d!e", "https://example.com/a,b;c:d!e", ""),
+    ],
+    ids=["double-quote", "quoted-url", "apostrophe", "angle-brackets", "less-than", "full-stop", "comma",
+         "semicolon", "exclamation-question", "colon", "ellipsis", "in-parentheses", "balanced-parentheses",
+         "balanced-then-full-stop", "in-square-brackets", "balanced-query", "ordinary-url",
+         "punctuation-inside"],
+)
+def test_a_link_ends_where_the_url_does(client, app, auth, alice, body, href, after):
+    auth.login()
+    publish(client, app, body)
+    html = client.get("/explore").get_data(as_text=True)
+    tags = post_body_tags(html)
+    assert [tag for tag, _ in tags] == ["a"]
+    assert tags[0][1]["href"] == href
+    assert set(tags[0][1]) == {"href", "rel", "target"}
+    shown = re.search(r'<p class="[^"]*\bpost-body"[^>]*>(.*?)</p>', html, re.DOTALL).group(1)
+    assert f">{escape(href)}</a>{after}" in shown
 
 
 def test_markup_in_about_me_is_shown_escaped(client, app, auth, alice):
