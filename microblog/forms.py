@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms.validators import Length, StopValidation, ValidationError
 
 from microblog.errors.exceptions import DomainError
+from microblog.textutil import has_lone_surrogates, invalid_character_message
 
 _FROM_REQUEST = object()
 
@@ -26,6 +27,20 @@ class WebForm(FlaskForm):
         if formdata is _FROM_REQUEST:
             formdata = request.form if self.is_submitted() else None
         super().__init__(formdata=formdata, **kwargs)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Refuse text holding a lone surrogate before any other check, else validate as usual.
+
+        Field validators and ``validate_<field>`` hooks may look the text up in the database, whose
+        driver cannot encode such a character (a 500), and nothing could store it. Werkzeug does not
+        decode one from a request today; this keeps every form safe should one arrive all the same.
+        """
+        refused = [field for field in self if isinstance(field.data, str) and has_lone_surrogates(field.data)]
+        if not refused:
+            return super().validate(extra_validators)
+        for field in refused:
+            field.errors = [invalid_character_message()]
+        return False
 
 
 class MaxLength(Length):

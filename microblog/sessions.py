@@ -6,12 +6,17 @@ current one. Bumping the version (logout, password change, password reset) there
 session and remember-me cookie of that account at once, on every device, including copies of a
 cookie taken before. One counter per account keeps the check to the primary-key lookup that loading
 the user already costs; the price is that signing out in one browser signs out all of them.
+
+Signing in and signing out also replace the session's CSRF token, so that a token planted in the
+browser before (or read from a page shown to the previous user) does not work across the change.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
-from flask_login import login_user
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from flask_login import login_user, user_logged_in, user_logged_out
 from flask_login.utils import decode_cookie
 
 from microblog.extensions import db
@@ -87,5 +92,19 @@ def accept_rotated_remember_cookie() -> None:
             return
 
 
+def new_csrf_token(_sender: Any = None, **_extra: Any) -> None:
+    """Forget this session's CSRF token; the next form rendered gets a new one.
+
+    Flask-WTF keeps the raw token in the session and the signed one in ``g`` for the request; both
+    go, so even a page rendered later in this request carries the new token. Connected to
+    Flask-Login's signals: every sign-in (``login_user``) and sign-out (``logout_user``) runs it.
+    """
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
+
+
 def register_sessions(app: Flask) -> None:
     app.before_request(accept_rotated_remember_cookie)
+    user_logged_in.connect(new_csrf_token, app)
+    user_logged_out.connect(new_csrf_token, app)

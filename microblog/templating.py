@@ -17,27 +17,49 @@ from microblog.pagination import url_args
 from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
 
-# Runs on text that is already HTML-escaped, so a URL can never carry raw < > or quotes.
+# Runs on the text as written, before escaping. A URL ends at whitespace and at characters that
+# cannot end one in running text: quotes and angle brackets (as Django's urlize splits words).
 _URL_RE = re.compile(r"\bhttps?://[^\s<>\"']+", re.IGNORECASE)
-_TRAILING = ".,;:!?)]}'"
+_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
+# Punctuation after a URL belongs to the sentence ("see https://example.com.").
+_TRAILING = ".,;:!?"
+# A closing bracket at the end belongs to the URL only when the URL opened it
+# ("https://en.wikipedia.org/wiki/Foo_(bar)" keeps its ")", "(see https://example.com)" does not).
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+
+
+def _url_end(url: str) -> int:
+    """How much of a matched URL is the link: without trailing punctuation or unmatched closers."""
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        opener = _CLOSING.get(last)
+        if last in _TRAILING or (opener and url.count(last, 0, end) > url.count(opener, 0, end)):
+            end -= 1
+        else:
+            break
+    return end
 
 
 def linkify(text: str) -> Markup:
-    """Escape ``text``, then turn http(s) URLs into links that do not pass on ranking or opener."""
-    escaped = str(escape(text))
+    """Escape ``text`` and turn its http(s) URLs into links that pass on neither ranking nor opener.
 
-    def _link(match: re.Match[str]) -> str:
+    URLs are found in the text as written and each piece is escaped on its own, so the link text
+    and the ``href`` are escaped like everything else and a quote always ends a link.
+    """
+    out, last = [], 0
+    for match in _URL_RE.finditer(text):
         url = match.group(0)
-        tail = ""
-        while url and url[-1] in _TRAILING:
-            tail = url[-1] + tail
-            url = url[:-1]
-        # An escaped entity such as &amp; ends with ';'; keep it whole if we cut it.
-        if tail.startswith(";") and re.search(r"&[a-z#0-9]+$", url):
-            url, tail = url + ";", tail[1:]
-        return f'<a href="{url}" rel="nofollow noopener noreferrer" target="_blank">{url}</a>{tail}'
-
-    return Markup(_URL_RE.sub(_link, escaped))
+        url = url[:_url_end(url)]
+        if _SCHEME_RE.fullmatch(url):
+            continue  # nothing after the scheme
+        start = match.start()
+        safe = escape(url)
+        out.append(str(escape(text[last:start])))
+        out.append(f'<a href="{safe}" rel="nofollow noopener noreferrer" target="_blank">{safe}</a>')
+        last = start + len(url)
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 # linkify's output holds only our own <a> tags; everything between them is escaped text.

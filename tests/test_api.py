@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import sqlalchemy as sa
 
 from microblog import search
 from microblog.extensions import db
-from microblog.models import Post, Token, User, followers
+from microblog.models import Message, Post, Report, Token, User, followers
 from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_posts, make_user
+from tests.test_bad_input import INVISIBLE_POSTS, NOTHING_VISIBLE, VISIBLE_POSTS
 
 
 def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
@@ -125,6 +127,87 @@ def test_malformed_bodies_are_4xx(client, body, content_type):
     assert "error" in response.json
 
 
+# -- malformed JSON: refused with the usual JSON error, never a 500 --------------------------------
+# Every endpoint that reads a JSON body: (method, path, a valid body, its text fields, the table it writes).
+JSON_ENDPOINTS = {
+    "register": ("post", "/api/users", {"username": "bob", "email": "bob@example.com",
+                                        "password": DEFAULT_PASSWORD},
+                 ["username", "email", "password"], User),
+    "update-user": ("put", "/api/users/{alice}", {"username": "alice", "about_me": "Hello"},
+                    ["username", "about_me"], User),
+    "post": ("post", "/api/posts", {"body": "Hello world"}, ["body"], Post),
+    "message": ("post", "/api/messages", {"recipient_id": "{carol}", "body": "Hello Carol"},
+                ["body"], Message),
+    "report": ("post", "/api/reports", {"user_id": "{carol}", "reason": "spam"}, ["reason"], Report),
+}
+DEEPLY_NESTED = {"array": "[" * 5000, "object": '{"a":' * 5000, "closed": "[" * 5000 + "]" * 5000}
+LONE_SURROGATES = [r"x\ud800", r"\udfff", r"a\ud83d b", r"\ude00\ud83d"]  # as written in the JSON text
+
+
+@pytest.fixture
+def json_endpoint(request, app, client):
+    """(method, path, body, text fields, table), with a signed-in alice and a carol to write to."""
+    method, path, body, fields, table = JSON_ENDPOINTS[request.param]
+    with app.app_context():
+        ids = {"alice": make_user("alice", about_me="original").id, "carol": make_user("carol").id}
+    body = {key: int(value.format(**ids)) if value in ("{alice}", "{carol}") else value
+            for key, value in body.items()}
+    return method, path.format(**ids), body, fields, table, token_for(client)
+
+
+def rows_and_alice(app, table) -> tuple[int, str | None]:
+    with app.app_context():
+        alice_now = db.session.scalar(sa.select(User).where(User.username == "alice"))
+        return db.session.scalar(sa.select(sa.func.count()).select_from(table)), alice_now.about_me
+
+
+@pytest.mark.parametrize("json_endpoint", sorted(JSON_ENDPOINTS), indirect=True)
+@pytest.mark.parametrize("nesting", sorted(DEEPLY_NESTED))
+def test_deeply_nested_json_is_400(app, client, json_endpoint, nesting):
+    method, path, _body, _fields, table, token = json_endpoint
+    before = rows_and_alice(app, table)
+    response = getattr(client, method)(path, data=DEEPLY_NESTED[nesting], content_type="application/json",
+                                       headers=token)
+    assert response.status_code == 400
+    assert response.json["errors"] == {"json": ["Invalid JSON body."]}
+    assert set(response.json) >= {"error", "message"}
+    assert rows_and_alice(app, table) == before
+
+
+@pytest.mark.parametrize("json_endpoint", sorted(JSON_ENDPOINTS), indirect=True)
+@pytest.mark.parametrize("text", LONE_SURROGATES)
+def test_a_lone_surrogate_in_any_text_field_is_422_and_stores_nothing(app, client, json_endpoint, text):
+    method, path, body, fields, table, token = json_endpoint
+    before = rows_and_alice(app, table)
+    for field in fields:
+        # Written by hand: a JSON encoder would refuse the string, or write it as something else.
+        raw = json.dumps({**body, field: "@@"}).replace("@@", text)
+        response = getattr(client, method)(path, data=raw, content_type="application/json", headers=token)
+        assert response.status_code == 422, (field, response.status_code)
+        assert set(response.json) >= {"error", "message"}
+        assert response.json["errors"]["json"] == {field: [
+            "This text contains an invalid character (a lone surrogate). Please remove it."]}
+        assert rows_and_alice(app, table) == before
+
+
+# Sign-up is left out: a name, an address and a password, none of them text shown to people.
+@pytest.mark.parametrize("json_endpoint", sorted(set(JSON_ENDPOINTS) - {"register"}), indirect=True)
+def test_surrogate_pairs_are_one_character_and_accepted(app, client, json_endpoint):
+    """A correct pair in JSON (as JavaScript's JSON.stringify writes emoji) is the character it encodes."""
+    method, path, body, fields, _table, token = json_endpoint
+    field = fields[-1]
+    raw = json.dumps({**body, field: "@@"}).replace("@@", r"Hi \ud83d\ude00")
+    response = getattr(client, method)(path, data=raw, content_type="application/json", headers=token)
+    assert response.status_code in (200, 201), response.json
+
+
+def test_every_api_blueprint_reads_json_with_the_guarded_parser(app):
+    from microblog.api import BLUEPRINTS
+    from microblog.api.parsing import JsonParser
+
+    assert all(isinstance(blueprint.ARGUMENTS_PARSER, JsonParser) for blueprint in BLUEPRINTS)
+
+
 def test_get_user_with_counts(client, app, alice):
     with app.app_context():
         me = db.session.get(User, alice)
@@ -220,6 +303,22 @@ def test_bad_posts_are_422_and_not_stored(client, app, alice, payload, field):
     assert field in response.json["errors"]["json"]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+@pytest.mark.parametrize("body", INVISIBLE_POSTS.values(), ids=INVISIBLE_POSTS.keys())
+def test_a_post_that_shows_nothing_is_422(client, app, alice, body):
+    response = client.post("/api/posts", json={"body": body}, headers=token_for(client))
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"body": [NOTHING_VISIBLE]}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Post)) == 0
+
+
+@pytest.mark.parametrize("body", VISIBLE_POSTS.values(), ids=VISIBLE_POSTS.keys())
+def test_a_post_with_zero_width_characters_and_visible_text_is_201(client, app, alice, body):
+    response = client.post("/api/posts", json={"body": body}, headers=token_for(client))
+    assert response.status_code == 201, response.json
+    assert response.json["body"] == body
 
 
 def test_cannot_delete_someone_elses_post(client, app, alice):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from microblog.extensions import db
 from microblog.models import Post, User, followers
@@ -249,6 +250,58 @@ def test_post_allows_text_in_right_to_left_scripts(client, app, auth, alice):
         assert db.session.scalar(sa.select(Post.body)) == body
 
 
+NOTHING_VISIBLE = "A post needs at least one visible character."
+# Texts that show nothing: zero-width and format characters, fillers, blank separators.
+INVISIBLE_POSTS = {
+    "zero-width-spaces": "\u200b\u200b",
+    "hangul-filler": "\u3164",
+    "hangul-fillers-and-spaces": " \u3164 \u3164\n\u3164 ",
+    "hangul-choseong-jungseong-fillers": "\u115f\u1160",
+    "halfwidth-hangul-filler": "\uffa0",
+    "braille-blank": "\u2800\u2800",
+    "zero-width-joiners": "\u200d\u200c\u200d",
+    "word-joiner-and-bom": "\u2060\ufeff",
+    "soft-hyphen": "\u00ad",
+    "lrm-rlm-marks": "\u200e\u200f",
+    "mongolian-vowel-separator": "\u180e",
+    "variation-selector": "\ufe0f",
+    "combining-grapheme-joiner": "\u034f",
+    "tag-characters": "\U000e0068\U000e0069",
+    # Whitespace alone is "empty" (it is stripped); between zero-width characters it stays.
+    "ideographic-and-thin-spaces": "\u200b\u3000\u2009\u00a0\u200b",
+    "line-separators": "\u2060\u2028\u2029\u2060",
+    "mixed": "\u200b \u3164\u2060\n\ufeff\u200d",
+}
+# Zero-width characters inside real text are ordinary: emoji sequences, joined scripts.
+VISIBLE_POSTS = {
+    "family-emoji-zwj": "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "heart-with-selector": "\u2764\ufe0f",
+    "flag-tag-sequence": "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "zero-width-space-then-word": "\u200b\u200bhello",
+    "filler-then-letter": "\u3164a",
+    "persian-with-zwnj": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "hangul": "\ud55c\uad6d\uc5b4",
+    "letter-and-combining-accent": "e\u0301",
+    "single-dot": ".",
+}
+
+
+@pytest.mark.parametrize("body", INVISIBLE_POSTS.values(), ids=INVISIBLE_POSTS.keys())
+def test_a_post_that_shows_nothing_is_refused(client, app, auth, alice, body):
+    auth.login()
+    html = assert_form_error(client.post("/index", data={"post": body}), NOTHING_VISIBLE)
+    assert 'aria-invalid="true"' in html
+    assert row_count(app, Post) == 0
+
+
+@pytest.mark.parametrize("body", VISIBLE_POSTS.values(), ids=VISIBLE_POSTS.keys())
+def test_a_post_with_zero_width_characters_and_visible_text_is_accepted(client, app, auth, alice, body):
+    auth.login()
+    assert client.post("/index", data={"post": body}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(Post.body)) == body
+
+
 # -- edit profile ------------------------------------------------------------------------------
 
 VALID_PROFILE = {"username": "alice", "about_me": "changed"}
@@ -375,6 +428,49 @@ def test_a_url_cannot_break_out_of_its_link(client, app, auth, alice, body):
     tags = post_body_tags(client.get("/explore").get_data(as_text=True))
     assert [tag for tag, _ in tags] == ["a"]
     assert set(tags[0][1]) == {"href", "rel", "target"}
+
+
+@pytest.mark.parametrize(
+    ("body", "href", "after"),
+    [
+        # characters that cannot end a URL in running text end the link
+        ('see https://example.com/page"and more', "https://example.com/page", "&#34;and more"),
+        ('"https://example.com/quoted" he said', "https://example.com/quoted", "&#34; he said"),
+        ("https://example.com/it's", "https://example.com/it", "&#39;s"),
+        ("<https://example.com/angle>", "https://example.com/angle", "&gt;"),
+        ("https://example.com/a<b>c", "https://example.com/a", "&lt;b&gt;c"),
+        # trailing punctuation belongs to the sentence
+        ("Read https://example.com/a.", "https://example.com/a", "."),
+        ("https://example.com/a, then more", "https://example.com/a", ", then more"),
+        ("https://example.com/a; then", "https://example.com/a", "; then"),
+        ("Really? https://example.com/a!?", "https://example.com/a", "!?"),
+        ("https://example.com/a:", "https://example.com/a", ":"),
+        ("https://example.com/a...", "https://example.com/a", "..."),
+        # a closing bracket stays when the URL opened it, else it closes the sentence's bracket
+        ("(see https://example.com/a)", "https://example.com/a", ")"),
+        ("(https://en.wikipedia.org/wiki/Foo_(bar))", "https://en.wikipedia.org/wiki/Foo_(bar)", ")"),
+        ("https://en.wikipedia.org/wiki/Foo_(bar).", "https://en.wikipedia.org/wiki/Foo_(bar)", "."),
+        ("[https://example.com/a]", "https://example.com/a", "]"),
+        ("https://example.com/q?a=(1)!", "https://example.com/q?a=(1)", "!"),
+        # inside a URL, these are ordinary
+        ("https://example.com/a.b/c?d=e&f=g#h", "https://example.com/a.b/c?d=e&f=g#h", ""),
+        ("https://example.com/a,b;c:d!e", "https://example.com/a,b;c:d!e", ""),
+    ],
+    ids=["double-quote", "quoted-url", "apostrophe", "angle-brackets", "less-than", "full-stop", "comma",
+         "semicolon", "exclamation-question", "colon", "ellipsis", "in-parentheses", "balanced-parentheses",
+         "balanced-then-full-stop", "in-square-brackets", "balanced-query", "ordinary-url",
+         "punctuation-inside"],
+)
+def test_a_link_ends_where_the_url_does(client, app, auth, alice, body, href, after):
+    auth.login()
+    publish(client, app, body)
+    html = client.get("/explore").get_data(as_text=True)
+    tags = post_body_tags(html)
+    assert [tag for tag, _ in tags] == ["a"]
+    assert tags[0][1]["href"] == href
+    assert set(tags[0][1]) == {"href", "rel", "target"}
+    shown = re.search(r'<p class="[^"]*\bpost-body"[^>]*>(.*?)</p>', html, re.DOTALL).group(1)
+    assert f">{escape(href)}</a>{after}" in shown
 
 
 def test_markup_in_about_me_is_shown_escaped(client, app, auth, alice):

@@ -192,6 +192,45 @@ def test_accepted_with_the_token_from_its_form(app, client, action):
         assert action.state(client) == action.expected
 
 
+def test_a_token_from_before_sign_in_is_refused_after_it(app, client):
+    """Signing in replaces the token: one planted in the browser beforehand is worth nothing after."""
+    planted = csrf_token(client, "/auth/login")
+    response = client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD,
+                                                "csrf_token": planted})
+    assert response.status_code == 302
+    assert signed_in(client)
+    response = client.post("/follow/bob", data={"csrf_token": planted})
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    with app.app_context():
+        assert not _follows("alice", "bob")
+    # The pages signed-in people see carry the new token, which works.
+    fresh = csrf_token(client, "/user/bob")
+    assert fresh != planted
+    assert client.post("/follow/bob", data={"csrf_token": fresh}).status_code == 302
+    with app.app_context():
+        assert _follows("alice", "bob")
+
+
+def test_a_token_from_before_sign_out_is_refused_after_it(app, client):
+    """Signing out replaces the token too: the next person at this browser cannot use the last one's."""
+    sign_in(client)
+    before = csrf_token(client, "/user/bob")
+    assert client.post("/auth/logout", data={"csrf_token": before}).status_code == 302
+    assert not signed_in(client)
+    response = client.post("/auth/login", data={"username": "bob", "password": DEFAULT_PASSWORD,
+                                                "csrf_token": before})
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    assert not signed_in(client)
+    fresh = csrf_token(client, "/auth/login")
+    assert fresh != before
+    response = client.post("/auth/login", data={"username": "bob", "password": DEFAULT_PASSWORD,
+                                                "csrf_token": fresh})
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
 def unsafe_requests(app: Flask):
     """(rule, method, path) for every route and method that may change state."""
     for rule in app.url_map.iter_rules():

@@ -465,6 +465,30 @@ def test_an_index_of_an_older_layout_is_rebuilt(whoosh_app):
     assert set(result_ids(client, "coffee")) == {world["a2"], world["b1"]}
 
 
+@pytest.mark.parametrize("state", ["no index yet", "empty index", "people but no posts"])
+def test_a_new_site_answers_searches_with_no_results_and_no_rebuild(whoosh_app, monkeypatch, state):
+    """An empty index is a valid one: no 503, and no rebuild started by every search."""
+    from microblog.search.whoosh_backend import WhooshBackend
+
+    app, client = whoosh_app, whoosh_app.test_client()
+    with app.app_context():
+        if state == "people but no posts":
+            accounts.update_profile(make_user("alice"), "alice", "Tea lover")
+        if state != "no index yet":
+            search.reindex()
+    rebuilds = []
+    monkeypatch.setattr(WhooshBackend, "rebuild", lambda self, **kwargs: rebuilds.append(kwargs))
+    for _ in range(3):
+        assert result_ids(client, "tea") == []
+        assert result_ids(client, "tea", sort="new") == []
+        for path in ("/api/search", "/api/search/people"):
+            response = client.get(path, query_string={"q": "coffee"})
+            assert response.status_code == 200, response.get_data(as_text=True)
+            assert response.get_json()["items"] == []
+    assert people(client, "tea") == (["alice"] if state == "people but no posts" else [])
+    assert rebuilds == []
+
+
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
 def test_posting_works_whatever_state_the_index_is_in(whoosh_app, damage):
     app, client = whoosh_app, whoosh_app.test_client()

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from microblog import email as mailer
 from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, permission_required, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
+from microblog.api.parsing import Blueprint
 from microblog.api.schemas import (
     AuditListSchema,
     HandleReportSchema,

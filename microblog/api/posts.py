@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 
 from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
+from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db

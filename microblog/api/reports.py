@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
+from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewReportSchema, ReportSchema
 from microblog.errors.exceptions import DomainError
 from microblog.extensions import db

@@ -5,6 +5,8 @@ The rules themselves (lengths, formats, uniqueness) live in the services, shared
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from flask import url_for
 
@@ -32,6 +34,7 @@ from microblog.models import (
 from microblog.pagination import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
 from microblog.services.audit import ACTIONS as AUDIT_ACTIONS
+from microblog.textutil import has_lone_surrogates, invalid_character_message
 
 MAX_PER_PAGE = 100
 OUTBOX_STATUSES = (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)
@@ -39,8 +42,24 @@ DEFAULT_PER_PAGE = 25
 
 
 class StrictSchema(ma.Schema):
+    """The base of every request body: unknown fields are refused, and so is text no database can store."""
+
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_lone_surrogates(self, data: Any, **_kwargs: Any) -> Any:
+        """422 naming each text field that holds a lone surrogate (a ``"\\ud800"`` escape in the JSON).
+
+        Checked before anything else reads the text: services would send it on to the database, whose
+        driver fails to encode it (a 500). Bodies are flat objects, so only top-level values are read.
+        """
+        if not isinstance(data, dict):
+            return data  # not an object: marshmallow refuses it
+        bad = [key for key, value in data.items() if isinstance(value, str) and has_lone_surrogates(value)]
+        if bad:
+            raise ma.ValidationError({str(key): [invalid_character_message()] for key in bad})
+        return data
 
 
 class PaginationArgs(ma.Schema):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from microblog import search as search_index
 from microblog.api.auth import current_api_user
 from microblog.api.errors import abort_json
 from microblog.api.pages import page_of
+from microblog.api.parsing import Blueprint
 from microblog.api.schemas import PaginationArgs, PostListSchema, UserListSchema
 
 bp = Blueprint("api_search", __name__, url_prefix="/api", description="Full-text search")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from microblog import ratelimits
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
+from microblog.api.parsing import Blueprint
 from microblog.api.schemas import (
     NewUserSchema,
     PaginationArgs,

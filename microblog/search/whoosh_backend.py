@@ -311,8 +311,11 @@ def _newest_matches(searcher: Any, q: wq.Query, wanted: int, scored: bool, min_s
     read = matched = 0
     for leaf, _offset in reversed(searcher.leaf_searchers()):
         reader = leaf.reader()
-        times, ids = reader.column_reader("ts"), reader.column_reader("pid")
         end = reader.doc_count_all()
+        if end == 0:
+            # An index with no documents yet (a new site) has an EmptyReader, which has no columns.
+            continue
+        times, ids = reader.column_reader("ts"), reader.column_reader("pid")
         while end > 0 and len(found) < wanted:
             start = max(end - stretch, 0)
             # The new matcher stands on the segment's first match: found by walking from the start
@@ -442,6 +445,11 @@ class WhooshBackend:
         generation = self.current()
         cache: dict[tuple[Path | None, str], Any] = self._local.__dict__.setdefault("searchers", {})
         searcher = cache.get((generation, kind))
+        if searcher is not None and searcher.reader().segments() is None:
+            # Whoosh cannot refresh the reader of an index with no segments (an empty index, as on
+            # a new site): open a new one, which costs little when there is nothing to read.
+            cache.pop((generation, kind)).close()
+            searcher = None
         if searcher is None:
             for key in [k for k in cache if k[0] != generation]:
                 cache.pop(key).close()
@@ -458,7 +466,21 @@ class WhooshBackend:
             except Exception:  # noqa: BLE001 - it was broken already
                 pass
 
+    def _nothing_to_search(self, kind: str) -> bool:
+        """True when no index was built yet and the database has nothing to put in one (a new site).
+
+        Such a site has no results to give: a rebuild would only write an empty index.
+        """
+        from microblog.extensions import db
+
+        if self.current() is not None:
+            return False
+        select, _id_column, _document = _rows(kind)
+        return db.session.execute(select.limit(1)).first() is None
+
     def _search(self, kind: str, q: wq.Query, offset: int, limit: int, newest: bool) -> list[int]:
+        if self._nothing_to_search(kind):
+            return []
         if self.is_stale():
             # Answering from an index that lost updates would hide posts people know they wrote.
             raise IndexUnavailable("the index missed updates and is being rebuilt")
@@ -490,6 +512,8 @@ class WhooshBackend:
         (an edited post moves to the end, and is still sorted by its own time), and a matcher can
         jump straight to the last documents.
         """
+        if self._nothing_to_search(POSTS):
+            return []
         try:
             searcher = self._searcher(POSTS)
             wanted = offset + limit if newest else self.rank_candidates

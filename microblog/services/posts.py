@@ -12,7 +12,7 @@ from microblog.languages import detect_language
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
 from microblog.services import counters, roles
 from microblog.services.accounts import confirmation_required
-from microblog.textutil import has_control_characters
+from microblog.textutil import has_control_characters, has_visible_character
 
 
 def max_post_length() -> int:
@@ -22,7 +22,7 @@ def max_post_length() -> int:
 def clean_body(body: str) -> str:
     """Strip the body and check its length and characters.
 
-    :raises ValidationError: empty, too long, or containing control characters.
+    :raises ValidationError: empty, too long, containing control characters, or showing nothing.
     """
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
@@ -35,6 +35,9 @@ def clean_body(body: str) -> str:
         )
     if has_control_characters(body):
         raise ValidationError(_("A post cannot contain control characters."), field="post")
+    if not has_visible_character(body):
+        # Zero-width spaces or Hangul fillers alone: a post that shows nothing.
+        raise ValidationError(_("A post needs at least one visible character."), field="post")
     return body
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 from wtforms.validators import EqualTo, Length, NumberRange
 
@@ -165,6 +166,29 @@ def test_the_pages_tell_browsers_the_limits(client):
     html = client.get("/auth/register").get_data(as_text=True)
     assert f'maxlength="{column_length(User.username)}"' in html
     assert f'maxlength="{column_length(User.email)}"' in html
+
+
+def test_every_text_field_of_every_form_refuses_a_lone_surrogate(app):
+    """A lone surrogate (no UTF-8 form: the database driver cannot send it) is a form error on any
+    field, found before the field's own checks (some look the text up in the database)."""
+    message = "This text contains an invalid character (a lone surrogate). Please remove it."
+    with app.app_context():
+        user = make_user("alice")
+    checked = []
+    classes = {form.__name__: form for form in form_classes()}
+    for form_name, name, _unbound in input_fields():
+        # Werkzeug never decodes one from a request body, so the form is handed its data directly.
+        with app.test_request_context("/", method="POST"):
+            data = MultiDict({name: "x\ud800y"})
+            args = (user,) if form_name == "EditProfileForm" else ()
+            form = classes[form_name](*args, formdata=data)
+            if not isinstance(form[name].data, str):
+                continue  # a number field: its value never reaches the database as text
+            assert not form.validate(), f"{form_name}.{name}"
+            assert form[name].errors == [message], f"{form_name}.{name}: {form[name].errors}"
+            checked.append(f"{form_name}.{name}")
+    assert {"PostForm.post", "MessageForm.message", "EditProfileForm.about_me", "RegistrationForm.password",
+            "LoginForm.username", "ReportForm.reason"} <= set(checked)
 
 
 # -- paging ------------------------------------------------------------------------------------
