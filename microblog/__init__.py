@@ -98,7 +98,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from microblog import http_cache
+    from microblog import http_cache, post_cards, web
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
+    web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(reports_bp)
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_template_helpers(app)
+    post_cards.init_app(app)  # after the helpers: its cards are rendered with them
     http_cache.init_app(app)
 
     @app.context_processor

@@ -14,8 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from microblog import email as mailer
 from microblog import jobs, search
-
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
 from microblog.seed import DEMO_PASSWORD, seed

@@ -1,15 +1,18 @@
-"""The base class of the site's HTML forms, and validators they share."""
+"""What every web blueprint's forms share: the base class, validators, the button-only form, and
+showing a domain error on a form."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import flash, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SubmitField
 from wtforms.validators import Length, StopValidation, ValidationError
 
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 
 _FROM_REQUEST = object()
 
@@ -57,3 +60,18 @@ class ServiceRule:
             self.clean(field.data or "")
         except DomainError as exc:
             raise ValidationError(exc.message) from exc
+
+
+class EmptyForm(WebForm):
+    """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""
+
+    submit = SubmitField(_l("Submit"))
+
+
+def show_error(form: FlaskForm, exc: DomainError) -> None:
+    """Show a domain error on the form field it concerns, or as a flash message."""
+    field = form._fields.get(exc.field) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
+
 from microblog import passwords
 from microblog.extensions import db
 from microblog.search import postgres_backend as pg_search

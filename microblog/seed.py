@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.models import ROLE_USER, Post, User, followers
-from microblog.services.counters import recount_statement
 from microblog.passwords import hash_password
+from microblog.services.counters import recount_statement
 from microblog.timeutil import utcnow
 
 DEMO_PASSWORD = "microblog-demo"

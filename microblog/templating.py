@@ -12,8 +12,8 @@ from flask_babel import format_date, format_datetime, format_number, format_time
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
-from microblog.pagination import url_args
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
+from microblog.pagination import url_args
 from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
 
@@ -107,9 +107,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
     app.add_template_global(url_args, "page_url_args")
-    from microblog import post_cards  # it renders templates with these helpers
-
-    post_cards.init_app(app)
     app.add_template_filter(format_number, "number")
     app.add_template_global(current_language)
     app.add_template_global(current_language_tag)

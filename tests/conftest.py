@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from config import Config, as_bool, database_url
 from microblog import create_app
 from microblog.extensions import db
+
 # The fuzz tests' case counter and the run's closing count (see tests/fuzzcount.py).
 from tests.fuzzcount import (  # noqa: F401
     fuzz_cases,

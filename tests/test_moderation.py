@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from microblog.errors.exceptions import AccountSuspended, PermissionDenied, ValidationError
+from microblog.exceptions import AccountSuspended, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import (
     AuditLogEntry,

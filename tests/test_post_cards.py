@@ -9,10 +9,10 @@ import pytest
 from flask import render_template
 from flask_babel import force_locale, format_timedelta
 
+from microblog import templating
 from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.services import accounts, posts
-from microblog import templating
 from microblog.templating import timeago
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_user

@@ -15,8 +15,8 @@ from microblog import charts
 from microblog import email as mailer
 from microblog.admin import labels
 from microblog.admin.forms import HandleReportForm, OptionalReasonForm, ReasonForm, RoleForm
-from microblog.auth.forms import EmptyForm
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
+from microblog.forms import EmptyForm
 from microblog.models import (
     OUTBOX_FAILED,
     REPORT_OPEN,

@@ -28,7 +28,7 @@ from microblog.api.schemas import (
     ReportSchema,
     RoleChangeSchema,
 )
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, Permission, Post, Report, User
 from microblog.services import audit, moderation, reports, roles

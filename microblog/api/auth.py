@@ -10,7 +10,7 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from microblog.api.errors import abort_json
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.models import Permission, User
 from microblog.services import accounts, api_tokens, roles
 

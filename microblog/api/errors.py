@@ -7,7 +7,7 @@ from typing import NoReturn
 from flask import abort
 from werkzeug.exceptions import HTTPException
 
-from microblog.errors.exceptions import (
+from microblog.exceptions import (
     ConflictError,
     DomainError,
     NotFound,

@@ -9,7 +9,7 @@ from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
 from microblog.api.schemas import MessageArgs, MessageListSchema, MessageSchema, NewMessageSchema
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, User
 from microblog.services import messages

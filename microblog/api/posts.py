@@ -10,7 +10,7 @@ from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, Post, User
 from microblog.pagination import post_page

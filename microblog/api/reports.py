@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from microblog.api.auth import BEARER, current_api_user, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.schemas import NewReportSchema, ReportSchema
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, User
 from microblog.services import moderation, reports

@@ -8,6 +8,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 
+from microblog.api.links import post_url, user_links, user_url
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
@@ -28,8 +29,7 @@ from microblog.models import (
     ROLES,
     USERNAME_MAX,
 )
-from microblog.api.links import post_url, user_links, user_url
-from microblog.pagination import MAX_PAGE
+from microblog.paging import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
 from microblog.services.audit import ACTIONS as AUDIT_ACTIONS
 

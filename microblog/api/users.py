@@ -18,7 +18,7 @@ from microblog.api.schemas import (
     UserListSchema,
     UserSchema,
 )
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, User
 from microblog.pagination import follow_page

@@ -9,15 +9,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from microblog import ratelimits, sessions, tokens
 from microblog.auth.forms import (
     ChangePasswordForm,
-    EmptyForm,
     LoginForm,
     RegistrationForm,
     ResetPasswordForm,
     ResetPasswordRequestForm,
 )
-from microblog.errors.exceptions import DomainError
-from microblog.errors.forms import show_error
+from microblog.exceptions import DomainError
 from microblog.extensions import csrf, limiter
+from microblog.forms import EmptyForm, show_error
 from microblog.services import accounts
 from microblog.urls import is_safe_local_path
 

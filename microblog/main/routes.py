@@ -20,33 +20,18 @@ from flask_login import current_user, login_required
 
 from microblog import charts, i18n, ratelimits
 from microblog import search as search_index
-from microblog.auth.forms import EmptyForm
 from microblog.avatars import identicon_svg
-from microblog.errors.exceptions import DomainError
-from microblog.errors.forms import show_error
+from microblog.exceptions import DomainError
 from microblog.extensions import db
+from microblog.forms import EmptyForm, show_error
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import follow_page, paginate, post_page, requested_page
 from microblog.services import accounts, blocks, follows, moderation, posts
 from microblog.urls import is_safe_local_path
+from microblog.web import quiet
 
 bp = Blueprint("main", __name__)
-
-
-def quiet(view):
-    """Mark a view that pages call on their own (polling): it is not the user being active, so
-    ``record_activity`` neither loads the account nor writes ``last_seen`` for it."""
-    view.quiet = True
-    return view
-
-
-@bp.before_app_request
-def record_activity() -> None:
-    if getattr(current_app.view_functions.get(request.endpoint or ""), "quiet", False):
-        return
-    if current_user.is_authenticated:
-        accounts.touch_last_seen(current_user)
 
 
 def _user_or_404(username: str) -> User:

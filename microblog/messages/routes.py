@@ -18,16 +18,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog import sessions
-from microblog.auth.forms import EmptyForm
-from microblog.errors.exceptions import DomainError
-from microblog.errors.forms import show_error
-from microblog.errors.handlers import wants_json
-from microblog.main.routes import quiet
+from microblog.exceptions import DomainError
+from microblog.forms import EmptyForm, show_error
 from microblog.messages.forms import MarkReadForm, MessageForm
 from microblog.models import User
 from microblog.pagination import paginate, requested_page
 from microblog.services import accounts, blocks, messages
 from microblog.services import notifications as notification_service
+from microblog.web import quiet, wants_json
 
 bp = Blueprint("messages", __name__)
 

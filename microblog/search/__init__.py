@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from microblog import jobs
-from microblog.pagination import Page
+from microblog.paging import Page
 from microblog.search.query import (
     MAX_QUERY_CHARS,
     MAX_TERMS,

@@ -14,20 +14,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
-from microblog import i18n, passwords, search, sessions
-from microblog import tokens
-from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog import i18n, passwords, search, sessions, tokens
+from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
+from microblog.links import external_url
 from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
-    USERNAME_MAX,
     User,
     UserActivity,
     user_by_username_select,
 )
-from microblog.links import external_url
 from microblog.services import api_tokens, stats
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from microblog import jobs
-from microblog.errors.exceptions import ValidationError
+from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Permission, Post, Task, User
 from microblog.services import exports, roles

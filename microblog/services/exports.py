@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
 from microblog import jobs
-from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.i18n import valid_timezone
 from microblog.links import external_url

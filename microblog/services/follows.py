@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
 from microblog import tokens
-from microblog.errors.exceptions import ValidationError
+from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers

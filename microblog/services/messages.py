@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from microblog import email as mailer
 from microblog import tokens
-from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.links import external_url
 from microblog.models import (

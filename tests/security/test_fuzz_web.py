@@ -40,7 +40,7 @@ from microblog.models import (
     Report,
     User,
 )
-from microblog.pagination import encode_cursor
+from microblog.paging import encode_cursor
 from microblog.tokens import reset_token
 from tests.factories import DEFAULT_PASSWORD, make_follow, make_message, make_post, make_user
 

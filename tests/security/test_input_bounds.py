@@ -16,8 +16,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import EqualTo, Length, NumberRange
 
 from config import Config
-from microblog import create_app
-from microblog import i18n, search
+from microblog import create_app, i18n, search
 from microblog.forms import WebForm
 from microblog.models import (
     ID_MAX,
@@ -30,7 +29,7 @@ from microblog.models import (
     Report,
     User,
 )
-from microblog.pagination import MAX_PAGE
+from microblog.paging import MAX_PAGE
 from microblog.services import accounts, messages, posts
 from tests.conftest import TestConfig
 from tests.factories import make_post, make_user

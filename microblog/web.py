@@ -1,0 +1,38 @@
+"""What every web blueprint stands on: quiet (polling) views, recording activity, HTML or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+
+from microblog.services import accounts
+
+
+def quiet(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that pages call on their own (polling): it is not the user being active, so
+    ``record_activity`` neither loads the account nor writes ``last_seen`` for it."""
+    view.quiet = True  # type: ignore[attr-defined]
+    return view
+
+
+def record_activity() -> None:
+    """Note when a signed-in person was last active (at most one write a minute, in the service)."""
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "quiet", False):
+        return
+    if current_user.is_authenticated:
+        accounts.touch_last_seen(current_user)
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to HTML (API clients, fetch calls)."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(record_activity)
