@@ -24,6 +24,7 @@ from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
 from microblog.extensions import db
+from microblog.models import ID_MAX, Post, User, followers
 
 # Deeper pages than this are refused: nobody clicks that far, and huge offsets cost the database.
 MAX_PAGE = 100_000
@@ -127,7 +128,6 @@ def decode_cursor(raw: str) -> tuple[SortKey, int] | None:
         return None
     if not all(type(n) is int for n in (micros, row_id, page)) or not 1 <= page <= MAX_PAGE:
         return None
-    from microblog.models import ID_MAX  # models import search, which imports this module
 
     # Every list's ids are integer keys: past ID_MAX, PostgreSQL refuses the comparison with an error.
     if not 0 <= row_id <= ID_MAX:
@@ -206,8 +206,6 @@ def post_page(query: sa.Select, per_page: int, position: Position | None = None,
     id) holds everything a timeline filters and sorts on; post(timestamp, id) everything explore
     does), and only those rows and their authors are read. Still one statement.
     """
-    from microblog.models import Post
-
     def fetch(final: sa.Select, ascending: bool) -> list[Any]:
         ids = final.with_only_columns(Post.id)
         order = (Post.timestamp.asc(), Post.id.asc()) if ascending else (Post.timestamp.desc(), Post.id.desc())
@@ -220,8 +218,6 @@ def post_page(query: sa.Select, per_page: int, position: Position | None = None,
 
 def follow_page(query: sa.Select, per_page: int, position: Position | None = None, page: int = 1) -> Page:
     """One page of ``User.followers_select()`` or ``following_select()`` (newest follow first), by keyset."""
-    from microblog.models import User, followers
-
     # The builders order by the follow's time and the other account's id, which equals User.id.
     return keyset_paginate(query.add_columns(followers.c.created_at), per_page, (followers.c.created_at, User.id),
                            key=lambda row: (row[-1], row[0].id), position=position, page=page)

@@ -30,8 +30,9 @@ def wants_json() -> bool:
     """True when the client prefers JSON to HTML (API clients, fetch calls)."""
     if request.path.startswith("/api/"):
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    accepted = request.accept_mimetypes
+    best = accepted.best_match(["text/html", "application/json"])
+    return best == "application/json" and accepted[best] > accepted["text/html"]
 
 
 def init_app(app: Flask) -> None:

@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog import charts, i18n, ratelimits
-from microblog import search as search_index
 from microblog.avatars import identicon_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
@@ -28,6 +27,7 @@ from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import follow_page, paginate, post_page, requested_page
 from microblog.services import accounts, blocks, follows, moderation, posts
+from microblog.services import search as search_service
 from microblog.urls import is_safe_local_path
 from microblog.web import quiet
 
@@ -78,27 +78,27 @@ PEOPLE_PREVIEW = 5
 @bp.route("/search")
 def search():
     """Search posts and people: ``q`` (see the README for the syntax), ``sort=new``, ``type=people``."""
-    parsed = search_index.parse(request.args.get("q", ""))
+    parsed = search_service.parse(request.args.get("q", ""))
     sort = "new" if request.args.get("sort") == "new" else "relevance"
     only_people = request.args.get("type") == "people"
     number = requested_page()
     language = i18n.current_language()
     context = {"title": _("Search"), "parsed": parsed, "query": parsed.text, "sort": sort, "people": None,
-               "only_people": only_people, "limits": search_index.LIMITS,
-               "max_results": search_index.MAX_RESULTS,
-               "highlighter": search_index.highlighter(parsed, language)}
+               "only_people": only_people, "limits": search_service.LIMITS,
+               "max_results": search_service.MAX_RESULTS,
+               "highlighter": search_service.highlighter(parsed, language)}
     if parsed.is_empty:
         return render_template("main/search.html", **context)
     try:
         if only_people:
             per_page = current_app.config["USERS_PER_PAGE"]
-            context["people"] = search_index.search_users(parsed, number, per_page)
+            context["people"] = search_service.search_users(parsed, number, per_page)
         else:
             viewer = current_user if current_user.is_authenticated else None
-            context["page"] = search_index.search_posts(parsed, number, current_app.config["POSTS_PER_PAGE"],
+            context["page"] = search_service.search_posts(parsed, number, current_app.config["POSTS_PER_PAGE"],
                                                         sort, language, viewer)
-            context["people"] = search_index.search_users(parsed, 1, PEOPLE_PREVIEW) if number == 1 else None
-    except search_index.SearchUnavailable:
+            context["people"] = search_service.search_users(parsed, 1, PEOPLE_PREVIEW) if number == 1 else None
+    except search_service.SearchUnavailable:
         response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
         response.headers["Retry-After"] = "60"
         return response
