@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from microblog import email as mailer
-from microblog import jobs, search
+from microblog import jobs, mail, search
 from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
@@ -90,7 +89,7 @@ mail_cli = AppGroup("mail", help="Inspect and retry the outgoing mail queue.")
 @mail_cli.command("status")
 def mail_status() -> None:
     """Count outbox messages by status and list the failed ones."""
-    counts = mailer.outbox_counts()
+    counts = mail.outbox_counts()
     for status in ("pending", "sending", "sent", "failed"):
         click.echo(f"{status:8} {counts.get(status, 0)}")
     for message in db.session.scalars(
@@ -102,9 +101,9 @@ def mail_status() -> None:
 @mail_cli.command("retry")
 def mail_retry() -> None:
     """Queue failed messages again and try every message that is due, now."""
-    requeued = mailer.retry_failed()
-    tried = mailer.deliver_due()
-    counts = mailer.outbox_counts()
+    requeued = mail.retry_failed()
+    tried = mail.deliver_due()
+    counts = mail.outbox_counts()
     click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get('sent', 0)} sent, "
                f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed.")
 
@@ -118,7 +117,7 @@ def worker_command(burst: bool) -> None:
     if app.config["JOBS_BACKEND"] != "rq":
         raise click.ClickException("set REDIS_URL to use a worker process; without it jobs run in the web process")
     if app.config["SCHEMA_CHECK"]:
-        from microblog.schema import SchemaOutOfDate, require_current_schema
+        from microblog.schema_check import SchemaOutOfDate, require_current_schema
 
         try:
             require_current_schema(app)

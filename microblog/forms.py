@@ -9,10 +9,12 @@ from typing import Any
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SubmitField
-from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms import IntegerField, SubmitField
+from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.widgets import HiddenInput
 
 from microblog.exceptions import DomainError
+from microblog.models import ID_MAX
 
 _FROM_REQUEST = object()
 
@@ -66,6 +68,13 @@ class EmptyForm(WebForm):
     """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""
 
     submit = SubmitField(_l("Submit"))
+
+
+class MarkReadForm(WebForm):
+    """Mark read what the page showed: everything up to the newest id on it (all when left out)."""
+
+    up_to = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=ID_MAX)])
+    submit = SubmitField(_l("Mark as read"))
 
 
 def show_error(form: FlaskForm, exc: DomainError) -> None:

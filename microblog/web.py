@@ -1,14 +1,15 @@
-"""What every web blueprint stands on: quiet (polling) views, recording activity, HTML or JSON."""
+"""What every web blueprint stands on: quiet (polling) views, recording activity, HTML or JSON, the
+navbar badge's answer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_login import current_user
 
-from microblog.services import accounts
+from microblog.services import accounts, notifications
 
 
 def quiet(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,6 +34,13 @@ def wants_json() -> bool:
     accepted = request.accept_mimetypes
     best = accepted.best_match(["text/html", "application/json"])
     return best == "application/json" and accepted[best] > accepted["text/html"]
+
+
+def badge_response(user_id: int) -> Response:
+    """The navbar badge's JSON (unread count), for pages' fetch calls after marking things read."""
+    response = jsonify(notifications.badge(notifications.unread_count(user_id)))
+    response.cache_control.no_store = True
+    return response
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from microblog import email as mailer
+from microblog import mail
 from microblog.extensions import db
 from microblog.models import OutboxMessage, Post, Task, User
 from microblog.services import admin_exports, stats
@@ -183,7 +183,7 @@ def test_admin_exports_report_progress(app, seeded, monkeypatch):
 
 def test_the_outbox_page_lists_messages_by_status(app, seeded):
     with app.app_context():
-        mailer.queue_email("x@example.com", "Hello there", "confirm_email",
+        mail.queue_email("x@example.com", "Hello there", "confirm_email",
                            user=db.session.scalar(sa.select(User)), url="http://x")
         db.session.add(OutboxMessage(recipient="y@example.com", subject="Broken", text_body="t",
                                      html_body="h", status="failed", attempts=6,

@@ -480,7 +480,7 @@ def test_the_file_is_emailed_as_an_attachment(app, client, auth, alice, caplog):
     with app.app_context():
         make_posts(db.session.get(User, alice), 2)
     auth.login()
-    with caplog.at_level("WARNING", logger="microblog.email"):
+    with caplog.at_level("WARNING", logger="microblog.mail"):
         task_id = start(client, "csv")
     path = export_path(app, task_id)
     with app.app_context():
@@ -531,7 +531,7 @@ def test_a_mail_failure_does_not_fail_the_export(app, client, auth, alice, monke
     def broken(*args, **kwargs):
         raise RuntimeError("template missing")
 
-    monkeypatch.setattr(exports.mailer, "queue_email", broken)
+    monkeypatch.setattr(exports.mail, "queue_email", broken)
     auth.login()
     task_id = start(client)
     assert get_task(app, task_id).status == TASK_DONE

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from microblog import email as mailer
+from microblog import mail
 from microblog.api.auth import BEARER, current_api_user, permission_required, token_required
 from microblog.api.errors import abort_for, abort_json
 from microblog.api.pages import page_of
@@ -196,4 +196,4 @@ def get_outbox(args):
     """The mail outbox, newest first, with counts by status (administrators only)."""
     status = args.get("status")
     extra = {"status": status} if status else {}
-    return {"counts": mailer.outbox_counts(), **page_of(mailer.outbox_select(status), args, **extra)}
+    return {"counts": mail.outbox_counts(), **page_of(mail.outbox_select(status), args, **extra)}

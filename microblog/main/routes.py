@@ -1,4 +1,4 @@
-"""Timelines, profiles, following, posting: the pages people spend their time on."""
+"""Timelines, profiles, posting, search: the pages people spend their time on."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ from microblog.forms import EmptyForm, show_error
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import follow_page, paginate, post_page, requested_page
-from microblog.services import accounts, blocks, follows, moderation, posts
+from microblog.redirects import is_safe_local_path
+from microblog.services import accounts, blocks, moderation, posts
 from microblog.services import search as search_service
-from microblog.urls import is_safe_local_path
 from microblog.web import quiet
 
 bp = Blueprint("main", __name__)
@@ -95,9 +95,10 @@ def search():
             context["people"] = search_service.search_users(parsed, number, per_page)
         else:
             viewer = current_user if current_user.is_authenticated else None
-            context["page"] = search_service.search_posts(parsed, number, current_app.config["POSTS_PER_PAGE"],
-                                                        sort, language, viewer)
-            context["people"] = search_service.search_users(parsed, 1, PEOPLE_PREVIEW) if number == 1 else None
+            per_page = current_app.config["POSTS_PER_PAGE"]
+            context["page"] = search_service.search_posts(parsed, number, per_page, sort, language, viewer)
+            if number == 1:
+                context["people"] = search_service.search_users(parsed, 1, PEOPLE_PREVIEW)
     except search_service.SearchUnavailable:
         response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
         response.headers["Retry-After"] = "60"
@@ -114,7 +115,8 @@ def user(username: str):
     person = _user_or_404(username)
     viewer = current_user if current_user.is_authenticated else None
     page = post_page(person.posts_select(viewer), current_app.config["POSTS_PER_PAGE"])
-    counts = {"posts": person.post_count, "followers": person.follower_count, "following": person.following_count}
+    counts = {"posts": person.post_count, "followers": person.follower_count,
+              "following": person.following_count}
     is_following = current_user.is_authenticated and current_user.is_following(person)
     blocked_them = blocked_me = False
     if current_user.is_authenticated and current_user.id != person.id:
@@ -189,33 +191,6 @@ def edit_profile():
         form.locale.data = current_user.locale or ""
         form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
-
-
-@bp.route("/follow/<username>", methods=["POST"])
-@login_required
-@ratelimits.follows_per_account
-def follow(username: str):
-    """Follow someone (POST with a CSRF token)."""
-    person = _user_or_404(username)
-    if EmptyForm().validate_on_submit():
-        try:
-            follows.follow(current_user, person)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-        else:
-            flash(_("You are following %(username)s.", username=person.username), "success")
-    return redirect(url_for("main.user", username=person.username))
-
-
-@bp.route("/unfollow/<username>", methods=["POST"])
-@login_required
-def unfollow(username: str):
-    """Stop following someone (POST with a CSRF token)."""
-    person = _user_or_404(username)
-    if EmptyForm().validate_on_submit():
-        follows.unfollow(current_user, person)
-        flash(_("You are not following %(username)s.", username=person.username), "info")
-    return redirect(url_for("main.user", username=person.username))
 
 
 @bp.route("/post/<int:post_id>/delete", methods=["POST"])

@@ -27,12 +27,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import email as mailer
-from microblog import jobs
+from microblog import jobs, mail
 from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
+from microblog.external_urls import external_url
 from microblog.i18n import valid_timezone
-from microblog.links import external_url
 from microblog.models import (
     TASK_DONE,
     TASK_FAILED,
@@ -424,7 +423,7 @@ def _email_export(task: Task, path: Path, count: int) -> None:
     zone = ZoneInfo(user.timezone) if valid_timezone(user.timezone) else ZoneInfo("UTC")
     expiry = expires_at(task)
     assert expiry is not None
-    message = mailer.queue_email(
+    message = mail.queue_email(
         user.email,
         _l("Your Microblog export is ready"),
         "export_ready",
@@ -442,7 +441,7 @@ def _email_export(task: Task, path: Path, count: int) -> None:
         time_zone=zone.key,
     )
     db.session.commit()
-    mailer.dispatch(message)
+    mail.dispatch(message)
 
 
 # -- housekeeping --------------------------------------------------------------------------------
