@@ -165,17 +165,17 @@ def test_admin_exports_are_csv_safe_and_only_for_their_admin(app, seeded):
 
 
 def test_admin_exports_report_progress(app, seeded, monkeypatch):
-    from microblog.services import exports
+    from microblog.services import exports, tasks
 
     monkeypatch.setattr(exports, "BATCH_SIZE", 2)
     seen: list[int] = []
-    report = exports.report_progress
+    report = tasks.report_progress
 
     def spy(task, written, total):
         seen.append(written * 100 // total)
         report(task, written, total)
 
-    monkeypatch.setattr(exports, "report_progress", spy)
+    monkeypatch.setattr(tasks, "report_progress", spy)
     with app.app_context():
         admin_exports.start(db.session.scalar(sa.select(User).where(User.role == "admin")), "posts")
     assert seen[0] < seen[-1] == 100 and len(seen) >= 3

@@ -26,7 +26,7 @@ from microblog.models import (
     Task,
     User,
 )
-from microblog.services import exports
+from microblog.services import exports, tasks
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_posts, make_user
 
@@ -182,13 +182,13 @@ def test_progress_rises_in_batches_to_100(app, client, auth, alice, monkeypatch)
         for i in range(4):
             make_post(user, f"same second {i}", timestamp=same_time)
     seen: list[int] = []
-    report = exports.report_progress
+    report = tasks.report_progress
 
     def spy(task, written, total):
         report(task, written, total)
         seen.append(task.progress)
 
-    monkeypatch.setattr(exports, "report_progress", spy)
+    monkeypatch.setattr(tasks, "report_progress", spy)
     auth.login()
     task_id = start(client, "csv")
     assert seen == [30, 60, 90, 99]
@@ -260,7 +260,7 @@ def test_an_abandoned_export_does_not_block_forever(app, client, auth, alice):
     with app.app_context():
         db.session.add(Task(id="22222222-2222-4222-8222-222222222222", name="export_csv",
                             description="dead worker", user_id=alice, status=TASK_QUEUED,
-                            created_at=utcnow() - exports.STALE_AFTER - timedelta(minutes=1)))
+                            created_at=utcnow() - tasks.STALE_AFTER - timedelta(minutes=1)))
         db.session.commit()
     auth.login()
     new_id = start(client, "csv")
@@ -428,7 +428,7 @@ def test_purge_deletes_only_old_export_files(app, client, auth, alice):
     writing.write_text("being written")
     dead = directory / "posts-zyxwvutsrqponmlkjihgfedcba.json.partial"
     dead.write_text("its job died")
-    died = time.time() - exports.STALE_AFTER.total_seconds() - 60
+    died = time.time() - tasks.STALE_AFTER.total_seconds() - 60
     os.utime(dead, (died, died))
     with app.app_context():
         db.session.add(Task(id="66666666-6666-4666-8666-666666666666", name="export_csv",
@@ -546,7 +546,7 @@ def test_the_email_gives_the_expiry_in_the_readers_time_zone(app, client, auth, 
     task_id = start(client)
     with app.app_context():
         message = db.session.scalar(sa.select(OutboxMessage))
-        expiry = exports.expires_at(db.session.get(Task, task_id))
+        expiry = tasks.expires_at(db.session.get(Task, task_id))
     local = expiry.astimezone(ZoneInfo("Asia/Tokyo"))
     assert "(Asia/Tokyo)" in message.text_body
     assert local.strftime("%-I:%M") in message.text_body

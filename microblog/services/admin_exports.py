@@ -1,9 +1,9 @@
 """Admin exports: every account or every post as CSV, written by a background job with progress.
 
-They use the machinery of the users' own exports (``services.exports``): a ``Task`` row for the
-progress bar, files in EXPORTS_DIR swept after EXPORT_RETENTION_HOURS, and the same CSV safety
-(``csv_safe`` on every text cell, a UTF-8 byte order mark for spreadsheets). Only the administrator
-who started an export can download it.
+They follow the ``Task`` lifecycle of ``services.tasks`` for the progress bar, and use the machinery
+of the users' own exports (``services.exports``): files in EXPORTS_DIR swept after
+EXPORT_RETENTION_HOURS, and the same CSV safety (``csv_safe`` on every text cell, a UTF-8 byte order
+mark for spreadsheets). Only the administrator who started an export can download it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import csv
 import logging
 import os
 import secrets
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from microblog import jobs
 from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Permission, Post, Task, User
-from microblog.services import exports, roles
+from microblog.services import exports, roles, tasks
 from microblog.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,9 +47,7 @@ def start(admin: User, kind: str) -> Task:
     roles.require(admin, Permission.EXPORT_DATA)
     if kind not in KINDS:
         raise ValidationError(_("Exports are available for users and posts."))
-    task = Task(id=str(uuid.uuid4()), name=TASK_PREFIX + kind, description=f"Export of all {kind} as CSV",
-                user_id=admin.id, status=TASK_QUEUED, progress=0)
-    db.session.add(task)
+    task = tasks.new_task(admin, TASK_PREFIX + kind, f"Export of all {kind} as CSV")
     db.session.commit()
     jobs.enqueue(export_table, task.id, job_id=task.id)
     return task
@@ -63,15 +60,15 @@ def kind_of(task: Task) -> str | None:
 
 def task_for(admin: User, task_id: str) -> Task | None:
     """The admin export ``task_id`` if ``admin`` started it (and still may export); None otherwise."""
-    if not exports.is_task_id(task_id) or not admin.can(Permission.EXPORT_DATA):
+    if not admin.can(Permission.EXPORT_DATA):
         return None
-    task = db.session.get(Task, task_id)
-    return task if task is not None and task.user_id == admin.id and kind_of(task) else None
+    task = tasks.owned_task(admin, task_id)
+    return task if task is not None and kind_of(task) else None
 
 
 def file_for(task: Task) -> Path | None:
     """The finished file, while it has not expired."""
-    expiry = exports.expires_at(task)
+    expiry = tasks.expires_at(task)
     if task.status != TASK_DONE or not task.result or expiry is None or utcnow() >= expiry:
         return None
     if not exports.is_export_file_name(task.result):
@@ -88,7 +85,7 @@ def download_name(task: Task) -> str:
 def status(task: Task, download_url: str | None = None) -> dict[str, Any]:
     """The task's state for the progress page's polling (the shape ``tasks.js`` reads)."""
     available = file_for(task) is not None
-    state = exports.effective_status(task)
+    state = tasks.effective_status(task)
     if state == TASK_QUEUED:
         message = _("Waiting to start…")
     elif state == TASK_RUNNING:
@@ -106,10 +103,9 @@ def status(task: Task, download_url: str | None = None) -> dict[str, Any]:
 @jobs.task
 def export_table(task_id: str) -> str:
     """Job: write every row of the task's kind to a CSV file, reporting progress. Returns the status."""
-    if not exports.claim_task(task_id):
+    task = tasks.claim(task_id)
+    if task is None:
         return "skipped"
-    task = db.session.get(Task, task_id)
-    assert task is not None
     try:
         kind = kind_of(task)
         if kind is None:
@@ -117,13 +113,9 @@ def export_table(task_id: str) -> str:
         path = _write(task, kind)
     except Exception as exc:  # noqa: BLE001 - recorded on the task for the admin
         log.exception("admin export %s failed", task_id)
-        db.session.rollback()
-        task = db.session.get(Task, task_id)
-        if task is not None:
-            exports.mark_failed(task, f"{type(exc).__name__}: {exc}")
+        tasks.record_failure(task_id, exc)
         return TASK_FAILED
-    task.status, task.progress, task.result, task.finished_at = TASK_DONE, 100, path.name, utcnow()
-    db.session.commit()
+    tasks.mark_done(task, path.name)
     return TASK_DONE
 
 
@@ -142,7 +134,7 @@ def _write(task: Task, kind: str) -> Path:
             for batch in _batches(kind):
                 writer.writerows([_cell(value) for value in row] for row in batch)
                 written += len(batch)
-                exports.report_progress(task, written, total)
+                tasks.report_progress(task, written, total)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)

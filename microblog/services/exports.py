@@ -2,7 +2,8 @@
 
 The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
 row, and mails the file when it is done. Files are downloadable by their owner only, for
-EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them.
+EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them. The task's lifecycle follows
+``services.tasks``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import os
 import re
 import secrets
 import time
-import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -32,15 +32,8 @@ from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
 from microblog.i18n import valid_timezone
-from microblog.models import (
-    TASK_DONE,
-    TASK_FAILED,
-    TASK_QUEUED,
-    TASK_RUNNING,
-    Post,
-    Task,
-    User,
-)
+from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Post, Task, User
+from microblog.services import tasks
 from microblog.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,12 +45,8 @@ TASK_PREFIX = "export_"
 ADMIN_TASK_PREFIX = "admin_export_"
 # Posts read per query: keeps memory flat however many posts a user has (EXPORT_BATCH_SIZE overrides).
 BATCH_SIZE = 500
-# A task still queued after this long will not start (its queue lost it).
-STALE_AFTER = timedelta(hours=1)
 # Larger files are not attached to the email (mail servers refuse big messages); the link remains.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-ABANDONED = "abandoned: no progress within the time limit"
-WORKER_DIED = "the worker running it stopped (no heartbeat)"
 CSV_HEADER = ("id", "created_at", "body")
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
 # that some spreadsheet locales treat the same way.
@@ -89,22 +78,14 @@ def start_export(user: User, fmt: str) -> Task:
     if running is not None:
         db.session.rollback()
         raise ExportInProgress(_("Your previous export is still being prepared."), task_id=running.id)
-    task = Task(
-        id=str(uuid.uuid4()),
-        name=TASK_PREFIX + fmt,
-        description=f"Export of {user.username}'s posts as {fmt.upper()}",
-        user_id=user.id,
-        status=TASK_QUEUED,
-        progress=0,
-    )
-    db.session.add(task)
+    task = tasks.new_task(user, TASK_PREFIX + fmt, f"Export of {user.username}'s posts as {fmt.upper()}")
     db.session.commit()
     jobs.enqueue(export_posts, task.id, job_id=task.id)
     return task
 
 
 def _running_export(user_id: int) -> Task | None:
-    """The user's live export, if any; dead ones (see :func:`is_abandoned`) are marked failed."""
+    """The user's live export, if any; dead ones (see :func:`tasks.is_abandoned`) are marked failed."""
     live = db.session.scalars(
         sa.select(Task).where(
             Task.user_id == user_id,
@@ -114,33 +95,9 @@ def _running_export(user_id: int) -> Task | None:
     ).all()
     found = None
     for task in live:
-        if not is_abandoned(task):
+        if not tasks.give_up_if_abandoned(task):
             found = task
-        else:  # committed with the caller's transaction
-            task.status, task.finished_at = TASK_FAILED, utcnow()
-            task.error = WORKER_DIED if task.heartbeat_at is not None else ABANDONED
     return found
-
-
-def heartbeat_timeout() -> timedelta:
-    """How long a running task may stay silent before it counts as dead (TASK_HEARTBEAT_TIMEOUT)."""
-    return timedelta(seconds=current_app.config["TASK_HEARTBEAT_TIMEOUT"])
-
-
-def is_abandoned(task: Task) -> bool:
-    """True for a task that will never finish: queued for longer than STALE_AFTER, or running with
-    no heartbeat for TASK_HEARTBEAT_TIMEOUT (its worker was killed or crashed mid-job)."""
-    now = utcnow()
-    if task.status == TASK_QUEUED:
-        return task.created_at <= now - STALE_AFTER
-    if task.status == TASK_RUNNING:
-        return (task.heartbeat_at or task.created_at) <= now - heartbeat_timeout()
-    return False
-
-
-def effective_status(task: Task) -> str:
-    """The status to show: an abandoned task is failed even before a sweep has recorded it."""
-    return TASK_FAILED if is_abandoned(task) else task.status
 
 
 def export_format(task: Task) -> str | None:
@@ -149,28 +106,9 @@ def export_format(task: Task) -> str | None:
     return fmt if fmt in FORMATS else None
 
 
-# Task ids are UUIDs (str(uuid4())): anything else names no task, and never reaches the database
-# (PostgreSQL refuses a NUL byte in a parameter with an error, not an empty result).
-_TASK_ID_RE = re.compile(r"\A[0-9a-f-]{1,36}\Z")
-
-
-def is_task_id(task_id: str) -> bool:
-    return bool(task_id) and _TASK_ID_RE.match(task_id) is not None
-
-
 def task_for(user: User, task_id: str) -> Task | None:
     """The task ``task_id`` if ``user`` started it; None otherwise (as if it did not exist)."""
-    if not is_task_id(task_id):
-        return None
-    task = db.session.get(Task, task_id)
-    return task if task is not None and task.user_id == user.id else None
-
-
-def expires_at(task: Task) -> datetime | None:
-    """When a finished export's file stops being downloadable."""
-    if task.finished_at is None:
-        return None
-    return task.finished_at + timedelta(hours=current_app.config["EXPORT_RETENTION_HOURS"])
+    return tasks.owned_task(user, task_id)
 
 
 def is_available(task: Task) -> bool:
@@ -182,7 +120,7 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
     """The task's state for the progress page's polling; ``download_url`` is included only when usable."""
     status: dict[str, Any] = {
         "id": task.id,
-        "status": effective_status(task),
+        "status": tasks.effective_status(task),
         "progress": task.progress,
         "format": export_format(task),
         "finished_at": iso(task.finished_at) if task.finished_at else None,
@@ -191,7 +129,7 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
         "message": _status_message(task),
     }
     if status["status"] == TASK_DONE:
-        expiry = expires_at(task)
+        expiry = tasks.expires_at(task)
         status["expires_at"] = iso(expiry) if expiry else None
         if download_url and is_available(task):
             status["download_url"] = download_url
@@ -199,7 +137,7 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
 
 
 def _status_message(task: Task) -> str:
-    status = effective_status(task)
+    status = tasks.effective_status(task)
     if status == TASK_QUEUED:
         return _("Waiting to start…")
     if status == TASK_RUNNING:
@@ -230,7 +168,7 @@ def content_type(task: Task) -> str:
 def _available_path(task: Task) -> Path | None:
     if task.status != TASK_DONE or not task.result or export_format(task) is None:
         return None
-    expiry = expires_at(task)
+    expiry = tasks.expires_at(task)
     if expiry is None or utcnow() >= expiry:
         return None
     # The result is a bare file name we chose; refuse anything that could point elsewhere.
@@ -253,10 +191,9 @@ def is_export_file_name(name: str) -> bool:
 @jobs.task
 def export_posts(task_id: str) -> str:
     """Write the task owner's posts to a file, reporting progress, then email it. Returns the status."""
-    if not claim_task(task_id):
+    task = tasks.claim(task_id)
+    if task is None:
         return "skipped"  # already run or running elsewhere (a retried or duplicated job)
-    task = db.session.get(Task, task_id)
-    assert task is not None
     fmt = export_format(task)
     try:
         if fmt is None:
@@ -264,41 +201,15 @@ def export_posts(task_id: str) -> str:
         final, count = _write_export(task, fmt)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the task for the user
         log.exception("export %s failed", task_id)
-        db.session.rollback()
-        task = db.session.get(Task, task_id)
-        if task is not None:
-            mark_failed(task, f"{type(exc).__name__}: {exc}")
+        tasks.record_failure(task_id, exc)
         return TASK_FAILED
-    task.status = TASK_DONE
-    task.progress = 100
-    task.result = final.name
-    task.finished_at = utcnow()
-    db.session.commit()
+    tasks.mark_done(task, final.name)
     try:
         _email_export(task, final, count)
     except Exception:  # noqa: BLE001 - the file is ready on the site even if the mail is not
         log.exception("could not queue the email for export %s", task_id)
         db.session.rollback()
     return TASK_DONE
-
-
-def claim_task(task_id: str) -> bool:
-    """Move the task from queued to running, unless someone else did: at most one runner."""
-    result = db.session.execute(
-        sa.update(Task)
-        .where(Task.id == task_id, Task.status == TASK_QUEUED)
-        .values(status=TASK_RUNNING, progress=0, heartbeat_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def mark_failed(task: Task, error: str) -> None:
-    task.status = TASK_FAILED
-    task.error = error[:255]
-    task.finished_at = utcnow()
-    db.session.commit()
 
 
 def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
@@ -319,7 +230,7 @@ def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
             for batch in _post_batches(user_id):
                 writer.write(batch)
                 written += len(batch)
-                report_progress(task, written, total)
+                tasks.report_progress(task, written, total)
             writer.close()
         os.replace(partial, final)
     finally:
@@ -354,18 +265,6 @@ def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
         if len(rows) < size:
             return
         after = (rows[-1].timestamp, rows[-1].id)
-
-
-def report_progress(task: Task, written: int, total: int) -> None:
-    """Record progress, and the heartbeat that shows the job is alive (at least 4 times per timeout)."""
-    # 100 is kept for "done"; a post added during the export must not push it past 99.
-    progress = min(99, written * 100 // total) if total else 99
-    now = utcnow()
-    beat_due = task.heartbeat_at is None or now - task.heartbeat_at >= heartbeat_timeout() / 4
-    if progress != task.progress or beat_due:
-        task.progress = progress
-        task.heartbeat_at = now
-        db.session.commit()
 
 
 def iso(value: datetime) -> str:
@@ -421,7 +320,7 @@ def _email_export(task: Task, path: Path, count: int) -> None:
     if path.stat().st_size <= ATTACHMENT_MAX_BYTES:
         attachment = (str(path), download_name(task), content_type(task))
     zone = ZoneInfo(user.timezone) if valid_timezone(user.timezone) else ZoneInfo("UTC")
-    expiry = expires_at(task)
+    expiry = tasks.expires_at(task)
     assert expiry is not None
     message = mail.queue_email(
         user.email,
@@ -456,7 +355,7 @@ def purge_expired_exports() -> int:
     if directory.is_dir():
         now = time.time()
         cutoff = now - current_app.config["EXPORT_RETENTION_HOURS"] * 3600
-        partial_cutoff = now - STALE_AFTER.total_seconds()
+        partial_cutoff = now - tasks.STALE_AFTER.total_seconds()
         for path in directory.iterdir():
             if not _FILE_RE.match(path.name):
                 continue
@@ -469,23 +368,6 @@ def purge_expired_exports() -> int:
                     removed += 1
             except FileNotFoundError:
                 continue  # another worker swept it first
-    _fail_stale_tasks()
+    tasks.fail_stale_tasks((TASK_PREFIX, ADMIN_TASK_PREFIX))
     return removed
 
-
-def _fail_stale_tasks() -> None:
-    """Record as failed the tasks :func:`is_abandoned` describes (the same rule, in SQL)."""
-    now = utcnow()
-    ours = sa.or_(Task.name.startswith(TASK_PREFIX, autoescape=True),
-                  Task.name.startswith(ADMIN_TASK_PREFIX, autoescape=True))
-    for condition, error in (
-        (sa.and_(Task.status == TASK_QUEUED, Task.created_at <= now - STALE_AFTER), ABANDONED),
-        (sa.and_(Task.status == TASK_RUNNING,
-                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()), WORKER_DIED),
-    ):
-        db.session.execute(
-            sa.update(Task).where(ours, condition)
-            .values(status=TASK_FAILED, error=error, finished_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
