@@ -165,9 +165,9 @@ def test_admin_exports_are_csv_safe_and_only_for_their_admin(app, seeded):
 
 
 def test_admin_exports_report_progress(app, seeded, monkeypatch):
-    from microblog.services import exports, tasks
+    from microblog.services import export_writers, tasks
 
-    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(export_writers, "BATCH_SIZE", 2)
     seen: list[int] = []
     report = tasks.report_progress
 

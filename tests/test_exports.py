@@ -26,7 +26,7 @@ from microblog.models import (
     Task,
     User,
 )
-from microblog.services import exports, tasks
+from microblog.services import export_writers, exports, tasks
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_posts, make_user
 
@@ -97,7 +97,7 @@ def test_csv_export_round_trips(app, client, auth, alice):
         user = db.session.get(User, alice)
         posts = [make_post(user, body, timestamp=start_time + timedelta(minutes=i))
                  for i, body in enumerate(BODIES)]
-        expected = [[str(p.id), iso(p.timestamp), exports.csv_safe(p.body)] for p in posts]
+        expected = [[str(p.id), iso(p.timestamp), export_writers.csv_safe(p.body)] for p in posts]
         make_post(make_user("bob"), "not alice's")
     auth.login()
     task_id = start(client, "csv")
@@ -146,7 +146,7 @@ def test_json_export_round_trips(app, client, auth, alice):
     ],
 )
 def test_csv_safe_neutralises_formulas(value, expected):
-    assert exports.csv_safe(value) == expected
+    assert export_writers.csv_safe(value) == expected
 
 
 @pytest.mark.parametrize("body", ["=1+1", "+SUM(1)", "-2+3", "@A1", "=HYPERLINK(\"x\")"])
@@ -173,7 +173,7 @@ def test_a_user_without_posts_gets_an_empty_json_list(app, client, auth, alice):
 
 # -- the job ------------------------------------------------------------------------------------
 def test_progress_rises_in_batches_to_100(app, client, auth, alice, monkeypatch):
-    monkeypatch.setattr(exports, "BATCH_SIZE", 3)
+    monkeypatch.setattr(export_writers, "BATCH_SIZE", 3)
     same_time = utcnow() - timedelta(days=1)
     with app.app_context():
         user = db.session.get(User, alice)
@@ -215,7 +215,7 @@ def test_a_failing_export_is_marked_failed_and_leaves_no_file(app, client, auth,
     def boom(self, rows):
         raise OSError("disk full")
 
-    monkeypatch.setattr(exports.CsvWriter, "write", boom)
+    monkeypatch.setattr(export_writers.CsvWriter, "write", boom)
     auth.login()
     task_id = start(client, "csv")
     task = get_task(app, task_id)

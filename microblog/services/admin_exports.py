@@ -1,19 +1,16 @@
 """Admin exports: every account or every post as CSV, written by a background job with progress.
 
-They follow the ``Task`` lifecycle of ``services.tasks`` for the progress bar, and use the machinery
-of the users' own exports (``services.exports``): files in EXPORTS_DIR swept after
-EXPORT_RETENTION_HOURS, and the same CSV safety (``csv_safe`` on every text cell, a UTF-8 byte order
-mark for spreadsheets). Only the administrator who started an export can download it.
+They share the machinery of the users' own exports: the ``Task`` lifecycle of ``services.tasks`` for
+the progress bar, and the files of ``services.export_writers`` (in EXPORTS_DIR, swept after
+EXPORT_RETENTION_HOURS by ``services.exports``) with the same CSV safety (``csv_safe`` on every text
+cell, a UTF-8 byte order mark for spreadsheets). Only the administrator who started an export can
+download it.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
-import secrets
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +21,7 @@ from microblog import jobs
 from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Permission, Post, Task, User
-from microblog.services import exports, roles, tasks
-from microblog.timeutil import utcnow
+from microblog.services import export_writers, exports, roles, tasks
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +64,7 @@ def task_for(admin: User, task_id: str) -> Task | None:
 
 def file_for(task: Task) -> Path | None:
     """The finished file, while it has not expired."""
-    expiry = tasks.expires_at(task)
-    if task.status != TASK_DONE or not task.result or expiry is None or utcnow() >= expiry:
-        return None
-    if not exports.is_export_file_name(task.result):
-        return None
-    path = exports.exports_dir() / task.result
-    return path if path.is_file() else None
+    return export_writers.finished_file(task)
 
 
 def download_name(task: Task) -> str:
@@ -120,35 +110,20 @@ def export_table(task_id: str) -> str:
 
 
 def _write(task: Task, kind: str) -> Path:
-    directory = exports.exports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"{kind}-{secrets.token_urlsafe(24)}.csv"
-    partial = final.with_name(final.name + ".partial")
     model = User if kind == "users" else Post
     total = db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
     written = 0
-    try:
-        with open(partial, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS[kind])
-            for batch in _batches(kind):
-                writer.writerows([_cell(value) for value in row] for row in batch)
-                written += len(batch)
-                tasks.report_progress(task, written, total)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
+    with export_writers.new_file(kind, "csv") as (fh, final):
+        writer = export_writers.CsvWriter(fh, COLUMNS[kind])
+        for batch in _batches(kind):
+            writer.write(batch)
+            written += len(batch)
+            tasks.report_progress(task, written, total)
     return final
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return exports.iso(value)
-    return exports.csv_safe(value)
-
-
 def _batches(kind: str) -> Iterator[Sequence[sa.Row]]:
-    """All rows by id, ``exports.batch_size()`` at a time (keyset on the primary key)."""
+    """All rows by id, ``export_writers.batch_size()`` at a time (keyset on the primary key)."""
     if kind == "users":
         query = sa.select(*(getattr(User, name) for name in COLUMNS["users"])).order_by(User.id)
         key = User.id
@@ -159,7 +134,7 @@ def _batches(kind: str) -> Iterator[Sequence[sa.Row]]:
         key = Post.id
     last_id = 0
     while True:
-        size = exports.batch_size()
+        size = export_writers.batch_size()
         rows = db.session.execute(query.where(key > last_id).limit(size)).all()
         if not rows:
             return

@@ -3,22 +3,17 @@
 The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
 row, and mails the file when it is done. Files are downloadable by their owner only, for
 EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them. The task's lifecycle follows
-``services.tasks``.
+``services.tasks``; the file and its writers come from ``services.export_writers``.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import os
-import re
-import secrets
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -33,7 +28,7 @@ from microblog.extensions import db
 from microblog.external_urls import external_url
 from microblog.i18n import valid_timezone
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Post, Task, User
-from microblog.services import tasks
+from microblog.services import export_writers, tasks
 from microblog.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,16 +38,9 @@ FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 TASK_PREFIX = "export_"
 # Exports of the whole site (services.admin_exports) share the folder, the sweep and the task table.
 ADMIN_TASK_PREFIX = "admin_export_"
-# Posts read per query: keeps memory flat however many posts a user has (EXPORT_BATCH_SIZE overrides).
-BATCH_SIZE = 500
 # Larger files are not attached to the email (mail servers refuse big messages); the link remains.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 CSV_HEADER = ("id", "created_at", "body")
-# Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
-# that some spreadsheet locales treat the same way.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# Only files named like this are ours to sweep (users-... files are admin exports).
-_FILE_RE = re.compile(r"^(posts|users)-[A-Za-z0-9_-]{20,}\.(csv|json)(\.partial)?$")
 
 
 class ExportInProgress(ConflictError):
@@ -123,14 +111,14 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
         "status": tasks.effective_status(task),
         "progress": task.progress,
         "format": export_format(task),
-        "finished_at": iso(task.finished_at) if task.finished_at else None,
+        "finished_at": export_writers.iso(task.finished_at) if task.finished_at else None,
         "expires_at": None,
         "download_url": None,
         "message": _status_message(task),
     }
     if status["status"] == TASK_DONE:
         expiry = tasks.expires_at(task)
-        status["expires_at"] = iso(expiry) if expiry else None
+        status["expires_at"] = export_writers.iso(expiry) if expiry else None
         if download_url and is_available(task):
             status["download_url"] = download_url
     return status
@@ -166,25 +154,7 @@ def content_type(task: Task) -> str:
 
 
 def _available_path(task: Task) -> Path | None:
-    if task.status != TASK_DONE or not task.result or export_format(task) is None:
-        return None
-    expiry = tasks.expires_at(task)
-    if expiry is None or utcnow() >= expiry:
-        return None
-    # The result is a bare file name we chose; refuse anything that could point elsewhere.
-    if not _FILE_RE.match(task.result):
-        return None
-    path = exports_dir() / task.result
-    return path if path.is_file() else None
-
-
-def exports_dir() -> Path:
-    return Path(current_app.config["EXPORTS_DIR"])
-
-
-def is_export_file_name(name: str) -> bool:
-    """True for a finished export file's name (one of ours, never a path elsewhere)."""
-    return bool(_FILE_RE.match(name)) and not name.endswith(".partial")
+    return export_writers.finished_file(task) if export_format(task) is not None else None
 
 
 # -- the job -------------------------------------------------------------------------------------
@@ -214,38 +184,23 @@ def export_posts(task_id: str) -> str:
 
 def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
     """Stream the posts into a new file; it appears under its final name only once complete."""
-    directory = exports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    # The random part makes the name unguessable, should the folder ever be served directly.
-    final = directory / f"posts-{secrets.token_urlsafe(24)}.{fmt}"
-    partial = final.with_name(final.name + ".partial")
     user_id, username = task.user_id, task.user.username
     total = db.session.scalar(task.user.posts_count_select()) or 0
     written = 0
-    try:
-        # utf-8-sig writes a byte order mark, which tells Excel the CSV is UTF-8.
-        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-        with open(partial, "w", encoding=encoding, newline="") as fh:
-            writer = CsvWriter(fh) if fmt == "csv" else JsonWriter(fh, username, utcnow())
-            for batch in _post_batches(user_id):
-                writer.write(batch)
-                written += len(batch)
-                tasks.report_progress(task, written, total)
-            writer.close()
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
+    with export_writers.new_file("posts", fmt) as (fh, final):
+        writer = (export_writers.CsvWriter(fh, CSV_HEADER) if fmt == "csv"
+                  else export_writers.JsonWriter(fh, username, utcnow()))
+        for batch in _post_batches(user_id):
+            writer.write(batch)
+            written += len(batch)
+            tasks.report_progress(task, written, total)
+        writer.close()
     return final, written
-
-
-def batch_size() -> int:
-    """Rows read per query: EXPORT_BATCH_SIZE, or BATCH_SIZE when that is not set."""
-    return current_app.config.get("EXPORT_BATCH_SIZE") or BATCH_SIZE
 
 
 def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
     """The user's posts, oldest first, a batch at a time (keyset paging on the profile index)."""
-    size = batch_size()
+    size = export_writers.batch_size()
     query = (
         sa.select(Post.id, Post.timestamp, Post.body)
         .where(Post.user_id == user_id)
@@ -265,51 +220,6 @@ def _post_batches(user_id: int) -> Iterator[Sequence[sa.Row]]:
         if len(rows) < size:
             return
         after = (rows[-1].timestamp, rows[-1].id)
-
-
-def iso(value: datetime) -> str:
-    """ISO 8601 in UTC to the second, e.g. 2024-05-01T12:30:00Z."""
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise a spreadsheet formula: text starting with = + - @ (or tab, CR) gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class CsvWriter:
-    """A header row, then one row per post; every text cell passes through ``csv_safe``."""
-
-    def __init__(self, fh: IO[str]) -> None:
-        self._writer = csv.writer(fh)
-        self._writer.writerow(CSV_HEADER)
-
-    def write(self, rows: Sequence[sa.Row]) -> None:
-        self._writer.writerows((row.id, iso(row.timestamp), csv_safe(row.body)) for row in rows)
-
-    def close(self) -> None:
-        pass
-
-
-class JsonWriter:
-    """``{"username", "exported_at", "posts": [{id, created_at, body}, ...]}``, written as it goes."""
-
-    def __init__(self, fh: IO[str], username: str, exported_at: datetime) -> None:
-        self._fh = fh
-        self._first = True
-        head = json.dumps({"username": username, "exported_at": iso(exported_at)}, ensure_ascii=False)
-        fh.write(head[:-1] + ', "posts": [')
-
-    def write(self, rows: Sequence[sa.Row]) -> None:
-        for row in rows:
-            item = {"id": row.id, "created_at": iso(row.timestamp), "body": row.body}
-            self._fh.write(("\n  " if self._first else ",\n  ") + json.dumps(item, ensure_ascii=False))
-            self._first = False
-
-    def close(self) -> None:
-        self._fh.write("\n]}\n" if not self._first else "]}\n")
 
 
 def _email_export(task: Task, path: Path, count: int) -> None:
@@ -350,14 +260,14 @@ def purge_expired_exports() -> int:
 
     Returns how many files were removed.
     """
-    directory = exports_dir()
+    directory = export_writers.exports_dir()
     removed = 0
     if directory.is_dir():
         now = time.time()
         cutoff = now - current_app.config["EXPORT_RETENTION_HOURS"] * 3600
         partial_cutoff = now - tasks.STALE_AFTER.total_seconds()
         for path in directory.iterdir():
-            if not _FILE_RE.match(path.name):
+            if not export_writers.FILE_RE.match(path.name):
                 continue
             try:
                 mtime = path.stat().st_mtime
