@@ -108,7 +108,7 @@ class Config:
     USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)
     POST_MAX_LENGTH = as_int(os.environ.get("POST_MAX_LENGTH"), 280)
     # Rendered post cards kept per worker process (microblog/post_cards.py); 0 turns the cache off.
-    # About 3 KB each: 2,000 (80 pages of distinct posts) cost ~6 MB of each worker, 5,000 cost ~15 MB.
+    # The default holds 80 pages of distinct posts; bench/README.md gives what a card costs in memory.
     POST_CARD_CACHE_SIZE = as_int(os.environ.get("POST_CARD_CACHE_SIZE"), 2000)
     # Private messages and notifications.
     MESSAGE_MAX_LENGTH = as_int(os.environ.get("MESSAGE_MAX_LENGTH"), 1000)

@@ -55,7 +55,7 @@ def check_schema_at_boot(app: Flask) -> None:
     """
     import click
 
-    from microblog.schema import require_current_schema
+    from microblog.schema_check import require_current_schema
 
     if app.config["SCHEMA_CHECK"] and click.get_current_context(silent=True) is None:
         require_current_schema(app)
@@ -103,7 +103,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from microblog import http_cache
+    from microblog import http_cache, post_cards, web
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
@@ -112,19 +112,25 @@ def register_blueprints(app: Flask) -> None:
     from microblog.exports.routes import bp as exports_bp
     from microblog.main.routes import bp as main_bp
     from microblog.messages.routes import bp as messages_bp
+    from microblog.notifications.routes import bp as notifications_bp
+    from microblog.people.routes import bp as people_bp
     from microblog.reports.routes import bp as reports_bp
     from microblog.templating import register_template_helpers
 
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
+    web.init_app(app)
     app.register_blueprint(main_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)
     register_error_handlers(app)
     register_template_helpers(app)
+    post_cards.init_app(app)  # after the helpers: its cards are rendered with them
     http_cache.init_app(app)
 
     @app.context_processor
@@ -152,7 +158,7 @@ def register_cli_and_shell(app: Flask) -> None:
 
 def register_jobs(app: Flask) -> None:
     """Import the modules that define background tasks, so every process knows them by name."""
-    import microblog.email  # noqa: F401
+    import microblog.mail  # noqa: F401
     import microblog.search  # noqa: F401
     import microblog.services.accounts  # noqa: F401
     import microblog.services.admin_exports  # noqa: F401

@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from microblog import email as mailer
-from microblog import jobs, search
-from microblog.errors.exceptions import DomainError
+from microblog import jobs, mail, search
+from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
 from microblog.seed import DEMO_PASSWORD, seed
@@ -92,7 +91,7 @@ mail_cli = AppGroup("mail", help="Inspect and retry the outgoing mail queue.")
 @mail_cli.command("status")
 def mail_status() -> None:
     """Count outbox messages by status and list the failed ones."""
-    counts = mailer.outbox_counts()
+    counts = mail.outbox_counts()
     for status in ("pending", "sending", "sent", "failed"):
         click.echo(f"{status:8} {counts.get(status, 0)}")
     for message in db.session.scalars(
@@ -106,9 +105,9 @@ def mail_status() -> None:
 @mail_cli.command("retry")
 def mail_retry() -> None:
     """Queue failed messages again and try every message that is due, now."""
-    requeued = mailer.retry_failed()
-    tried = mailer.deliver_due()
-    counts = mailer.outbox_counts()
+    requeued = mail.retry_failed()
+    tried = mail.deliver_due()
+    counts = mail.outbox_counts()
     click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get('sent', 0)} sent, "
                f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed.")
 
@@ -124,7 +123,7 @@ def worker_command(burst: bool) -> None:
             "set REDIS_URL to use a worker process; without it jobs run in the web process"
         )
     if app.config["SCHEMA_CHECK"]:
-        from microblog.schema import SchemaOutOfDate, require_current_schema
+        from microblog.schema_check import SchemaOutOfDate, require_current_schema
 
         try:
             require_current_schema(app)

@@ -1,15 +1,20 @@
-"""The base class of the site's HTML forms, and validators they share."""
+"""What every web blueprint's forms share: the base class, validators, the button-only form, and
+showing a domain error on a form."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import flash, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import Length, StopValidation, ValidationError
+from wtforms import IntegerField, SubmitField
+from wtforms.validators import Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.widgets import HiddenInput
 
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
+from microblog.models import ID_MAX
 from microblog.textutil import has_lone_surrogates, invalid_character_message
 
 _FROM_REQUEST = object()
@@ -72,3 +77,25 @@ class ServiceRule:
             self.clean(field.data or "")
         except DomainError as exc:
             raise ValidationError(exc.message) from exc
+
+
+class EmptyForm(WebForm):
+    """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""
+
+    submit = SubmitField(_l("Submit"))
+
+
+class MarkReadForm(WebForm):
+    """Mark read what the page showed: everything up to the newest id on it (all when left out)."""
+
+    up_to = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=ID_MAX)])
+    submit = SubmitField(_l("Mark as read"))
+
+
+def show_error(form: FlaskForm, exc: DomainError) -> None:
+    """Show a domain error on the form field it concerns, or as a flash message."""
+    field = form._fields.get(exc.field) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "danger")

@@ -1,12 +1,12 @@
 """Which language a post is written in (langdetect, with a chosen set of languages).
 
-langdetect's stock factory loads all 55 of its profiles on first use: 62 MB in every web worker
-and job process, most of it for languages the site does nothing special with. The detector here
-loads the languages the search backends can stem, the languages of the interface, and the
-neighbours most often confused with them (so Catalan is not filed as Spanish, Persian not as
-Arabic): 31 profiles, 30 MB. A text in a language left out is either close enough to one loaded
-(and stemmed like it, which search tolerates) or scores below the confidence bar and is recorded
-as unknown.
+langdetect's stock factory loads all 55 of its profiles on first use, in every web worker and job
+process, most of them for languages the site does nothing special with. The detector here loads
+the languages the search backends can stem, the languages of the interface, and the neighbours
+most often confused with them (so Catalan is not filed as Spanish, Persian not as Arabic): about
+half the memory (figures in bench/README.md, "Memory"). A text in a language left out is either
+close enough to one loaded (and stemmed like it, which search tolerates) or scores below the
+confidence bar and is recorded as unknown.
 """
 
 from __future__ import annotations

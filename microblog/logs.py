@@ -53,7 +53,7 @@ def register_logging(app: Flask) -> None:
         handler = RotatingFileHandler(logs / "microblog.log", maxBytes=1_000_000, backupCount=10)
     handler.setFormatter(formatter)
     level = app.config["LOG_LEVEL"]
-    # The app's logger and our modules' loggers ("microblog.email", "microblog.jobs", ...).
+    # The app's logger and our modules' loggers ("microblog.mail", "microblog.jobs", ...).
     for logger in (app.logger, logging.getLogger("microblog")):
         if not any(type(h) is type(handler) for h in logger.handlers):
             logger.addHandler(handler)

@@ -10,9 +10,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from microblog import passwords
+from microblog import fulltext, passwords
 from microblog.extensions import db
-from microblog.search import postgres_backend as pg_search
 from microblog.timeutil import UTCDateTime, utcnow
 
 # The hard ceiling for a post body in the database; POST_MAX_LENGTH (config) must not exceed it.
@@ -75,7 +74,7 @@ class User(UserMixin, db.Model):
     """An account. Usernames keep their case for display but are unique without regard to it."""
 
     # Full-text search of names and about-me with SEARCH_BACKEND=postgres (PostgreSQL only).
-    __table_args__ = (*pg_search.gin_indexes("user"),)
+    __table_args__ = (*fulltext.gin_indexes("user"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(USERNAME_MAX))
@@ -268,10 +267,10 @@ class Post(db.Model):
         # Explore walks all posts newest first.
         sa.Index("ix_post_timestamp_id", "timestamp", "id"),
         # Full-text search with SEARCH_BACKEND=postgres (GIN, created on PostgreSQL only).
-        *pg_search.gin_indexes("post"),
+        *fulltext.gin_indexes("post"),
     )
     # The stored search vectors (PostgreSQL only) are columns of the table, never loaded with a post.
-    __mapper_args__ = {"exclude_properties": [column for column, _sql, _index in pg_search.POST_VECTORS]}
+    __mapper_args__ = {"exclude_properties": [column for column, _sql, _index in fulltext.POST_VECTORS]}
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     body: so.Mapped[str] = so.mapped_column(sa.String(POST_BODY_CEILING))
@@ -281,7 +280,7 @@ class Post(db.Model):
     language: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     # Set when a moderator hid the post: only its author and moderators see it (Post.visible_to).
     hidden_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
-    search_simple, search_stemmed = pg_search.post_vector_columns()
+    search_simple, search_stemmed = fulltext.post_vector_columns()
 
     author: so.Mapped[User] = so.relationship(back_populates="posts", lazy="joined", innerjoin=True)
 

@@ -19,11 +19,13 @@ from functools import cache
 from threading import Lock
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from microblog.models import Post, User
 from microblog.templating import timeago
 
 DEFAULT_SIZE = 2_000
@@ -102,10 +104,6 @@ def _fields() -> tuple[tuple[str, ...], tuple[str, ...]]:
     All of them, not just those _post.html shows today, so a template change can never serve a
     stale card (a new badge reads a column that is already in the key).
     """
-    import sqlalchemy as sa
-
-    from microblog.models import Post, User
-
     post_fields = tuple(attr.key for attr in sa.inspect(Post).column_attrs)
     author_fields = tuple(attr.key for attr in sa.inspect(User).column_attrs
                           if attr.key not in _VOLATILE_AUTHOR_FIELDS)

@@ -23,6 +23,7 @@ import logging
 from flask import Flask, current_app, request
 from flask_login import current_user
 
+from microblog.bearer import bearer_token, current_api_user
 from microblog.extensions import limiter
 from microblog.logs import digest
 
@@ -49,16 +50,12 @@ def api_caller() -> str:
     A token that is not valid counts as none, so made-up tokens buy no fresh allowance (nor free
     guesses at real ones). The token is looked up once per request; the views reuse the answer.
     """
-    from microblog.api.auth import current_api_user
-
     user = current_api_user()
     return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
 
 
 def _acting_account() -> str:
     """The signed-in user (the API's bearer token owner, or the web session's), else the client address."""
-    from microblog.api.auth import bearer_token, current_api_user
-
     if bearer_token():
         user = current_api_user()
         if user is not None:

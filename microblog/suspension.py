@@ -18,11 +18,12 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from microblog.errors.exceptions import AccountSuspended
-from microblog.errors.handlers import render_error, wants_json
+from microblog.bearer import current_api_user
+from microblog.exceptions import AccountSuspended
 from microblog.models import User
+from microblog.redirects import is_safe_local_path
 from microblog.services import roles
-from microblog.urls import is_safe_local_path
+from microblog.web import abort_json, wants_json
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -37,9 +38,6 @@ def _acting_user() -> User | None:
     """Who is asking: the bearer token's account under /api (cookies do not sign API calls in), else
     the session's."""
     if request.path.startswith("/api/"):
-        # Imported here: the API's modules import this one for the decorator.
-        from microblog.api.auth import current_api_user
-
         return current_api_user()
     return current_user if current_user.is_authenticated else None
 
@@ -67,7 +65,7 @@ def refuse_writes_while_suspended():
         roles.check_not_suspended(user)
     except AccountSuspended as exc:
         if wants_json():
-            return render_error(403, exc.message)
+            abort_json(403, exc.message)
         flash(_("Your account is suspended: that change was not made."), "danger")
         return redirect(_back())
     return None

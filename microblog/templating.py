@@ -148,9 +148,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
     app.add_template_global(url_args, "page_url_args")
-    from microblog import post_cards  # it renders templates with these helpers
-
-    post_cards.init_app(app)
     app.add_template_filter(format_number, "number")
     app.add_template_global(current_language)
     app.add_template_global(current_language_tag)

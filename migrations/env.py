@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -101,7 +100,7 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         # The stored search vectors exist on PostgreSQL only: elsewhere autogenerate skips them.
-        from microblog.search.postgres_backend import schema_filter
+        from microblog.fulltext import schema_filter
         conf_args.setdefault("include_object", schema_filter(connection.dialect.name))
         context.configure(
             connection=connection,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from microblog import email as mailer
+from microblog import mail
 from microblog.extensions import db
 from microblog.models import OutboxMessage, Post, Task, User
 from microblog.services import admin_exports, stats
@@ -165,17 +165,17 @@ def test_admin_exports_are_csv_safe_and_only_for_their_admin(app, seeded):
 
 
 def test_admin_exports_report_progress(app, seeded, monkeypatch):
-    from microblog.services import exports
+    from microblog.services import export_writers, tasks
 
-    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(export_writers, "BATCH_SIZE", 2)
     seen: list[int] = []
-    report = exports.report_progress
+    report = tasks.report_progress
 
     def spy(task, written, total):
         seen.append(written * 100 // total)
         report(task, written, total)
 
-    monkeypatch.setattr(exports, "report_progress", spy)
+    monkeypatch.setattr(tasks, "report_progress", spy)
     with app.app_context():
         admin_exports.start(db.session.scalar(sa.select(User).where(User.role == "admin")), "posts")
     assert seen[0] < seen[-1] == 100 and len(seen) >= 3
@@ -183,7 +183,7 @@ def test_admin_exports_report_progress(app, seeded, monkeypatch):
 
 def test_the_outbox_page_lists_messages_by_status(app, seeded):
     with app.app_context():
-        mailer.queue_email("x@example.com", "Hello there", "confirm_email",
+        mail.queue_email("x@example.com", "Hello there", "confirm_email",
                            user=db.session.scalar(sa.select(User)), url="http://x")
         db.session.add(OutboxMessage(recipient="y@example.com", subject="Broken", text_body="t",
                                      html_body="h", status="failed", attempts=6,

@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner
 
-from microblog import email as mailer
-from microblog import tokens
+from microblog import mail, signed_tokens
 from microblog.extensions import db
 from microblog.models import OutboxMessage, Post, User
 from tests.factories import make_user
@@ -80,9 +79,9 @@ def test_reset_link_expires(app, client, monkeypatch):
         user = make_user("alice")
         hour_ago = int(time.time()) - 3601
         monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: hour_ago)
-        token = tokens.reset_token(user)
+        token = signed_tokens.reset_token(user)
         monkeypatch.undo()
-        assert tokens.user_for_reset_token(token) is None
+        assert signed_tokens.user_for_reset_token(token) is None
     response = client.get(f"/auth/reset_password/{token}")
     assert response.status_code == 400
 
@@ -96,7 +95,7 @@ def test_reset_link_expires(app, client, monkeypatch):
 ])
 def test_tampered_reset_links_are_refused(app, client, mangle):
     with app.app_context():
-        token = tokens.reset_token(make_user("alice"))
+        token = signed_tokens.reset_token(make_user("alice"))
     bad = mangle(token)
     response = client.get(f"/auth/reset_password/{bad}") if bad else client.get("/auth/reset_password/")
     assert response.status_code in (400, 404)
@@ -105,8 +104,8 @@ def test_tampered_reset_links_are_refused(app, client, mangle):
 def test_other_kinds_of_token_do_not_reset_passwords(app, client):
     with app.app_context():
         user = make_user("alice")
-        confirm = tokens.confirm_token(user)
-        unsubscribe = tokens.unsubscribe_token(user, "new_follower")
+        confirm = signed_tokens.confirm_token(user)
+        unsubscribe = signed_tokens.unsubscribe_token(user, "new_follower")
     for token in (confirm, unsubscribe):
         assert client.get(f"/auth/reset_password/{token}").status_code == 400
 
@@ -114,7 +113,7 @@ def test_other_kinds_of_token_do_not_reset_passwords(app, client):
 def test_a_token_only_resets_its_own_user(app, client):
     with app.app_context():
         alice_id, bob = make_user("alice").id, make_user("bob")
-        bob_id, token = bob.id, tokens.reset_token(bob)
+        bob_id, token = bob.id, signed_tokens.reset_token(bob)
     client.post(f"/auth/reset_password/{token}",
                 data={"password": "new-password-1", "password2": "new-password-1"})
     with app.app_context():
@@ -125,7 +124,7 @@ def test_a_token_only_resets_its_own_user(app, client):
 def test_without_a_mail_server_mail_goes_to_the_log(app, client, caplog):
     with app.app_context():
         make_user("alice", email="alice@example.com")
-    with caplog.at_level(logging.WARNING, logger="microblog.email"):
+    with caplog.at_level(logging.WARNING, logger="microblog.mail"):
         client.post("/auth/reset_password_request", data={"email": "alice@example.com"})
     assert "http://microblog.test/auth/reset_password/" in caplog.text
     assert [m.status for m in outbox(app)] == ["sent"]
@@ -170,7 +169,7 @@ def test_without_site_url_links_point_at_the_port_flask_run_serves(
     app = served["app"]
     with app.app_context():
         make_user("alice", email="alice@example.com")
-    with caplog.at_level(logging.WARNING, logger="microblog.email"):  # no MAIL_SERVER: the terminal
+    with caplog.at_level(logging.WARNING, logger="microblog.mail"):  # no MAIL_SERVER: the terminal
         app.test_client().post("/auth/reset_password_request", data={"email": "alice@example.com"})
     assert link in caplog.text
 
@@ -195,11 +194,11 @@ def test_smtp_down_loses_nothing_and_a_retry_delivers_exactly_once(mail_app, smt
 
     smtp_server.start()
     with mail_app.app_context():
-        assert mailer.deliver_due() == 0  # not due yet: backoff
+        assert mail.deliver_due() == 0  # not due yet: backoff
         db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=OutboxMessage.created_at))
         db.session.commit()
-        assert mailer.deliver_due() == 1
-        assert mailer.deliver_due() == 0
+        assert mail.deliver_due() == 1
+        assert mail.deliver_due() == 0
     assert len(smtp_server.inbox) == 1
     assert smtp_server.inbox[0]["Subject"] == "alice is now following you"
     assert [(m.status, m.attempts) for m in outbox(mail_app)] == [("sent", 2)]
@@ -214,7 +213,7 @@ def test_after_the_last_attempt_a_message_is_failed_and_the_cli_retries_it(make_
     with app.app_context():
         db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=OutboxMessage.created_at))
         db.session.commit()
-        mailer.deliver_due()
+        mail.deliver_due()
     [message] = outbox(app)
     assert (message.status, message.attempts) == ("failed", 2)
 
@@ -231,12 +230,12 @@ def test_after_the_last_attempt_a_message_is_failed_and_the_cli_retries_it(make_
 def test_a_message_is_claimed_by_one_sender_only(mail_app, smtp_server):
     with mail_app.app_context():
         make_user("alice", email="alice@example.com")
-        mailer.queue_email("alice@example.com", "Hi", "confirm_email",
+        mail.queue_email("alice@example.com", "Hi", "confirm_email",
                            user=db.session.scalar(sa.select(User)), url="http://microblog.test/x")
         db.session.commit()
         message_id = db.session.scalar(sa.select(OutboxMessage.id))
-        assert mailer.deliver_message(message_id) == "sent"
-        assert mailer.deliver_message(message_id) == "skipped"
+        assert mail.deliver_message(message_id) == "sent"
+        assert mail.deliver_message(message_id) == "skipped"
     assert len(smtp_server.inbox) == 1
 
 

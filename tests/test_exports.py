@@ -26,7 +26,7 @@ from microblog.models import (
     Task,
     User,
 )
-from microblog.services import exports
+from microblog.services import export_writers, exports, tasks
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_posts, make_user
 
@@ -97,7 +97,7 @@ def test_csv_export_round_trips(app, client, auth, alice):
         user = db.session.get(User, alice)
         posts = [make_post(user, body, timestamp=start_time + timedelta(minutes=i))
                  for i, body in enumerate(BODIES)]
-        expected = [[str(p.id), iso(p.timestamp), exports.csv_safe(p.body)] for p in posts]
+        expected = [[str(p.id), iso(p.timestamp), export_writers.csv_safe(p.body)] for p in posts]
         make_post(make_user("bob"), "not alice's")
     auth.login()
     task_id = start(client, "csv")
@@ -146,7 +146,7 @@ def test_json_export_round_trips(app, client, auth, alice):
     ],
 )
 def test_csv_safe_neutralises_formulas(value, expected):
-    assert exports.csv_safe(value) == expected
+    assert export_writers.csv_safe(value) == expected
 
 
 @pytest.mark.parametrize("body", ["=1+1", "+SUM(1)", "-2+3", "@A1", "=HYPERLINK(\"x\")"])
@@ -173,7 +173,7 @@ def test_a_user_without_posts_gets_an_empty_json_list(app, client, auth, alice):
 
 # -- the job ------------------------------------------------------------------------------------
 def test_progress_rises_in_batches_to_100(app, client, auth, alice, monkeypatch):
-    monkeypatch.setattr(exports, "BATCH_SIZE", 3)
+    monkeypatch.setattr(export_writers, "BATCH_SIZE", 3)
     same_time = utcnow() - timedelta(days=1)
     with app.app_context():
         user = db.session.get(User, alice)
@@ -182,13 +182,13 @@ def test_progress_rises_in_batches_to_100(app, client, auth, alice, monkeypatch)
         for i in range(4):
             make_post(user, f"same second {i}", timestamp=same_time)
     seen: list[int] = []
-    report = exports.report_progress
+    report = tasks.report_progress
 
     def spy(task, written, total):
         report(task, written, total)
         seen.append(task.progress)
 
-    monkeypatch.setattr(exports, "report_progress", spy)
+    monkeypatch.setattr(tasks, "report_progress", spy)
     auth.login()
     task_id = start(client, "csv")
     assert seen == [30, 60, 90, 99]
@@ -215,7 +215,7 @@ def test_a_failing_export_is_marked_failed_and_leaves_no_file(app, client, auth,
     def boom(self, rows):
         raise OSError("disk full")
 
-    monkeypatch.setattr(exports.CsvWriter, "write", boom)
+    monkeypatch.setattr(export_writers.CsvWriter, "write", boom)
     auth.login()
     task_id = start(client, "csv")
     task = get_task(app, task_id)
@@ -260,7 +260,7 @@ def test_an_abandoned_export_does_not_block_forever(app, client, auth, alice):
     with app.app_context():
         db.session.add(Task(id="22222222-2222-4222-8222-222222222222", name="export_csv",
                             description="dead worker", user_id=alice, status=TASK_QUEUED,
-                            created_at=utcnow() - exports.STALE_AFTER - timedelta(minutes=1)))
+                            created_at=utcnow() - tasks.STALE_AFTER - timedelta(minutes=1)))
         db.session.commit()
     auth.login()
     new_id = start(client, "csv")
@@ -428,7 +428,7 @@ def test_purge_deletes_only_old_export_files(app, client, auth, alice):
     writing.write_text("being written")
     dead = directory / "posts-zyxwvutsrqponmlkjihgfedcba.json.partial"
     dead.write_text("its job died")
-    died = time.time() - exports.STALE_AFTER.total_seconds() - 60
+    died = time.time() - tasks.STALE_AFTER.total_seconds() - 60
     os.utime(dead, (died, died))
     with app.app_context():
         db.session.add(Task(id="66666666-6666-4666-8666-666666666666", name="export_csv",
@@ -480,7 +480,7 @@ def test_the_file_is_emailed_as_an_attachment(app, client, auth, alice, caplog):
     with app.app_context():
         make_posts(db.session.get(User, alice), 2)
     auth.login()
-    with caplog.at_level("WARNING", logger="microblog.email"):
+    with caplog.at_level("WARNING", logger="microblog.mail"):
         task_id = start(client, "csv")
     path = export_path(app, task_id)
     with app.app_context():
@@ -531,7 +531,7 @@ def test_a_mail_failure_does_not_fail_the_export(app, client, auth, alice, monke
     def broken(*args, **kwargs):
         raise RuntimeError("template missing")
 
-    monkeypatch.setattr(exports.mailer, "queue_email", broken)
+    monkeypatch.setattr(exports.mail, "queue_email", broken)
     auth.login()
     task_id = start(client)
     assert get_task(app, task_id).status == TASK_DONE
@@ -546,7 +546,7 @@ def test_the_email_gives_the_expiry_in_the_readers_time_zone(app, client, auth, 
     task_id = start(client)
     with app.app_context():
         message = db.session.scalar(sa.select(OutboxMessage))
-        expiry = exports.expires_at(db.session.get(Task, task_id))
+        expiry = tasks.expires_at(db.session.get(Task, task_id))
     local = expiry.astimezone(ZoneInfo("Asia/Tokyo"))
     assert "(Asia/Tokyo)" in message.text_body
     assert local.strftime("%-I:%M") in message.text_body

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import Block, Message, Notification, OutboxMessage, User, followers
 from microblog.services import blocks, follows, messages, notifications

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from microblog.extensions import db
-from microblog.search.postgres_backend import schema_filter
+from microblog.fulltext import schema_filter
 
 
 def schema_differences(app) -> list:

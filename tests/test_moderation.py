@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from microblog.errors.exceptions import AccountSuspended, PermissionDenied, ValidationError
+from microblog.exceptions import AccountSuspended, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import (
     AuditLogEntry,
@@ -153,16 +153,17 @@ def test_hidden_posts_leave_timelines_explore_profiles_and_the_api_but_moderator
 
 def test_hidden_posts_leave_search_results_except_for_moderators(app, people):
     from microblog import search
+    from microblog.services import search as search_service
 
     with app.app_context():
         post = make_post(get("bob"), "zebra crossing")
         visible = make_post(get("bob"), "zebra stripes")
         search.reindex()
         moderation.hide_post(get("mod"), post, "rude")
-        parsed = search.parse("zebra")
-        ids = [p.id for p in search.search_posts(parsed, 1, 10, viewer=get("alice")).items]
+        parsed = search_service.parse("zebra")
+        ids = [p.id for p in search_service.search_posts(parsed, 1, 10, viewer=get("alice")).items]
         assert ids == [visible.id]
-        found = search.search_posts(parsed, 1, 10, viewer=get("mod")).items
+        found = search_service.search_posts(parsed, 1, 10, viewer=get("mod")).items
         assert {p.id for p in found} == {post.id, visible.id}
     assert "zebra crossing" not in sign_in(app, "alice").get("/search?q=zebra").get_data(as_text=True)
 

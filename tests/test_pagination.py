@@ -11,7 +11,7 @@ from flask import Flask
 
 from microblog.extensions import db
 from microblog.models import User
-from microblog.pagination import decode_cursor, encode_cursor
+from microblog.paging import decode_cursor, encode_cursor
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_post, make_posts, make_user
 

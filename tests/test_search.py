@@ -20,6 +20,7 @@ from microblog.extensions import db
 from microblog.models import Post
 from microblog.search.query import parse, words
 from microblog.services import accounts, posts
+from microblog.services import search as search_service
 from tests.conftest import TestConfig
 from tests.factories import make_post, make_user
 
@@ -242,11 +243,11 @@ def test_hidden_posts_and_blocked_people_are_left_out_and_pages_stay_full(make_a
     assert set(result_ids(client, "kettle")) == set(finns)
     with app.app_context():  # the author still finds their hidden post
         finn = accounts.get_user_by_username("finn")
-        assert search.search_posts(parse("kettle"), 1, 3, "new", viewer=finn).items[0].id == ids[8]
+        assert search_service.search_posts(parse("kettle"), 1, 3, "new", viewer=finn).items[0].id == ids[8]
 
 
 def test_search_offers_the_first_max_results_and_says_so(make_app, search_backend, monkeypatch):
-    monkeypatch.setattr(search, "MAX_RESULTS", 4)
+    monkeypatch.setattr(search_service, "MAX_RESULTS", 4)
     app = make_app(SEARCH_BACKEND=search_backend, POSTS_PER_PAGE=3)
     ids = [publish(app, "hana", f"kettle number {n}") for n in range(6)]
     client = app.test_client()
@@ -375,10 +376,10 @@ def test_the_index_returns_exactly_what_the_database_holds(app, search_backend):
         db.session.expire_all()
         rows = db.session.execute(sa.select(Post.id, Post.body, Post.user_id)).all()
         for word in VOCABULARY:
-            page = search.search_posts(parse(word), 1, 1000, sort="new")
+            page = search_service.search_posts(parse(word), 1, 1000, sort="new")
             assert {p.id for p in page.items} == {r.id for r in rows if word in words(r.body)}, word
         author = authors[0]
-        page = search.search_posts(parse(f"@{author.username}"), 1, 1000)
+        page = search_service.search_posts(parse(f"@{author.username}"), 1, 1000)
         assert {p.id for p in page.items} == {r.id for r in rows if r.user_id == author.id}
         if search_backend == "whoosh":
             assert search.document_ids("posts") == {r.id for r in rows}
@@ -416,7 +417,7 @@ def test_two_processes_writing_the_whoosh_index_at_once_lose_nothing(whoosh_app)
         assert worker.exitcode == 0
     with app.app_context():
         assert search.document_ids("posts") == set(ids)
-        assert len(search.search_posts(parse("parallel"), 1, 100).items) == 60
+        assert len(search_service.search_posts(parse("parallel"), 1, 100).items) == 60
 
 
 # -- a missing or broken Whoosh index ---------------------------------------------------------------
@@ -541,9 +542,9 @@ def test_a_rebuild_keeps_changes_made_while_it_runs(whoosh_app):
                 posts.delete_post(author, early[4])
 
         search.backend().rebuild(progress=meanwhile, batch_size=2)
-        found = {p.id for p in search.search_posts(parse("lemon"), 1, 100).items}
+        found = {p.id for p in search_service.search_posts(parse("lemon"), 1, 100).items}
         assert found == {*early[1:4], changes[0]}
-        assert [p.id for p in search.search_posts(parse("lime"), 1, 100).items] == [early[0]]
+        assert [p.id for p in search_service.search_posts(parse("lime"), 1, 100).items] == [early[0]]
         assert search.document_ids("posts") == {*early[:4], changes[0]}
 
 

@@ -11,12 +11,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog import charts
-from microblog import email as mailer
+from microblog import charts, mail
 from microblog.admin import labels
 from microblog.admin.forms import HandleReportForm, OptionalReasonForm, ReasonForm, RoleForm
-from microblog.auth.forms import EmptyForm
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
+from microblog.forms import EmptyForm
 from microblog.models import (
     OUTBOX_FAILED,
     REPORT_OPEN,
@@ -245,9 +244,9 @@ def outbox():
     statuses = labels.outbox_status_names()
     if status is not None and status not in statuses:
         abort(404)
-    page = paginate(mailer.outbox_select(status), requested_page(), PER_PAGE)
+    page = paginate(mail.outbox_select(status), requested_page(), PER_PAGE)
     return render_template("admin/outbox.html", title=_("Mail outbox"), page=page, status=status,
-                           counts=mailer.outbox_counts(), statuses=statuses, failed=OUTBOX_FAILED)
+                           counts=mail.outbox_counts(), statuses=statuses, failed=OUTBOX_FAILED)
 
 
 # -- exports ------------------------------------------------------------------------------------

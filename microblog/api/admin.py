@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from microblog import email as mailer
-from microblog import ratelimits
-from microblog.api.auth import BEARER, current_api_user, permission_required, token_required
-from microblog.api.errors import abort_for, abort_json
+from microblog import mail, ratelimits
+from microblog.api.auth import BEARER, permission_required, token_required
+from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import (
@@ -27,10 +26,12 @@ from microblog.api.schemas import (
     ReportSchema,
     RoleChangeSchema,
 )
-from microblog.errors.exceptions import DomainError
+from microblog.bearer import current_api_user
+from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ID_MAX, Permission, Post, Report, User
 from microblog.services import audit, moderation, reports, roles
+from microblog.web import abort_json
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/admin",
                description="Moderation, for moderators and administrators (403 for everyone else)")
@@ -191,4 +192,4 @@ def get_outbox(args):
     """The mail outbox, newest first, with counts by status (administrators only)."""
     status = args.get("status")
     extra = {"status": status} if status else {}
-    return {"counts": mailer.outbox_counts(), **page_of(mailer.outbox_select(status), args, **extra)}
+    return {"counts": mail.outbox_counts(), **page_of(mail.outbox_select(status), args, **extra)}

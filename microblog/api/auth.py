@@ -6,13 +6,14 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, request
+from flask import request
 from flask_babel import gettext as _
 
-from microblog.api.errors import abort_json
-from microblog.errors.exceptions import DomainError
+from microblog.bearer import current_api_user
+from microblog.exceptions import DomainError
 from microblog.models import Permission, User
-from microblog.services import accounts, api_tokens, roles
+from microblog.services import accounts, roles
+from microblog.web import abort_json
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
 BASIC: dict[str, list[str]] = {"basicAuth": []}
@@ -20,20 +21,6 @@ SECURITY_SCHEMES = {
     "basicAuth": {"type": "http", "scheme": "basic"},
     "bearerAuth": {"type": "http", "scheme": "bearer"},
 }
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def current_api_user() -> User | None:
-    """The user behind this request's bearer token (checked once per request), or None."""
-    if "api_user" not in g:
-        token = bearer_token()
-        g.api_user = api_tokens.user_for_token(token) if token else None
-    return g.api_user
 
 
 def token_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import abort
-from werkzeug.exceptions import HTTPException
-
-from microblog.errors.exceptions import (
+from microblog.exceptions import (
     ConflictError,
     DomainError,
     NotFound,
     PermissionDenied,
     ValidationError,
 )
+from microblog.web import abort_json
 
 STATUS_FOR = {ValidationError: 422, ConflictError: 409, PermissionDenied: 403, NotFound: 404}
-
-
-def abort_json(status: int, message: str | None = None, errors: dict | None = None,
-               headers: dict[str, str] | None = None) -> NoReturn:
-    """Stop with an error that errors/handlers.py renders as ``{"error", "message", "errors"}``."""
-    try:
-        abort(status)
-    except HTTPException as exc:
-        exc.data = {"message": message, "errors": errors, "headers": headers}  # type: ignore[attr-defined]
-        raise
 
 
 def abort_for(exc: DomainError, rename: dict[str, str] | None = None) -> NoReturn:

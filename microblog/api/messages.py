@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from microblog import ratelimits
-from microblog.api.auth import BEARER, current_api_user, token_required
-from microblog.api.errors import abort_for, abort_json
+from microblog.api.auth import BEARER, token_required
+from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import MessageArgs, MessageListSchema, MessageSchema, NewMessageSchema
-from microblog.errors.exceptions import DomainError
+from microblog.bearer import current_api_user
+from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ID_MAX, User
 from microblog.services import messages
+from microblog.web import abort_json
 
 bp = Blueprint("api_messages", __name__, url_prefix="/api", description="Private messages")
 

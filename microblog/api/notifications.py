@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from microblog import ratelimits
-from microblog.api.auth import BEARER, current_api_user, token_required
+from microblog.api.auth import BEARER, token_required
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NotificationArgs, NotificationListSchema
+from microblog.bearer import current_api_user
 from microblog.services import notifications
 
 bp = Blueprint("api_notifications", __name__, url_prefix="/api", description="Notifications")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import request, url_for
 
 from microblog.extensions import db
-from microblog.pagination import Page, paginate
+from microblog.pagination import Page, paginate, self_args
 
 
 def page_of(query: sa.Select, args: dict[str, Any], total_query: sa.Select | None = None,
@@ -39,5 +39,5 @@ def page_of(query: sa.Select, args: dict[str, Any], total_query: sa.Select | Non
     return {
         "items": page.items,
         "_meta": meta,
-        "_links": {"self": link(page.self_args), "next": link(page.next_args), "prev": link(page.prev_args)},
+        "_links": {"self": link(self_args(page)), "next": link(page.next_args), "prev": link(page.prev_args)},
     }

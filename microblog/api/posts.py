@@ -5,16 +5,18 @@ from __future__ import annotations
 from flask import url_for
 
 from microblog import ratelimits
-from microblog.api.auth import BEARER, current_api_user, token_required
-from microblog.api.errors import abort_for, abort_json
+from microblog.api.auth import BEARER, token_required
+from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
-from microblog.errors.exceptions import DomainError
+from microblog.bearer import current_api_user
+from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ID_MAX, Post, User
 from microblog.pagination import post_page
 from microblog.services import posts
+from microblog.web import abort_json
 
 bp = Blueprint("api_posts", __name__, url_prefix="/api", description="Posts and timelines")
 

@@ -31,7 +31,7 @@ from microblog.models import (
     ROLES,
     USERNAME_MAX,
 )
-from microblog.pagination import MAX_PAGE
+from microblog.paging import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
 from microblog.services.audit import ACTIONS as AUDIT_ACTIONS
 from microblog.textutil import has_lone_surrogates, invalid_character_message

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from microblog import search as search_index
-from microblog.api.auth import current_api_user
-from microblog.api.errors import abort_json
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import PaginationArgs, PostListSchema, UserListSchema
+from microblog.bearer import current_api_user
+from microblog.services import search as search_service
+from microblog.web import abort_json
 
 bp = Blueprint("api_search", __name__, url_prefix="/api", description="Full-text search")
 
@@ -17,11 +17,11 @@ bp = Blueprint("api_search", __name__, url_prefix="/api", description="Full-text
 class SearchArgs(PaginationArgs):
     q = ma.fields.String(required=True, metadata={
         "description": 'Words (all must match), "a phrase", OR, -word, prefix*, @username, #tag'})
-    sort = ma.fields.String(load_default="relevance", validate=ma.validate.OneOf(search_index.SORTS))
+    sort = ma.fields.String(load_default="relevance", validate=ma.validate.OneOf(search_service.SORTS))
 
 
 def _parsed(args: dict):
-    parsed = search_index.parse(args["q"])
+    parsed = search_service.parse(args["q"])
     if parsed.is_empty:
         abort_json(422, "There is nothing to search for.", {"query": {"q": ["Add a word to look for."]}})
     return parsed
@@ -41,9 +41,9 @@ def search_posts(args):
     """Posts matching ``q``, best match first (or newest first with ``sort=new``)."""
     parsed = _parsed(args)
     try:
-        return page_of(None, args, keyset=lambda _query, per_page, page: search_index.search_posts(
+        return page_of(None, args, keyset=lambda _query, per_page, page: search_service.search_posts(
             parsed, page, per_page, args["sort"], None, current_api_user()), q=args["q"], sort=args["sort"])
-    except search_index.SearchUnavailable:
+    except search_service.SearchUnavailable:
         _unavailable()
 
 
@@ -56,7 +56,7 @@ def search_people(args):
     """People whose username or about-me matches ``q``, best match first."""
     parsed = _parsed(args)
     try:
-        return page_of(None, args, keyset=lambda _query, per_page, page: search_index.search_users(
+        return page_of(None, args, keyset=lambda _query, per_page, page: search_service.search_users(
             parsed, page, per_page), q=args["q"], sort=args["sort"])
-    except search_index.SearchUnavailable:
+    except search_service.SearchUnavailable:
         _unavailable()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import current_app
 
 from microblog import ratelimits
-from microblog.api.auth import BASIC, BEARER, basic_user, bearer_token, token_required
+from microblog.api.auth import BASIC, BEARER, basic_user, token_required
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import TokenSchema
+from microblog.bearer import bearer_token
 from microblog.extensions import limiter
 from microblog.services import api_tokens
 from microblog.suspension import allowed_while_suspended

@@ -6,8 +6,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from microblog import ratelimits
-from microblog.api.auth import BEARER, current_api_user, token_required
-from microblog.api.errors import abort_for, abort_json
+from microblog.api.auth import BEARER, token_required
+from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import (
@@ -18,11 +18,13 @@ from microblog.api.schemas import (
     UserListSchema,
     UserSchema,
 )
-from microblog.errors.exceptions import DomainError
+from microblog.bearer import current_api_user
+from microblog.exceptions import DomainError
 from microblog.extensions import db, limiter
 from microblog.models import ID_MAX, User
 from microblog.pagination import follow_page
 from microblog.services import accounts, follows, users_query
+from microblog.web import abort_json
 
 bp = Blueprint("api_users", __name__, url_prefix="/api", description="Users and the follower graph")
 

@@ -66,12 +66,6 @@ class RegistrationForm(WebForm):
             raise ValidationError(_l("That username is taken. Please choose another."))
 
 
-class EmptyForm(WebForm):
-    """A form with only the CSRF token, for buttons that change state (log out, follow, delete)."""
-
-    submit = SubmitField(_l("Submit"))
-
-
 class ResetPasswordRequestForm(WebForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), MaxLength(EMAIL_MAX), Email()])
     submit = SubmitField(_l("Send me a reset link"))

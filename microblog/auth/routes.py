@@ -6,21 +6,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from microblog import ratelimits, sessions, tokens
+from microblog import ratelimits, sessions, signed_tokens
 from microblog.auth.forms import (
     ChangePasswordForm,
-    EmptyForm,
     LoginForm,
     RegistrationForm,
     ResetPasswordForm,
     ResetPasswordRequestForm,
 )
-from microblog.errors.exceptions import DomainError
-from microblog.errors.forms import show_error
+from microblog.exceptions import DomainError
 from microblog.extensions import csrf, limiter
+from microblog.forms import EmptyForm, show_error
+from microblog.redirects import is_safe_local_path
 from microblog.services import accounts
 from microblog.suspension import allowed_while_suspended
-from microblog.urls import is_safe_local_path
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -126,7 +125,7 @@ def reset_password_request():
 @bp.route("/reset_password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from an emailed link (single use, expires)."""
-    if tokens.user_for_reset_token(token) is None:
+    if signed_tokens.user_for_reset_token(token) is None:
         return render_template("auth/link_invalid.html", title=_("Link expired"), reset=True), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -143,7 +142,7 @@ def reset_password(token: str):
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm_email(token: str):
     """Confirm an address from the emailed link: a page with a button (no GET changes anything)."""
-    if tokens.user_for_confirm_token(token) is None:
+    if signed_tokens.user_for_confirm_token(token) is None:
         return render_template("auth/link_invalid.html", title=_("Link expired"), reset=False), 400
     form = EmptyForm()
     if form.validate_on_submit():
@@ -168,7 +167,7 @@ def resend_confirmation():
 @csrf.exempt  # the signed token is the credential; mail clients POST here with no session (RFC 8058)
 def unsubscribe(token: str):
     """Stop one kind of notification email: a page with a button, or a one-click POST."""
-    found = tokens.read_unsubscribe_token(token)
+    found = signed_tokens.read_unsubscribe_token(token)
     if found is None:
         abort(404)
     user, kind = found

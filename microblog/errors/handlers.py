@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, current_app, g, render_template, request
+from flask import Blueprint, Flask, current_app, g, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from microblog.extensions import db, login
+from microblog.web import wants_json
 
 bp = Blueprint("errors", __name__)
-
-def wants_json() -> bool:
-    """True when the client prefers JSON to HTML (API clients, fetch calls)."""
-    if request.path.startswith("/api/"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    accepted = request.accept_mimetypes
-    return best == "application/json" and accepted[best] > accepted["text/html"]
-
 
 def _messages() -> dict[int, tuple[str, str]]:
     return {

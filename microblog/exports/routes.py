@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.auth.forms import EmptyForm
-from microblog.errors.exceptions import DomainError
+from microblog.exceptions import DomainError
+from microblog.forms import EmptyForm
 from microblog.services import exports
 from microblog.suspension import allowed_while_suspended
 

@@ -1,4 +1,4 @@
-"""Timelines, profiles, following, posting: the pages people spend their time on."""
+"""Timelines, profiles, posting, search: the pages people spend their time on."""
 
 from __future__ import annotations
 
@@ -19,34 +19,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog import charts, i18n, ratelimits
-from microblog import search as search_index
-from microblog.auth.forms import EmptyForm
 from microblog.avatars import identicon_svg
-from microblog.errors.exceptions import DomainError
-from microblog.errors.forms import show_error
+from microblog.exceptions import DomainError
 from microblog.extensions import db
+from microblog.forms import EmptyForm, show_error
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post, User
 from microblog.pagination import follow_page, paginate, post_page, requested_page
-from microblog.services import accounts, blocks, follows, posts
-from microblog.urls import is_safe_local_path
+from microblog.redirects import is_safe_local_path
+from microblog.services import accounts, blocks, posts
+from microblog.services import search as search_service
+from microblog.web import quiet
 
 bp = Blueprint("main", __name__)
-
-
-def quiet(view):
-    """Mark a view that pages call on their own (polling): it is not the user being active, so
-    ``record_activity`` neither loads the account nor writes ``last_seen`` for it."""
-    view.quiet = True
-    return view
-
-
-@bp.before_app_request
-def record_activity() -> None:
-    if getattr(current_app.view_functions.get(request.endpoint or ""), "quiet", False):
-        return
-    if current_user.is_authenticated:
-        accounts.touch_last_seen(current_user)
 
 
 def _user_or_404(username: str) -> User:
@@ -93,27 +78,28 @@ PEOPLE_PREVIEW = 5
 @bp.route("/search")
 def search():
     """Search posts and people: ``q`` (see the README for the syntax), ``sort=new``, ``type=people``."""
-    parsed = search_index.parse(request.args.get("q", ""))
+    parsed = search_service.parse(request.args.get("q", ""))
     sort = "new" if request.args.get("sort") == "new" else "relevance"
     only_people = request.args.get("type") == "people"
     number = requested_page()
     language = i18n.current_language()
     context = {"title": _("Search"), "parsed": parsed, "query": parsed.text, "sort": sort, "people": None,
-               "only_people": only_people, "limits": search_index.LIMITS,
-               "max_results": search_index.MAX_RESULTS,
-               "highlighter": search_index.highlighter(parsed, language)}
+               "only_people": only_people, "limits": search_service.LIMITS,
+               "max_results": search_service.MAX_RESULTS,
+               "highlighter": search_service.highlighter(parsed, language)}
     if parsed.is_empty:
         return render_template("main/search.html", **context)
     try:
         if only_people:
             per_page = current_app.config["USERS_PER_PAGE"]
-            context["people"] = search_index.search_users(parsed, number, per_page)
+            context["people"] = search_service.search_users(parsed, number, per_page)
         else:
             viewer = current_user if current_user.is_authenticated else None
-            context["page"] = search_index.search_posts(parsed, number, current_app.config["POSTS_PER_PAGE"],
-                                                        sort, language, viewer)
-            context["people"] = search_index.search_users(parsed, 1, PEOPLE_PREVIEW) if number == 1 else None
-    except search_index.SearchUnavailable:
+            per_page = current_app.config["POSTS_PER_PAGE"]
+            context["page"] = search_service.search_posts(parsed, number, per_page, sort, language, viewer)
+            if number == 1:
+                context["people"] = search_service.search_users(parsed, 1, PEOPLE_PREVIEW)
+    except search_service.SearchUnavailable:
         response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
         response.headers["Retry-After"] = "60"
         return response
@@ -129,9 +115,8 @@ def user(username: str):
     person = _user_or_404(username)
     viewer = current_user if current_user.is_authenticated else None
     page = post_page(person.posts_select(viewer), current_app.config["POSTS_PER_PAGE"])
-    counts = {
-        "posts": person.post_count, "followers": person.follower_count, "following": person.following_count
-    }
+    counts = {"posts": person.post_count, "followers": person.follower_count,
+              "following": person.following_count}
     is_following = current_user.is_authenticated and current_user.is_following(person)
     blocked_them = blocked_me = False
     if current_user.is_authenticated and current_user.id != person.id:
@@ -204,33 +189,6 @@ def edit_profile():
         form.locale.data = current_user.locale or ""
         form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
-
-
-@bp.route("/follow/<username>", methods=["POST"])
-@login_required
-@ratelimits.follows_per_account
-def follow(username: str):
-    """Follow someone (POST with a CSRF token)."""
-    person = _user_or_404(username)
-    if EmptyForm().validate_on_submit():
-        try:
-            follows.follow(current_user, person)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-        else:
-            flash(_("You are following %(username)s.", username=person.username), "success")
-    return redirect(url_for("main.user", username=person.username))
-
-
-@bp.route("/unfollow/<username>", methods=["POST"])
-@login_required
-def unfollow(username: str):
-    """Stop following someone (POST with a CSRF token)."""
-    person = _user_or_404(username)
-    if EmptyForm().validate_on_submit():
-        follows.unfollow(current_user, person)
-        flash(_("You are not following %(username)s.", username=person.username), "info")
-    return redirect(url_for("main.user", username=person.username))
 
 
 @bp.route("/post/<int:post_id>/delete", methods=["POST"])

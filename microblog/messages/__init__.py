@@ -1,1 +1,1 @@
-"""Private messages, notifications and blocking: the web pages."""
+"""Private messages: the web pages."""

@@ -6,8 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.errors.exceptions import DomainError
-from microblog.errors.forms import show_error
+from microblog.exceptions import DomainError
+from microblog.forms import show_error
 from microblog.reports.forms import ReportForm
 from microblog.services import accounts, posts, reports
 

@@ -9,8 +9,8 @@ commit: the database keeps its columns and indexes current, and every app server
 
 A query word matches the simple vector or the stemmed vector through English and the searcher's
 language. Only the newest ``RANK_CANDIDATES`` matches are ranked by relevance (see
-:meth:`PostgresBackend.search_posts`). This module imports no model at load time: models.py
-imports the column and index definitions from here.
+:meth:`PostgresBackend.search_posts`). The columns and indexes themselves are declared in
+``microblog.fulltext``, which the models import.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.schema import CreateColumn
 
-from microblog.search import RANK_CANDIDATES
+from microblog.extensions import db
+from microblog.fulltext import CONFIGS, USER_SIMPLE_SQL, USER_STEMMED_SQL
+from microblog.models import Post, User
+from microblog.search.backend import RANK_CANDIDATES
 from microblog.search.query import (
     And,
     Author,
@@ -36,50 +36,8 @@ from microblog.search.query import (
     Term,
     positive_atoms,
     stem_language,
+    words,
 )
-
-# Text search configurations for the stemming languages (query.STEM_LANGUAGES).
-CONFIGS = {
-    "ar": "arabic", "da": "danish", "de": "german", "en": "english", "es": "spanish", "fi": "finnish",
-    "fr": "french", "hu": "hungarian", "it": "italian", "nl": "dutch", "no": "norwegian",
-    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish",
-}
-# Posts whose language was not detected are stemmed as English; detected languages without a
-# configuration (ja, zh_CN, ...) are not stemmed.
-_POST_LANGUAGE_CODES = (
-    "en", "es", "fr", "de", "pt", "it", "nl", "da", "fi", "hu", "no", "ro", "ru", "sv", "ar",
-)
-
-
-def _config(name: str) -> Any:
-    # A literal, never a bound parameter: the planner must see a constant configuration.
-    return sa.text(f"'{name}'::regconfig")
-
-
-# The indexed expressions, written exactly as PostgreSQL prints them back (pg_get_indexdef), so
-# that Alembic finds the models and the migrated database identical; models.py indexes them and
-# the queries below use the very same text, so the planner matches them to the GIN indexes.
-POST_SIMPLE_SQL = "to_tsvector('simple'::regconfig, body::text)"
-POST_STEMMED_SQL = (
-    "to_tsvector(\nCASE COALESCE(language, 'en'::character varying)\n"
-    + "".join(f"    WHEN '{code}'::text THEN '{CONFIGS[code]}'::regconfig\n" for code in _POST_LANGUAGE_CODES)
-    + "    ELSE 'simple'::regconfig\nEND, body::text)"
-)
-_USER_TEXT_SQL = "(username::text || ' '::text) || COALESCE(about_me, ''::character varying)::text"
-USER_SIMPLE_SQL = f"to_tsvector('simple'::regconfig, {_USER_TEXT_SQL})"
-USER_STEMMED_SQL = f"to_tsvector('english'::regconfig, {_USER_TEXT_SQL})"
-# (name, table, expression) of each GIN index over an expression, for models.py.
-INDEXES = (
-    ("ix_user_fts_simple", "user", USER_SIMPLE_SQL),
-    ("ix_user_fts_stemmed", "user", USER_STEMMED_SQL),
-)
-# The stored vectors of posts: (column, expression it is generated from, its GIN index).
-POST_VECTORS = (
-    ("search_simple", POST_SIMPLE_SQL, "ix_post_search_simple"),
-    ("search_stemmed", POST_STEMMED_SQL, "ix_post_search_stemmed"),
-)
-# Marks the columns and indexes that exist on PostgreSQL only (in ``info``).
-POSTGRESQL_ONLY = "postgresql_only"
 
 # Searches look among the newest this-many posts first, walking the time index; only when those
 # hold too few matches is the rest searched through the GIN indexes alone (see _newest_ids).
@@ -88,50 +46,9 @@ RECENT_WINDOW = 50_000
 WINDOW_TTL_SECONDS = 60.0
 
 
-def gin_indexes(table: str) -> list[sa.Index]:
-    """The full-text indexes of ``table``, created on PostgreSQL only (for ``__table_args__``)."""
-    indexes = [
-        sa.Index(name, sa.text(expression), postgresql_using="gin").ddl_if(dialect="postgresql")
-        for name, table_name, expression in INDEXES
-        if table_name == table
-    ]
-    if table == "post":
-        indexes += [
-            sa.Index(index, column, postgresql_using="gin", info={POSTGRESQL_ONLY: True}).ddl_if(
-                dialect="postgresql")
-            for column, _expression, index in POST_VECTORS
-        ]
-    return indexes
-
-
-def post_vector_columns() -> list[sa.Column]:
-    """The generated tsvector columns of ``post`` (for models.py; see :func:`_create_column`).
-
-    They are left out of the mapper (``exclude_properties``): loading a post never reads them.
-    """
-    return [
-        sa.Column(column, TSVECTOR, sa.Computed(expression, persisted=True), info={POSTGRESQL_ONLY: True})
-        for column, expression, _index in POST_VECTORS
-    ]
-
-
-@compiles(CreateColumn)
-def _create_column(element: CreateColumn, compiler: Any, **kw: Any) -> Any:
-    """CREATE TABLE leaves the PostgreSQL-only columns out on other databases."""
-    if element.element.info.get(POSTGRESQL_ONLY) and compiler.dialect.name != "postgresql":
-        return None
-    return compiler.visit_create_column(element, **kw)
-
-
-def schema_filter(dialect_name: str) -> Any:
-    """An Alembic ``include_object`` hook: on other databases, skip what exists on PostgreSQL only."""
-
-    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        if dialect_name == "postgresql":
-            return True
-        return not getattr(obj, "info", {}).get(POSTGRESQL_ONLY)
-
-    return include_object
+def _config(name: str) -> Any:
+    # A literal, never a bound parameter: the planner must see a constant configuration.
+    return sa.text(f"'{name}'::regconfig")
 
 
 def _vector(expression: str) -> Any:
@@ -165,16 +82,12 @@ def _languages(language: str | None) -> list[str]:
 
 
 def _post_vectors() -> tuple[Any, Any]:
-    from microblog.models import Post
-
     columns = Post.__table__.c
     return columns.search_simple, columns.search_stemmed
 
 
 def post_condition(node: Node, language: str | None) -> Any:
     """The WHERE clause for the parsed query over posts."""
-    from microblog.models import Post
-
     simple, stemmed = _post_vectors()
     languages = _languages(language)
 
@@ -220,8 +133,6 @@ def _rank_tsquery(node: Node) -> str | None:
 
 
 def atom_words(atom: Term | Tag) -> list[str]:
-    from microblog.search.query import words
-
     return words(atom.word if isinstance(atom, Term) else atom.name.replace("_", " "))
 
 
@@ -238,8 +149,6 @@ def post_rank(node: Node, vector: Any = None) -> Any:
 
 def user_condition(node: Node) -> Any:
     """The WHERE clause for the parsed query over people (name and about-me)."""
-    from microblog.models import User
-
     simple = _vector(USER_SIMPLE_SQL)
     stemmed = _vector(USER_STEMMED_SQL)
 
@@ -306,8 +215,6 @@ class PostgresBackend:
         the walk is bounded to the newest ``recent_window`` posts, and whatever it did not find is
         looked for among the older posts through the GIN indexes alone.
         """
-        from microblog.models import Post
-
         start = self._window_start()
         if start is None:
             return self._matches(condition, sa.true(), count, rank, through_gin=False)
@@ -319,9 +226,6 @@ class PostgresBackend:
 
     def _matches(self, condition: Any, bound: Any, count: int, rank: Node | None,
                  through_gin: bool) -> list[tuple]:
-        from microblog.extensions import db
-        from microblog.models import Post
-
         simple, _stemmed = _post_vectors()
         matches = sa.select(Post.id, Post.timestamp, simple).where(condition, bound)
         if through_gin:
@@ -337,9 +241,6 @@ class PostgresBackend:
 
     def _window_start(self) -> Any:
         """The time of the ``recent_window``-th newest post (None: fewer posts), reread each minute."""
-        from microblog.extensions import db
-        from microblog.models import Post
-
         now = time.monotonic()
         if self._window is None or now - self._window[0] > WINDOW_TTL_SECONDS:
             start = db.session.scalar(sa.select(Post.timestamp)
@@ -350,9 +251,6 @@ class PostgresBackend:
 
     def search_users(self, node: Node, offset: int, limit: int) -> list:
         """Matching people, best first."""
-        from microblog.extensions import db
-        from microblog.models import User
-
         text = _rank_tsquery(node)
         rank = (sa.func.ts_rank(_vector(USER_SIMPLE_SQL),
                                 sa.func.to_tsquery(_config("simple"), text)) if text else sa.literal(0.0))
@@ -365,8 +263,6 @@ class PostgresBackend:
 
     def rebuild(self, progress: Any = None, batch_size: int = 0, wait: bool = True) -> dict[str, int]:
         """Nothing to rebuild: ANALYZE refreshes the planner's statistics about the indexes."""
-        from microblog.extensions import db
-
         db.session.execute(sa.text("ANALYZE post"))
         db.session.execute(sa.text('ANALYZE "user"'))
         db.session.commit()

@@ -30,10 +30,9 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +43,11 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.lang import has_stemmer, stemmer_for_language
 from whoosh.sorting import FieldFacet
 
-from microblog.search import RANK_CANDIDATES, IndexUnavailable
+from microblog.extensions import db
+from microblog.models import Post, User
+from microblog.search.backend import RANK_CANDIDATES, IndexUnavailable
 from microblog.search.query import (
     And,
     Author,
@@ -62,6 +62,7 @@ from microblog.search.query import (
     tags,
     words,
 )
+from microblog.search.stemming import stemmer, stems
 
 log = logging.getLogger(__name__)
 
@@ -106,24 +107,6 @@ USER_SCHEMA = Schema(
     uid=COLUMN(NumericColumn("Q")),
 )
 SCHEMAS = {POSTS: POST_SCHEMA, USERS: USER_SCHEMA}
-
-
-@lru_cache(maxsize=32)
-def stemmer(language: str | None) -> Callable[[str], str] | None:
-    """Whoosh's stemmer for a stemming language code (memoised: posts reuse words), or None."""
-    if language is None or not has_stemmer(language):
-        return None
-    return lru_cache(maxsize=200_000)(stemmer_for_language(language))
-
-
-def stems(word: str, languages: Iterable[str | None]) -> set[str]:
-    """The stems of ``word`` in these languages (the word itself where there is no stemmer)."""
-    found = set()
-    for language in languages:
-        stem = stemmer(language)
-        if stem is not None:
-            found.add(stem(word))
-    return found
 
 
 def _stemmed_text(text_words: Sequence[str], language: str | None) -> str:
@@ -186,20 +169,14 @@ def user_document(row: Any) -> dict[str, Any]:
 
 
 def _post_rows_select() -> sa.Select:
-    from microblog.models import Post
-
     return sa.select(Post.id, Post.user_id, Post.body, Post.language, Post.timestamp)
 
 
 def _user_rows_select() -> sa.Select:
-    from microblog.models import User
-
     return sa.select(User.id, User.username, User.about_me)
 
 
 def _rows(kind: str) -> tuple[sa.Select, Any, Callable[[Any], dict[str, Any]]]:
-    from microblog.models import Post, User
-
     if kind == POSTS:
         return _post_rows_select(), Post.id, post_document
     return _user_rows_select(), User.id, user_document
@@ -571,8 +548,6 @@ class WhooshBackend:
         return True
 
     def _sync_generation(self, generation: Path, kind: str, ids: Sequence[int]) -> None:
-        from microblog.extensions import db
-
         ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
         # Waits for other processes' writers instead of failing at once (whoosh's LockError).
         writer = ix.writer(timeout=self.writer_timeout, compound=False)
@@ -649,8 +624,6 @@ class WhooshBackend:
         Returns the number of documents per index, or None when another rebuild is running and
         ``wait`` is False.
         """
-        from microblog.extensions import db
-
         with self._rebuild_lock(wait) as locked:
             if not locked:
                 return None
@@ -682,8 +655,6 @@ class WhooshBackend:
 
     def _fill(self, generation: Path, kind: str, batch_size: int,
               progress: Callable[[str, int], None] | None) -> int:
-        from microblog.extensions import db
-
         ix = whoosh_index.open_dir(str(generation), indexname=kind, schema=SCHEMAS[kind])
         select, id_column, document = _rows(kind)
         last_id, total = 0, 0

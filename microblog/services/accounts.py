@@ -13,11 +13,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import email as mailer
-from microblog import i18n, jobs, passwords, search, sessions, tokens
-from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog import i18n, jobs, mail, passwords, search, sessions, signed_tokens
+from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
-from microblog.links import external_url
+from microblog.external_urls import external_url
 from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
@@ -273,9 +272,9 @@ def set_language(user: User, locale: str) -> None:
 def _mail_user(user: User, subject: Any, template: str, **context: Any) -> None:
     """Queue ``email/<template>`` to ``user`` in their language, commit it with whatever the caller
     changed (the action and its mail are saved together), then start delivering it."""
-    message = mailer.queue_email(user.email, subject, template, locale=user.locale, user=user, **context)
+    message = mail.queue_email(user.email, subject, template, locale=user.locale, user=user, **context)
     db.session.commit()
-    mailer.dispatch(message)
+    mail.dispatch(message)
 
 
 def request_password_reset(email: str, client_ip: str | None = None) -> None:
@@ -298,7 +297,7 @@ def send_password_reset(address: str, client_ip: str | None = None) -> None:
         return
     security_event("reset.requested", address=digest(address), user_id=user.id, ip=client_ip)
     _mail_user(user, _l("Reset your password"), "reset_password",
-               url=external_url("auth.reset_password", token=tokens.reset_token(user)),
+               url=external_url("auth.reset_password", token=signed_tokens.reset_token(user)),
                minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60)
 
 
@@ -307,7 +306,7 @@ def reset_password(token: str, password: str) -> User:
 
     :raises ValidationError: the link is invalid, used or expired, or the password breaks the rules.
     """
-    user = tokens.user_for_reset_token(token)
+    user = signed_tokens.user_for_reset_token(token)
     if user is None:
         raise ValidationError(_("This password reset link is invalid or has expired."))
     check_password_rules(password)
@@ -323,7 +322,7 @@ def reset_password(token: str, password: str) -> User:
 def send_confirmation(user: User) -> None:
     """Mail ``user`` a link that confirms their address."""
     _mail_user(user, _l("Confirm your email address"), "confirm_email",
-               url=external_url("auth.confirm_email", token=tokens.confirm_token(user)))
+               url=external_url("auth.confirm_email", token=signed_tokens.confirm_token(user)))
 
 
 def confirm_email(token: str) -> User:
@@ -331,7 +330,7 @@ def confirm_email(token: str) -> User:
 
     :raises ValidationError: the link is invalid or expired.
     """
-    user = tokens.user_for_confirm_token(token)
+    user = signed_tokens.user_for_confirm_token(token)
     if user is None:
         raise ValidationError(_("This confirmation link is invalid or has expired."))
     if user.confirmed_at is None:

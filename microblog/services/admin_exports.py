@@ -1,20 +1,16 @@
 """Admin exports: every account or every post as CSV, written by a background job with progress.
 
-They use the machinery of the users' own exports (``services.exports``): a ``Task`` row for the
-progress bar, files in EXPORTS_DIR swept after EXPORT_RETENTION_HOURS, and the same CSV safety
-(``csv_safe`` on every text cell, a UTF-8 byte order mark for spreadsheets). Only the administrator
-who started an export can download it.
+They share the machinery of the users' own exports: the ``Task`` lifecycle of ``services.tasks`` for
+the progress bar, and the files of ``services.export_writers`` (in EXPORTS_DIR, swept after
+EXPORT_RETENTION_HOURS by ``services.exports``) with the same CSV safety (``csv_safe`` on every text
+cell, a UTF-8 byte order mark for spreadsheets). Only the administrator who started an export can
+download it.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
-import secrets
-import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +18,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from microblog import jobs
-from microblog.errors.exceptions import ValidationError
+from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Permission, Post, Task, User
-from microblog.services import exports, roles
-from microblog.timeutil import utcnow
+from microblog.services import export_writers, exports, roles, tasks
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +43,7 @@ def start(admin: User, kind: str) -> Task:
     roles.require(admin, Permission.EXPORT_DATA)
     if kind not in KINDS:
         raise ValidationError(_("Exports are available for users and posts."))
-    task = Task(id=str(uuid.uuid4()), name=TASK_PREFIX + kind, description=f"Export of all {kind} as CSV",
-                user_id=admin.id, status=TASK_QUEUED, progress=0)
-    db.session.add(task)
+    task = tasks.new_task(admin, TASK_PREFIX + kind, f"Export of all {kind} as CSV")
     db.session.commit()
     jobs.enqueue(export_table, task.id, job_id=task.id)
     return task
@@ -63,21 +56,15 @@ def kind_of(task: Task) -> str | None:
 
 def task_for(admin: User, task_id: str) -> Task | None:
     """The admin export ``task_id`` if ``admin`` started it (and still may export); None otherwise."""
-    if not exports.is_task_id(task_id) or not admin.can(Permission.EXPORT_DATA):
+    if not admin.can(Permission.EXPORT_DATA):
         return None
-    task = db.session.get(Task, task_id)
-    return task if task is not None and task.user_id == admin.id and kind_of(task) else None
+    task = tasks.owned_task(admin, task_id)
+    return task if task is not None and kind_of(task) else None
 
 
 def file_for(task: Task) -> Path | None:
     """The finished file, while it has not expired."""
-    expiry = exports.expires_at(task)
-    if task.status != TASK_DONE or not task.result or expiry is None or utcnow() >= expiry:
-        return None
-    if not exports.is_export_file_name(task.result):
-        return None
-    path = exports.exports_dir() / task.result
-    return path if path.is_file() else None
+    return export_writers.finished_file(task)
 
 
 def download_name(task: Task) -> str:
@@ -88,7 +75,7 @@ def download_name(task: Task) -> str:
 def status(task: Task, download_url: str | None = None) -> dict[str, Any]:
     """The task's state for the progress page's polling (the shape ``tasks.js`` reads)."""
     available = file_for(task) is not None
-    state = exports.effective_status(task)
+    state = tasks.effective_status(task)
     if state == TASK_QUEUED:
         message = _("Waiting to start…")
     elif state == TASK_RUNNING:
@@ -106,10 +93,9 @@ def status(task: Task, download_url: str | None = None) -> dict[str, Any]:
 @jobs.task
 def export_table(task_id: str) -> str:
     """Job: write every row of the task's kind to a CSV file, reporting progress. Returns the status."""
-    if not exports.claim_task(task_id):
+    task = tasks.claim(task_id)
+    if task is None:
         return "skipped"
-    task = db.session.get(Task, task_id)
-    assert task is not None
     try:
         kind = kind_of(task)
         if kind is None:
@@ -117,46 +103,27 @@ def export_table(task_id: str) -> str:
         path = _write(task, kind)
     except Exception as exc:  # noqa: BLE001 - recorded on the task for the admin
         log.exception("admin export %s failed", task_id)
-        db.session.rollback()
-        task = db.session.get(Task, task_id)
-        if task is not None:
-            exports.mark_failed(task, f"{type(exc).__name__}: {exc}")
+        tasks.record_failure(task_id, exc)
         return TASK_FAILED
-    task.status, task.progress, task.result, task.finished_at = TASK_DONE, 100, path.name, utcnow()
-    db.session.commit()
+    tasks.mark_done(task, path.name)
     return TASK_DONE
 
 
 def _write(task: Task, kind: str) -> Path:
-    directory = exports.exports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"{kind}-{secrets.token_urlsafe(24)}.csv"
-    partial = final.with_name(final.name + ".partial")
     model = User if kind == "users" else Post
     total = db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
     written = 0
-    try:
-        with open(partial, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS[kind])
-            for batch in _batches(kind):
-                writer.writerows([_cell(value) for value in row] for row in batch)
-                written += len(batch)
-                exports.report_progress(task, written, total)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
+    with export_writers.new_file(kind, "csv") as (fh, final):
+        writer = export_writers.CsvWriter(fh, COLUMNS[kind])
+        for batch in _batches(kind):
+            writer.write(batch)
+            written += len(batch)
+            tasks.report_progress(task, written, total)
     return final
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return exports.iso(value)
-    return exports.csv_safe(value)
-
-
 def _batches(kind: str) -> Iterator[Sequence[sa.Row]]:
-    """All rows by id, ``exports.batch_size()`` at a time (keyset on the primary key)."""
+    """All rows by id, ``export_writers.batch_size()`` at a time (keyset on the primary key)."""
     if kind == "users":
         query = sa.select(*(getattr(User, name) for name in COLUMNS["users"])).order_by(User.id)
         key = User.id
@@ -167,7 +134,7 @@ def _batches(kind: str) -> Iterator[Sequence[sa.Row]]:
         key = Post.id
     last_id = 0
     while True:
-        size = exports.batch_size()
+        size = export_writers.batch_size()
         rows = db.session.execute(query.where(key > last_id).limit(size)).all()
         if not rows:
             return

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from microblog.errors.exceptions import ValidationError
+from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.models import REASON_MAX, AuditLogEntry, Post, User
 from microblog.textutil import has_control_characters

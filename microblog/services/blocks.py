@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import Block, Notification, User, followers
 from microblog.services import counters, rows

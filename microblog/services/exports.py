@@ -2,23 +2,18 @@
 
 The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
 row, and mails the file when it is done. Files are downloadable by their owner only, for
-EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them.
+EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them. The task's lifecycle follows
+``services.tasks``; the file and its writers come from ``services.export_writers``.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
-import os
-import re
-import secrets
 import time
-import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -27,21 +22,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import email as mailer
-from microblog import jobs
-from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog import jobs, mail
+from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
+from microblog.external_urls import external_url
 from microblog.i18n import valid_timezone
-from microblog.links import external_url
-from microblog.models import (
-    TASK_DONE,
-    TASK_FAILED,
-    TASK_QUEUED,
-    TASK_RUNNING,
-    Post,
-    Task,
-    User,
-)
+from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Post, Task, User
+from microblog.services import export_writers, tasks
 from microblog.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -51,20 +38,9 @@ FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
 TASK_PREFIX = "export_"
 # Exports of the whole site (services.admin_exports) share the folder, the sweep and the task table.
 ADMIN_TASK_PREFIX = "admin_export_"
-# Posts read per query: keeps memory flat however many posts a user has (EXPORT_BATCH_SIZE overrides).
-BATCH_SIZE = 500
-# A task still queued after this long will not start (its queue lost it).
-STALE_AFTER = timedelta(hours=1)
 # Larger files are not attached to the email (mail servers refuse big messages); the link remains.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-ABANDONED = "abandoned: no progress within the time limit"
-WORKER_DIED = "the worker running it stopped (no heartbeat)"
 CSV_HEADER = ("id", "created_at", "body")
-# Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
-# that some spreadsheet locales treat the same way.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# Only files named like this are ours to sweep (users-... files are admin exports).
-_FILE_RE = re.compile(r"^(posts|users)-[A-Za-z0-9_-]{20,}\.(csv|json)(\.partial)?$")
 
 
 class ExportInProgress(ConflictError):
@@ -90,22 +66,14 @@ def start_export(user: User, fmt: str) -> Task:
     if running is not None:
         db.session.rollback()
         raise ExportInProgress(_("Your previous export is still being prepared."), task_id=running.id)
-    task = Task(
-        id=str(uuid.uuid4()),
-        name=TASK_PREFIX + fmt,
-        description=f"Export of {user.username}'s posts as {fmt.upper()}",
-        user_id=user.id,
-        status=TASK_QUEUED,
-        progress=0,
-    )
-    db.session.add(task)
+    task = tasks.new_task(user, TASK_PREFIX + fmt, f"Export of {user.username}'s posts as {fmt.upper()}")
     db.session.commit()
     jobs.enqueue(export_posts, task.id, job_id=task.id)
     return task
 
 
 def _running_export(user_id: int) -> Task | None:
-    """The user's live export, if any; dead ones (see :func:`is_abandoned`) are marked failed."""
+    """The user's live export, if any; dead ones (see :func:`tasks.is_abandoned`) are marked failed."""
     live = db.session.scalars(
         sa.select(Task).where(
             Task.user_id == user_id,
@@ -115,33 +83,9 @@ def _running_export(user_id: int) -> Task | None:
     ).all()
     found = None
     for task in live:
-        if not is_abandoned(task):
+        if not tasks.give_up_if_abandoned(task):
             found = task
-        else:  # committed with the caller's transaction
-            task.status, task.finished_at = TASK_FAILED, utcnow()
-            task.error = WORKER_DIED if task.heartbeat_at is not None else ABANDONED
     return found
-
-
-def heartbeat_timeout() -> timedelta:
-    """How long a running task may stay silent before it counts as dead (TASK_HEARTBEAT_TIMEOUT)."""
-    return timedelta(seconds=current_app.config["TASK_HEARTBEAT_TIMEOUT"])
-
-
-def is_abandoned(task: Task) -> bool:
-    """True for a task that will never finish: queued for longer than STALE_AFTER, or running with
-    no heartbeat for TASK_HEARTBEAT_TIMEOUT (its worker was killed or crashed mid-job)."""
-    now = utcnow()
-    if task.status == TASK_QUEUED:
-        return task.created_at <= now - STALE_AFTER
-    if task.status == TASK_RUNNING:
-        return (task.heartbeat_at or task.created_at) <= now - heartbeat_timeout()
-    return False
-
-
-def effective_status(task: Task) -> str:
-    """The status to show: an abandoned task is failed even before a sweep has recorded it."""
-    return TASK_FAILED if is_abandoned(task) else task.status
 
 
 def export_format(task: Task) -> str | None:
@@ -150,28 +94,9 @@ def export_format(task: Task) -> str | None:
     return fmt if fmt in FORMATS else None
 
 
-# Task ids are UUIDs (str(uuid4())): anything else names no task, and never reaches the database
-# (PostgreSQL refuses a NUL byte in a parameter with an error, not an empty result).
-_TASK_ID_RE = re.compile(r"\A[0-9a-f-]{1,36}\Z")
-
-
-def is_task_id(task_id: str) -> bool:
-    return bool(task_id) and _TASK_ID_RE.match(task_id) is not None
-
-
 def task_for(user: User, task_id: str) -> Task | None:
     """The task ``task_id`` if ``user`` started it; None otherwise (as if it did not exist)."""
-    if not is_task_id(task_id):
-        return None
-    task = db.session.get(Task, task_id)
-    return task if task is not None and task.user_id == user.id else None
-
-
-def expires_at(task: Task) -> datetime | None:
-    """When a finished export's file stops being downloadable."""
-    if task.finished_at is None:
-        return None
-    return task.finished_at + timedelta(hours=current_app.config["EXPORT_RETENTION_HOURS"])
+    return tasks.owned_task(user, task_id)
 
 
 def is_available(task: Task) -> bool:
@@ -183,24 +108,24 @@ def task_status(task: Task, download_url: str | None = None) -> dict[str, Any]:
     """The task's state for the progress page's polling; ``download_url`` is included only when usable."""
     status: dict[str, Any] = {
         "id": task.id,
-        "status": effective_status(task),
+        "status": tasks.effective_status(task),
         "progress": task.progress,
         "format": export_format(task),
-        "finished_at": iso(task.finished_at) if task.finished_at else None,
+        "finished_at": export_writers.iso(task.finished_at) if task.finished_at else None,
         "expires_at": None,
         "download_url": None,
         "message": _status_message(task),
     }
     if status["status"] == TASK_DONE:
-        expiry = expires_at(task)
-        status["expires_at"] = iso(expiry) if expiry else None
+        expiry = tasks.expires_at(task)
+        status["expires_at"] = export_writers.iso(expiry) if expiry else None
         if download_url and is_available(task):
             status["download_url"] = download_url
     return status
 
 
 def _status_message(task: Task) -> str:
-    status = effective_status(task)
+    status = tasks.effective_status(task)
     if status == TASK_QUEUED:
         return _("Waiting to start…")
     if status == TASK_RUNNING:
@@ -229,35 +154,16 @@ def content_type(task: Task) -> str:
 
 
 def _available_path(task: Task) -> Path | None:
-    if task.status != TASK_DONE or not task.result or export_format(task) is None:
-        return None
-    expiry = expires_at(task)
-    if expiry is None or utcnow() >= expiry:
-        return None
-    # The result is a bare file name we chose; refuse anything that could point elsewhere.
-    if not _FILE_RE.match(task.result):
-        return None
-    path = exports_dir() / task.result
-    return path if path.is_file() else None
-
-
-def exports_dir() -> Path:
-    return Path(current_app.config["EXPORTS_DIR"])
-
-
-def is_export_file_name(name: str) -> bool:
-    """True for a finished export file's name (one of ours, never a path elsewhere)."""
-    return bool(_FILE_RE.match(name)) and not name.endswith(".partial")
+    return export_writers.finished_file(task) if export_format(task) is not None else None
 
 
 # -- the job -------------------------------------------------------------------------------------
 @jobs.task
 def export_posts(task_id: str) -> str:
     """Write the task owner's posts to a file, reporting progress, then email it. Returns the status."""
-    if not claim_task(task_id):
+    task = tasks.claim(task_id)
+    if task is None:
         return "skipped"  # already run or running elsewhere (a retried or duplicated job)
-    task = db.session.get(Task, task_id)
-    assert task is not None
     fmt = export_format(task)
     try:
         if fmt is None:
@@ -265,16 +171,9 @@ def export_posts(task_id: str) -> str:
         final, count = _write_export(task, fmt)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the task for the user
         log.exception("export %s failed", task_id)
-        db.session.rollback()
-        task = db.session.get(Task, task_id)
-        if task is not None:
-            mark_failed(task, f"{type(exc).__name__}: {exc}")
+        tasks.record_failure(task_id, exc)
         return TASK_FAILED
-    task.status = TASK_DONE
-    task.progress = 100
-    task.result = final.name
-    task.finished_at = utcnow()
-    db.session.commit()
+    tasks.mark_done(task, final.name)
     try:
         _email_export(task, final, count)
     except Exception:  # noqa: BLE001 - the file is ready on the site even if the mail is not
@@ -283,60 +182,26 @@ def export_posts(task_id: str) -> str:
     return TASK_DONE
 
 
-def claim_task(task_id: str) -> bool:
-    """Move the task from queued to running, unless someone else did: at most one runner."""
-    result = db.session.execute(
-        sa.update(Task)
-        .where(Task.id == task_id, Task.status == TASK_QUEUED)
-        .values(status=TASK_RUNNING, progress=0, heartbeat_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def mark_failed(task: Task, error: str) -> None:
-    task.status = TASK_FAILED
-    task.error = error[:255]
-    task.finished_at = utcnow()
-    db.session.commit()
-
-
 def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
     """Stream the posts into a new file; it appears under its final name only once complete."""
-    directory = exports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    # The random part makes the name unguessable, should the folder ever be served directly.
-    final = directory / f"posts-{secrets.token_urlsafe(24)}.{fmt}"
-    partial = final.with_name(final.name + ".partial")
     username = task.user.username
     total = db.session.scalar(task.user.posts_count_select()) or 0
     written = 0
-    try:
-        # utf-8-sig writes a byte order mark, which tells Excel the CSV is UTF-8.
-        encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-        with open(partial, "w", encoding=encoding, newline="") as fh:
-            writer = CsvWriter(fh) if fmt == "csv" else JsonWriter(fh, username, utcnow())
-            for batch in _post_batches(task.user):
-                writer.write(batch)
-                written += len(batch)
-                report_progress(task, written, total)
-            writer.close()
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
+    with export_writers.new_file("posts", fmt) as (fh, final):
+        writer = (export_writers.CsvWriter(fh, CSV_HEADER) if fmt == "csv"
+                  else export_writers.JsonWriter(fh, username, utcnow()))
+        for batch in _post_batches(task.user):
+            writer.write(batch)
+            written += len(batch)
+            tasks.report_progress(task, written, total)
+        writer.close()
     return final, written
-
-
-def batch_size() -> int:
-    """Rows read per query: EXPORT_BATCH_SIZE, or BATCH_SIZE when that is not set."""
-    return current_app.config.get("EXPORT_BATCH_SIZE") or BATCH_SIZE
 
 
 def _post_batches(user: User) -> Iterator[Sequence[sa.Row]]:
     """The user's posts as the visibility rule shows them to their author (hidden ones too), oldest
     first, a batch at a time (keyset paging on the profile index)."""
-    size = batch_size()
+    size = export_writers.batch_size()
     query = (
         sa.select(Post.id, Post.timestamp, Post.body)
         .where(Post.user_id == user.id, Post.visible_to(user))
@@ -358,63 +223,6 @@ def _post_batches(user: User) -> Iterator[Sequence[sa.Row]]:
         after = (rows[-1].timestamp, rows[-1].id)
 
 
-def report_progress(task: Task, written: int, total: int) -> None:
-    """Record progress, and the heartbeat that shows the job is alive (at least 4 times per timeout)."""
-    # 100 is kept for "done"; a post added during the export must not push it past 99.
-    progress = min(99, written * 100 // total) if total else 99
-    now = utcnow()
-    beat_due = task.heartbeat_at is None or now - task.heartbeat_at >= heartbeat_timeout() / 4
-    if progress != task.progress or beat_due:
-        task.progress = progress
-        task.heartbeat_at = now
-        db.session.commit()
-
-
-def iso(value: datetime) -> str:
-    """ISO 8601 in UTC to the second, e.g. 2024-05-01T12:30:00Z."""
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise a spreadsheet formula: text starting with = + - @ (or tab, CR) gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class CsvWriter:
-    """A header row, then one row per post; every text cell passes through ``csv_safe``."""
-
-    def __init__(self, fh: IO[str]) -> None:
-        self._writer = csv.writer(fh)
-        self._writer.writerow(CSV_HEADER)
-
-    def write(self, rows: Sequence[sa.Row]) -> None:
-        self._writer.writerows((row.id, iso(row.timestamp), csv_safe(row.body)) for row in rows)
-
-    def close(self) -> None:
-        pass
-
-
-class JsonWriter:
-    """``{"username", "exported_at", "posts": [{id, created_at, body}, ...]}``, written as it goes."""
-
-    def __init__(self, fh: IO[str], username: str, exported_at: datetime) -> None:
-        self._fh = fh
-        self._first = True
-        head = json.dumps({"username": username, "exported_at": iso(exported_at)}, ensure_ascii=False)
-        fh.write(head[:-1] + ', "posts": [')
-
-    def write(self, rows: Sequence[sa.Row]) -> None:
-        for row in rows:
-            item = {"id": row.id, "created_at": iso(row.timestamp), "body": row.body}
-            self._fh.write(("\n  " if self._first else ",\n  ") + json.dumps(item, ensure_ascii=False))
-            self._first = False
-
-    def close(self) -> None:
-        self._fh.write("\n]}\n" if not self._first else "]}\n")
-
-
 def _email_export(task: Task, path: Path, count: int) -> None:
     """Mail the owner a link to the file, with the file attached when it is not too large."""
     user = task.user
@@ -423,9 +231,9 @@ def _email_export(task: Task, path: Path, count: int) -> None:
     if path.stat().st_size <= ATTACHMENT_MAX_BYTES:
         attachment = (str(path), download_name(task), content_type(task))
     zone = ZoneInfo(valid_timezone(user.timezone) or "UTC")
-    expiry = expires_at(task)
+    expiry = tasks.expires_at(task)
     assert expiry is not None
-    message = mailer.queue_email(
+    message = mail.queue_email(
         user.email,
         _l("Your Microblog export is ready"),
         "export_ready",
@@ -443,7 +251,7 @@ def _email_export(task: Task, path: Path, count: int) -> None:
         time_zone=zone.key,
     )
     db.session.commit()
-    mailer.dispatch(message)
+    mail.dispatch(message)
 
 
 # -- housekeeping --------------------------------------------------------------------------------
@@ -453,14 +261,14 @@ def purge_expired_exports() -> int:
 
     Returns how many files were removed.
     """
-    directory = exports_dir()
+    directory = export_writers.exports_dir()
     removed = 0
     if directory.is_dir():
         now = time.time()
         cutoff = now - current_app.config["EXPORT_RETENTION_HOURS"] * 3600
-        partial_cutoff = now - STALE_AFTER.total_seconds()
+        partial_cutoff = now - tasks.STALE_AFTER.total_seconds()
         for path in directory.iterdir():
-            if not _FILE_RE.match(path.name):
+            if not export_writers.FILE_RE.match(path.name):
                 continue
             try:
                 mtime = path.stat().st_mtime
@@ -471,24 +279,6 @@ def purge_expired_exports() -> int:
                     removed += 1
             except FileNotFoundError:
                 continue  # another worker swept it first
-    _fail_stale_tasks()
+    tasks.fail_stale_tasks((TASK_PREFIX, ADMIN_TASK_PREFIX))
     return removed
 
-
-def _fail_stale_tasks() -> None:
-    """Record as failed the tasks :func:`is_abandoned` describes (the same rule, in SQL)."""
-    now = utcnow()
-    ours = sa.or_(Task.name.startswith(TASK_PREFIX, autoescape=True),
-                  Task.name.startswith(ADMIN_TASK_PREFIX, autoescape=True))
-    for condition, error in (
-        (sa.and_(Task.status == TASK_QUEUED, Task.created_at <= now - STALE_AFTER), ABANDONED),
-        (sa.and_(Task.status == TASK_RUNNING,
-                 sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= now - heartbeat_timeout()),
-         WORKER_DIED),
-    ):
-        db.session.execute(
-            sa.update(Task).where(ours, condition)
-            .values(status=TASK_FAILED, error=error, finished_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()

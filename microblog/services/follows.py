@@ -6,11 +6,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import email as mailer
-from microblog import tokens
-from microblog.errors.exceptions import ValidationError
+from microblog import mail, signed_tokens
+from microblog.exceptions import ValidationError
 from microblog.extensions import db
-from microblog.links import external_url
+from microblog.external_urls import external_url
 from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
 from microblog.services import blocks, counters, notifications, roles, rows
 
@@ -37,14 +36,15 @@ def follow(follower: User, followed: User) -> bool:
     message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
     db.session.commit()
     if message is not None:
-        mailer.dispatch(message)
+        mail.dispatch(message)
     return True
 
 
 def _queue_new_follower_email(follower: User, followed: User):
     """The "new follower" notification, with a one-click unsubscribe link and header."""
-    unsubscribe = external_url("auth.unsubscribe", token=tokens.unsubscribe_token(followed, "new_follower"))
-    return mailer.queue_email(
+    token = signed_tokens.unsubscribe_token(followed, "new_follower")
+    unsubscribe = external_url("auth.unsubscribe", token=token)
+    return mail.queue_email(
         followed.email,
         _l("%(username)s is now following you", username=follower.username),
         "new_follower",

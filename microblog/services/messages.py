@@ -10,11 +10,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import email as mailer
-from microblog import tokens
-from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog import mail, signed_tokens
+from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
-from microblog.links import external_url
+from microblog.external_urls import external_url
 from microblog.models import (
     ID_MAX,
     MESSAGE_BODY_CEILING,
@@ -89,7 +88,7 @@ def send_message(sender: User, recipient: User, body: str) -> Message:
         notification.emailed_at = message.timestamp
     db.session.commit()
     if email is not None:
-        mailer.dispatch(email)
+        mail.dispatch(email)
     return message
 
 
@@ -110,8 +109,9 @@ def _should_email(sender: User, recipient: User) -> bool:
 
 def _queue_new_message_email(sender: User, recipient: User, message: Message) -> OutboxMessage:
     """The "new message" email, with a one-click unsubscribe link and header."""
-    unsubscribe = external_url("auth.unsubscribe", token=tokens.unsubscribe_token(recipient, "new_message"))
-    return mailer.queue_email(
+    token = signed_tokens.unsubscribe_token(recipient, "new_message")
+    unsubscribe = external_url("auth.unsubscribe", token=token)
+    return mail.queue_email(
         recipient.email,
         _l("%(username)s sent you a message", username=sender.username),
         "new_message",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from microblog import search
-from microblog.errors.exceptions import PermissionDenied, ValidationError
+from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import ID_MAX, REPORT_RESOLVED, Message, Permission, Post, User, followers
 from microblog.services import audit, counters, reports, roles

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from microblog import search
-from microblog.errors.exceptions import NotFound, PermissionDenied, ValidationError
+from microblog.exceptions import NotFound, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.languages import detect_language
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User

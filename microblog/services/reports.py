@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from microblog.errors.exceptions import ConflictError, ValidationError
+from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.models import (
     NOTIFY_REPORT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from microblog.errors.exceptions import AccountSuspended, PermissionDenied, ValidationError
+from microblog.exceptions import AccountSuspended, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import ROLES, Permission, User
 from microblog.services import audit

@@ -5,9 +5,8 @@ Revises: 0007
 Create Date: 2026-11-24 06:53:24.854377
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008'

@@ -10,7 +10,7 @@ import time
 import pytest
 from flask import Flask
 
-from microblog.services import exports
+from microblog.services import export_writers, tasks
 from tests.browser.test_flows import seed_user, sign_in
 
 try:
@@ -28,14 +28,14 @@ def live_app(make_app, tmp_path) -> Flask:
 def test_export_shows_progress_then_downloads(page, live_app, monkeypatch):
     seed_user(live_app, "alice", posts=8)
     # Slow the job down so the page has progress to watch: 8 batches of one post, 0.4 s each.
-    monkeypatch.setattr(exports, "BATCH_SIZE", 1)
-    report = exports.report_progress
+    monkeypatch.setattr(export_writers, "BATCH_SIZE", 1)
+    report = tasks.report_progress
 
     def slow_report(task, written, total):
         time.sleep(0.4)
         report(task, written, total)
 
-    monkeypatch.setattr(exports, "report_progress", slow_report)
+    monkeypatch.setattr(tasks, "report_progress", slow_report)
 
     sign_in(page, "alice")
     page.goto("/user/alice")

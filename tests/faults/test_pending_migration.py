@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 
 from bench.run import http_request, start_gunicorn, stop
 from microblog import create_app
-from microblog.schema import SchemaOutOfDate, migrations_head, require_current_schema
+from microblog.schema_check import SchemaOutOfDate, migrations_head, require_current_schema
 from tests.faults.processes import BIN, ROOT, flask, process_env
 from tests.smtp import free_port
 

@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 
 from microblog.extensions import db
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_RUNNING, Post, Task
-from microblog.services import counters, exports
+from microblog.services import counters, tasks
 from microblog.timeutil import utcnow
 from tests.factories import make_user
 from tests.faults.processes import kill_worker_and_horse, process_env, start_worker, stop_worker, wait_for
@@ -101,7 +101,7 @@ def test_a_killed_worker_leaves_a_failed_task_that_can_be_retried(rq_setup):
     workers.append(start_worker(env))
     failed = wait_for(lambda: (t := task_row(app, task_id)).status == TASK_FAILED and t, 30,
                       "the new worker to record the failure", interval=0.2)
-    assert failed.error == exports.WORKER_DIED and failed.finished_at is not None
+    assert failed.error == tasks.WORKER_DIED and failed.finished_at is not None
 
     # Retrying: a new export runs to the end and its file downloads with every post.
     retry_id = start_export(client)

@@ -40,8 +40,8 @@ from microblog.models import (
     Report,
     User,
 )
-from microblog.pagination import encode_cursor
-from microblog.tokens import reset_token
+from microblog.paging import encode_cursor
+from microblog.signed_tokens import reset_token
 from tests.factories import DEFAULT_PASSWORD, make_follow, make_message, make_post, make_user
 
 SCALE = float(os.environ.get("FUZZ_WEB_EXAMPLES", "1"))

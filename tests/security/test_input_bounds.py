@@ -30,7 +30,7 @@ from microblog.models import (
     Report,
     User,
 )
-from microblog.pagination import MAX_PAGE
+from microblog.paging import MAX_PAGE
 from microblog.services import accounts, messages, posts
 from tests.conftest import TestConfig
 from tests.factories import make_post, make_user

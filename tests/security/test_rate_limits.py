@@ -243,11 +243,20 @@ def test_api_429s_carry_the_headers_the_readme_promises(limited, case):
     assert all(web.headers.get(name) for name in LIMIT_HEADERS)
 
 
-def test_the_default_store_without_redis_is_a_shared_file_whose_windows_expire(make_app, tmp_path):
+def test_the_default_store_without_redis_is_a_shared_file_whose_windows_expire(
+    make_app, tmp_path, monkeypatch
+):
     """Nothing configured: the counters live in INSTANCE_DIR/ratelimits.sqlite (tests/faults/
-    test_shared_limits.py shows two gunicorn workers sharing it); a window that ends starts afresh."""
-    import time
+    test_shared_limits.py shows two gunicorn workers sharing it); a window that ends starts afresh.
 
+    The store's clock is the test's: a slow sign-in on a loaded machine cannot end the window early.
+    """
+    from types import SimpleNamespace
+
+    from microblog import limit_storage
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(limit_storage, "time", SimpleNamespace(time=lambda: clock[0]))
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="", RATELIMIT_LOGIN="2 per 2 seconds")
     assert app.config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'ratelimits.sqlite'}"
     with app.app_context():
@@ -257,6 +266,6 @@ def test_the_default_store_without_redis_is_a_shared_file_whose_windows_expire(m
     assert [login(client, "alice").status_code for _ in range(2)] == [200, 200]
     assert_limited(login(client, "alice"))
     assert login(from_address(app, "10.0.10.2"), "alice").status_code == 200
-    time.sleep(2.1)
+    clock[0] += 2.1
     assert login(client, "alice").status_code == 200
     assert (tmp_path / "instance" / "ratelimits.sqlite").exists()

@@ -6,7 +6,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from microblog.urls import is_safe_local_path
+from microblog.redirects import is_safe_local_path
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 HOSTS = ["evil.example", "evil.example:443", "user@evil.example", "evil.example%2f"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from microblog import tokens
+from microblog import signed_tokens
 from microblog.extensions import db
 from microblog.models import Post, Task, User
 from tests.factories import make_follow, make_post, make_user
@@ -28,9 +28,9 @@ def sample_values(app) -> dict[str, object]:
             "filename": "microblog.css",
             "name": "signups",
             "token": {
-                "auth.reset_password": tokens.reset_token(alice),
-                "auth.confirm_email": tokens.confirm_token(alice),
-                "auth.unsubscribe": tokens.unsubscribe_token(alice, "new_follower"),
+                "auth.reset_password": signed_tokens.reset_token(alice),
+                "auth.confirm_email": signed_tokens.confirm_token(alice),
+                "auth.unsubscribe": signed_tokens.unsubscribe_token(alice, "new_follower"),
             },
         }
 

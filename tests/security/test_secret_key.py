@@ -13,7 +13,7 @@ from config import PUBLIC_DEFAULT_KEYS, ProdConfig
 from microblog import create_app
 from microblog.extensions import db
 from microblog.models import User
-from microblog.tokens import reset_token
+from microblog.signed_tokens import reset_token
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 # What tutorials and templates print, as they print it, and padded to pass a length check.

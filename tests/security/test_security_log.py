@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db, limiter
 from microblog.models import User
-from microblog.tokens import reset_token
+from microblog.signed_tokens import reset_token
 from tests.factories import DEFAULT_PASSWORD, make_post, make_user
 
 EMAIL = "alice.private@example.com"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.models import OutboxMessage, Token, User
-from microblog.tokens import reset_token
+from microblog.signed_tokens import reset_token
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 NEW_PASSWORD = "a-brand-new-passphrase"

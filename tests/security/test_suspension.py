@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from microblog import tokens
+from microblog import signed_tokens
 from microblog.extensions import db
 from microblog.models import Post, Report, Task, User
 from microblog.services import moderation
@@ -54,8 +54,9 @@ def setup_site(app) -> dict[str, object]:
             "kind": {"default": "users"},
             "fmt": {"default": "csv"},
             "task_id": {"default": "t" * 32},
-            "token": {"default": tokens.reset_token(bob), "auth.confirm_email": tokens.confirm_token(bob),
-                      "auth.unsubscribe": tokens.unsubscribe_token(bob, "new_follower")},
+            "token": {"default": signed_tokens.reset_token(bob),
+                      "auth.confirm_email": signed_tokens.confirm_token(bob),
+                      "auth.unsubscribe": signed_tokens.unsubscribe_token(bob, "new_follower")},
         }
 
 

@@ -1,0 +1,1 @@
+"""Notifications: the web pages and the bell's count."""

@@ -1,0 +1,1 @@
+"""Relationships between people: follow, unfollow, block, unblock (POST buttons on profiles)."""

@@ -1,0 +1,59 @@
+"""What every web blueprint stands on: quiet (polling) views, recording activity, HTML or JSON, the
+navbar badge's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from flask import Flask, Response, abort, current_app, jsonify, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from microblog.services import accounts, notifications
+
+
+def quiet(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that pages call on their own (polling): it is not the user being active, so
+    ``record_activity`` neither loads the account nor writes ``last_seen`` for it."""
+    view.quiet = True  # type: ignore[attr-defined]
+    return view
+
+
+def record_activity() -> None:
+    """Note when a signed-in person was last active (at most one write a minute, in the service)."""
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "quiet", False):
+        return
+    if current_user.is_authenticated:
+        accounts.touch_last_seen(current_user)
+
+
+def wants_json() -> bool:
+    """True when the client prefers JSON to HTML (API clients, fetch calls)."""
+    if request.path.startswith("/api/"):
+        return True
+    accepted = request.accept_mimetypes
+    best = accepted.best_match(["text/html", "application/json"])
+    return best == "application/json" and accepted[best] > accepted["text/html"]
+
+
+def abort_json(status: int, message: str | None = None, errors: dict | None = None,
+               headers: dict[str, str] | None = None) -> NoReturn:
+    """Stop with an error that errors/handlers.py renders as ``{"error", "message", "errors"}`` (or as a
+    page for a browser)."""
+    try:
+        abort(status)
+    except HTTPException as exc:
+        exc.data = {"message": message, "errors": errors, "headers": headers}  # type: ignore[attr-defined]
+        raise
+
+
+def badge_response(user_id: int) -> Response:
+    """The navbar badge's JSON (unread count), for pages' fetch calls after marking things read."""
+    response = jsonify(notifications.badge(notifications.unread_count(user_id)))
+    response.cache_control.no_store = True
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(record_activity)
