@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 import sqlalchemy as sa
 
 from microblog import search
 from microblog.extensions import db
 from microblog.models import Post, Token, User, followers
-from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_posts, make_user
-
-
-def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
-    raw = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {raw}"}
-
-
-def token_for(client, username: str = "alice") -> dict[str, str]:
-    response = client.post("/api/tokens", headers=basic(username))
-    assert response.status_code == 201, response.json
-    return {"Authorization": f"Bearer {response.json['token']}"}
+from tests.factories import basic, make_follow, make_post, make_posts, make_user, token_for
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ import sqlalchemy as sa
 from microblog import jobs
 from microblog.extensions import db
 from microblog.timeutil import utcnow
-from tests.factories import make_follow, make_posts, make_user
-from tests.test_api import token_for
+from tests.factories import make_follow, make_posts, make_user, token_for
 
 MAX_STATEMENTS = 6
 SMALL, LARGE = 5, 25
