@@ -44,6 +44,20 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
 
 
+# The lanes (README, "Development"): these folders and modules are marked here, so a new test there
+# is in its lane without a decorator. A slow test anywhere else says so with @pytest.mark.slow.
+TESTS = Path(__file__).resolve().parent
+LANES = {TESTS / "browser": "browser", TESTS / "faults": "faults",
+         TESTS / "test_api_fuzz.py": "fuzz", TESTS / "security" / "test_fuzz_web.py": "fuzz"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for place, marker in LANES.items():
+            if item.path == place or item.path.is_relative_to(place):
+                item.add_marker(marker)
+
+
 def require_or_skip(available: bool, what: str, variable: str) -> None:
     """Skip when a service is missing, unless CI said it must be there (then fail)."""
     if available:
@@ -63,7 +77,7 @@ def postgres_admin_engine() -> Iterator[sa.Engine | None]:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request, tmp_path, postgres_admin_engine) -> Iterator[dict]:
     """Config overrides for a fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
     if request.param == "sqlite":

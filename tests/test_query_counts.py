@@ -20,6 +20,9 @@ from microblog.extensions import db
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_posts, make_user, token_for
 
+# Every test seeds a site big enough to page through, at two page sizes: seconds each.
+pytestmark = pytest.mark.slow
+
 MAX_STATEMENTS = 6
 SMALL, LARGE = 5, 25
 
