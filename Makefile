@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := microblog
 
-.PHONY: run test lint typecheck bench load lock clean
+.PHONY: run test test-fast lint typecheck bench load lock clean
 
 # The venv installs exactly the lock files (every package pinned, each file checked against its hash);
 # pip itself is pinned too, at the version the dev lock holds (pip-audit needs it).
@@ -46,6 +46,13 @@ PYTEST_ARGS ?= -n auto
 test: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-fast: the lane to run on every change: unit and service tests on SQLite, no slow, browser,
+## fault, fuzz or PostgreSQL tests (markers in pyproject.toml); under a minute on two cores.
+FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres
+test-fast: $(VENV)/.dev
+	$(FLASK) translate compile
+	$(PY) -m pytest $(PYTEST_ARGS) -m "$(FAST_LANE)"
 
 ## bench: seed 1M posts, serve with gunicorn, load with wrk, print and save a table (bench/README.md).
 ## BENCH_ARGS=--small for a quick run; BENCH_DATABASE_URL=postgresql://... adds PostgreSQL.

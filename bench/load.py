@@ -34,16 +34,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.run import (  # noqa: E402 - the project root must be importable first
+from bench.datasets import Database, database_env, postgres_database, sqlite_database  # noqa: E402
+from bench.report import RESULTS_DIR  # noqa: E402
+from bench.servers import (  # noqa: E402
     BIN,
-    RESULTS_DIR,
-    Database,
     Server,
     http_request,
-    postgres_database,
     run,
+    say,
     sign_in,
-    sqlite_database,
     start_gunicorn,
     stop,
     stop_all,
@@ -51,10 +50,6 @@ from bench.run import (  # noqa: E402 - the project root must be importable firs
 
 POLL_PATH = "/notifications/count.json"  # what every page's badge script (static/notifications.js) asks
 LAST_SEEN_RESOLUTION_S = 60  # services/accounts.py: last_seen is written at most once a minute
-
-
-def say(text: str) -> None:
-    print(text, flush=True)
 
 
 # -- the database, read directly ----------------------------------------------------------------
@@ -230,26 +225,9 @@ def summarise(results: list[tuple[int, float]], elapsed: float, ok: set[int]) ->
 # -- one run -----------------------------------------------------------------------------------------
 def load_env(database: Database, workdir: Path, workers: int) -> dict[str, str]:
     """A production process's environment (as bench/run.py's), on this database."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE_URL", "REDIS_URL", "MAIL_", "SEARCH_BACKEND", "WHOOSH_", "JOBS_"))}
-    env.update({
-        "FLASK_APP": "microblog",
-        "MICROBLOG_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": database.url,
-        "INSTANCE_DIR": str(workdir / "instance"),
-        "LOG_TO_STDOUT": "1",
-        "LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": str(workers),
-        # Every account signs in from 127.0.0.1: the limit per address would stop the 26th. The
-        # limits per account (posting, signing in) stay as they are: the load stays under them.
-        "RATELIMIT_LOGIN": "100000 per 5 minutes",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(ROOT),
-    })
-    if database.kind == "postgresql":
-        env["SEARCH_BACKEND"] = "postgres"  # as in bench/run.py: one index for several app servers
-    return env
+    # Every account signs in from 127.0.0.1: the limit per address would stop the 26th. The
+    # limits per account (posting, signing in) stay as they are: the load stays under them.
+    return database_env(database, workdir, workers, RATELIMIT_LOGIN="100000 per 5 minutes")
 
 
 def run_load(database: Database, workdir: Path, users: int, posts: int, workers: int = 4,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -43,6 +45,20 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
 
 
+# The lanes (README, "Development"): these folders and modules are marked here, so a new test there
+# is in its lane without a decorator. A slow test anywhere else says so with @pytest.mark.slow.
+TESTS = Path(__file__).resolve().parent
+LANES = {TESTS / "browser": "browser", TESTS / "faults": "faults",
+         TESTS / "test_api_fuzz.py": "fuzz", TESTS / "security" / "test_fuzz_web.py": "fuzz"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for place, marker in LANES.items():
+            if item.path == place or item.path.is_relative_to(place):
+                item.add_marker(marker)
+
+
 def require_or_skip(available: bool, what: str, variable: str) -> None:
     """Skip when a service is missing, unless CI said it must be there (then fail)."""
     if available:
@@ -64,7 +80,7 @@ def postgres_admin_engine() -> Iterator[sa.Engine | None]:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request, tmp_path, postgres_admin_engine) -> Iterator[dict]:
     """Config overrides for a fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
     if request.param == "sqlite":
@@ -85,16 +101,46 @@ def database(request, tmp_path, postgres_admin_engine) -> Iterator[dict]:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """An empty SQLite database with every table, built once per test process: a test's database
+    starts as a copy of it, which is much quicker than ``create_all`` for every test."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "app.db"
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "INSTANCE_DIR": str(folder / "instance"),
+                "WHOOSH_INDEX_DIR": str(folder / "idx")}
+    app = create_app(TestConfig, settings)
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()  # the last connection out checkpoints the WAL: the file alone is complete
+    assert not path.with_name("app.db-wal").exists()
+    return path
+
+
+def copy_sqlite_template(uri: str, template: Path) -> bool:
+    """Start a database that is not there yet as a copy of the template; False if ``uri`` is not one."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or "?" in uri:
+        return False
+    path = Path(uri[len(prefix):])
+    if path.exists() or not path.parent.is_dir():
+        return False  # a second app on the test's database, or a folder the test left out on purpose
+    shutil.copyfile(template, path)
+    return True
+
+
 @pytest.fixture
-def make_app(database, tmp_path):
+def make_app(database, tmp_path, sqlite_template):
     """Build apps with extra settings on this test's database (for tests that need CSRF on, etc.)."""
     built: list[Flask] = []
 
     def _make(create_tables: bool = True, **overrides) -> Flask:
         settings = {"INSTANCE_DIR": str(tmp_path / "instance"), "WHOOSH_INDEX_DIR": str(tmp_path / "idx"),
                     **database, **overrides}
+        copied = create_tables and copy_sqlite_template(settings["SQLALCHEMY_DATABASE_URI"], sqlite_template)
         app = create_app(TestConfig, settings)
-        if create_tables:
+        if create_tables and not copied:
             with app.app_context():
                 db.create_all()
         built.append(app)

@@ -1,10 +1,12 @@
 """Test data builders with sequence-based names. Call them inside an app context.
 
-They keep the accounts' counters exact, as the services do.
+They keep the accounts' counters exact, as the services do. The API credential helpers at the end
+(``basic``, ``token_for``) go through a test client instead.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
 from datetime import datetime, timedelta
 
@@ -79,3 +81,17 @@ def make_message(sender: User, recipient: User, body: str | None = None) -> Mess
 def make_block(blocker: User, blocked: User) -> None:
     db.session.add(Block(blocker_id=blocker.id, blocked_id=blocked.id))
     db.session.commit()
+
+
+# -- API credentials -------------------------------------------------------------------------------
+def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
+    """HTTP Basic headers, as ``POST /api/tokens`` wants them."""
+    raw = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def token_for(client, username: str = "alice") -> dict[str, str]:
+    """Bearer headers for ``username``, with a token the API gave ``client``."""
+    response = client.post("/api/tokens", headers=basic(username))
+    assert response.status_code == 201, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}

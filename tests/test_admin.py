@@ -15,7 +15,7 @@ from microblog.extensions import db
 from microblog.models import OutboxMessage, Post, Task, User
 from microblog.services import admin_exports, stats
 from microblog.timeutil import utcnow
-from tests.factories import DEFAULT_PASSWORD, make_follow, make_message, make_post, make_user
+from tests.factories import DEFAULT_PASSWORD, make_follow, make_message, make_post, make_user, token_for
 
 
 def sign_in(app, username: str):
@@ -195,8 +195,6 @@ def test_the_outbox_page_lists_messages_by_status(app, seeded):
     failed = admin.get("/admin/outbox?status=failed").get_data(as_text=True)
     assert "Broken" in failed and "Hello there" not in failed
     assert admin.get("/admin/outbox?status=nonsense").status_code == 404
-    from tests.test_api import token_for
-
     client = app.test_client()
     listed = client.get("/api/admin/outbox?status=failed", headers=token_for(client, "root")).json
     assert listed["counts"]["failed"] == 1 and [m["subject"] for m in listed["items"]] == ["Broken"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -11,19 +10,8 @@ import sqlalchemy as sa
 from microblog import search
 from microblog.extensions import db
 from microblog.models import Message, Post, Report, Token, User, followers
-from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_posts, make_user
-from tests.test_bad_input import INVISIBLE_POSTS, NOTHING_VISIBLE, VISIBLE_POSTS
-
-
-def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
-    raw = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {raw}"}
-
-
-def token_for(client, username: str = "alice") -> dict[str, str]:
-    response = client.post("/api/tokens", headers=basic(username))
-    assert response.status_code == 201, response.json
-    return {"Authorization": f"Bearer {response.json['token']}"}
+from tests.factories import DEFAULT_PASSWORD, basic, make_follow, make_post, make_posts, make_user, token_for
+from tests.samples import INVISIBLE_POSTS, NOTHING_VISIBLE, VISIBLE_POSTS
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.models import Message, Notification, User
-from tests.factories import make_block, make_follow, make_message, make_post, make_user
-from tests.test_api import token_for
+from tests.factories import make_block, make_follow, make_message, make_post, make_user, token_for
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ from microblog.extensions import db
 from microblog.models import Post, User, followers
 from microblog.seed import seed
 from microblog.services import counters, follows, posts
-from tests.factories import make_user
-from tests.test_api import token_for
+from tests.factories import make_user, token_for
 
 
 def exact(user_id: int) -> tuple[int, int, int]:

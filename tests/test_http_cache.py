@@ -7,8 +7,7 @@ import pytest
 from microblog.extensions import db
 from microblog.models import User
 from microblog.services import posts
-from tests.factories import make_post, make_user
-from tests.test_api import token_for
+from tests.factories import make_post, make_user, token_for
 
 
 @pytest.fixture

@@ -115,6 +115,7 @@ def test_unread_counts_per_conversation(app, people):
     assert re.search(r'bg-primary align-self-center">2<span class="visually-hidden"> unread', html)
 
 
+@pytest.mark.slow
 def test_conversations_and_threads_are_paginated(make_app):
     app = make_app(MESSAGES_PER_PAGE=2)
     with app.app_context():
@@ -274,6 +275,7 @@ def test_blocking_twice_is_harmless_and_yourself_is_refused(app, people):
     assert "You cannot block yourself." in client.get("/user/alice").get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_blocked_posts_disappear_from_the_blockers_timelines(app, people):
     with app.app_context():
         alice, bob, carol = user("alice"), user("bob"), user("carol")

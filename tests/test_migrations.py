@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -25,6 +26,7 @@ def schema_differences(app) -> list:
             return compare_metadata(context, db.metadata)
 
 
+@pytest.mark.slow
 def test_upgrade_builds_the_models_schema(make_app):
     app = make_app(create_tables=False)
     with app.app_context():

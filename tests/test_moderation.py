@@ -19,8 +19,7 @@ from microblog.models import (
     followers,
 )
 from microblog.services import follows, messages, moderation, posts, reports, roles
-from tests.factories import DEFAULT_PASSWORD, make_follow, make_message, make_post, make_user
-from tests.test_api import token_for
+from tests.factories import DEFAULT_PASSWORD, make_follow, make_message, make_post, make_user, token_for
 
 
 def sign_in(app, username: str, password: str = DEFAULT_PASSWORD):

@@ -13,7 +13,7 @@ from microblog.extensions import db
 from microblog.models import User
 from microblog.paging import decode_cursor, encode_cursor
 from microblog.timeutil import utcnow
-from tests.factories import make_follow, make_post, make_posts, make_user
+from tests.factories import make_follow, make_post, make_posts, make_user, token_for
 
 PER_PAGE = 3
 
@@ -146,8 +146,6 @@ def forged_cursors(app) -> list[str]:
 @pytest.mark.parametrize("arg", ["before", "after"])
 def test_cursors_that_are_not_ours_are_404_not_500(client, auth, app, world, path, arg):
     auth.login()
-    from tests.test_api import token_for
-
     headers = token_for(client) if path.startswith("/api/") else {}
     for cursor in forged_cursors(app):
         response = client.get(path, query_string={arg: cursor}, headers=headers)

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.models import AuditLogEntry, Post, Report, Task, User
-from tests.factories import make_post, make_user
-from tests.test_api import token_for
+from tests.factories import make_post, make_user, token_for
 
 ROLES = ("anonymous", "user", "suspended_moderator", "moderator", "admin")
 STAFF = {"moderator", "admin"}

@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from microblog import jobs
 from microblog.extensions import db
 from microblog.timeutil import utcnow
-from tests.factories import make_follow, make_posts, make_user
-from tests.test_api import token_for
+from tests.factories import make_follow, make_posts, make_user, token_for
+
+# Every test seeds a site big enough to page through, at two page sizes: seconds each.
+pytestmark = pytest.mark.slow
 
 MAX_STATEMENTS = 6
 SMALL, LARGE = 5, 25

@@ -199,6 +199,7 @@ def test_only_the_newest_matches_are_ranked_and_all_are_found_newest_first(app, 
     assert result_ids(client, "kettle") == [newest_best, *matching[:-4:-1]]
 
 
+@pytest.mark.slow
 def test_the_whoosh_index_stays_in_the_order_posts_were_written(whoosh_app):
     """Searches read the newest posts at the end of the index: merges must keep that order."""
     ids = [publish(whoosh_app, "ivy", f"kettle number {n}") for n in range(40)]
@@ -357,6 +358,7 @@ def test_the_navbar_has_a_labelled_search_box(client):
 VOCABULARY = ["apple", "banana", "cherry", "plum", "quince"]
 
 
+@pytest.mark.slow
 def test_the_index_returns_exactly_what_the_database_holds(app, search_backend):
     rng = random.Random(20261124)
     with app.app_context():
@@ -395,6 +397,7 @@ def _index_posts_in_another_process(settings: dict, ids: list[int], start) -> No
             search.index_posts(post_id)
 
 
+@pytest.mark.slow
 def test_two_processes_writing_the_whoosh_index_at_once_lose_nothing(whoosh_app):
     app = whoosh_app
     with app.app_context():
@@ -491,6 +494,7 @@ def test_a_new_site_answers_searches_with_no_results_and_no_rebuild(whoosh_app, 
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
+@pytest.mark.slow
 def test_posting_works_whatever_state_the_index_is_in(whoosh_app, damage):
     app, client = whoosh_app, whoosh_app.test_client()
     world_in(app)
@@ -548,6 +552,7 @@ def test_a_rebuild_keeps_changes_made_while_it_runs(whoosh_app):
         assert search.document_ids("posts") == {*early[:4], changes[0]}
 
 
+@pytest.mark.slow
 def test_flask_search_reindex(whoosh_app):
     app = whoosh_app
     world = world_in(app)

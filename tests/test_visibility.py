@@ -14,8 +14,7 @@ from microblog import search
 from microblog.extensions import db
 from microblog.models import User
 from microblog.services import moderation
-from tests.factories import make_block, make_follow, make_post, make_user
-from tests.test_api import token_for
+from tests.factories import make_block, make_follow, make_post, make_user, token_for
 
 HIDDEN = "a hidden zanzibar post"
 SHOWN = "a shown zanzibar post"

@@ -10,8 +10,7 @@ import pytest
 
 from microblog.services import stats
 from microblog.timeutil import utcnow
-from tests.browser.test_flows import sign_in
-from tests.browser.test_languages import keep
+from tests.browser.helpers import keep, sign_in
 from tests.factories import make_follow, make_post, make_user
 
 try:

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from microblog.services import export_writers, tasks
-from tests.browser.test_flows import seed_user, sign_in
+from tests.browser.helpers import seed_user, sign_in
 
 try:
     from playwright.sync_api import expect

@@ -10,52 +10,13 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.models import Post, User
-from tests.factories import DEFAULT_PASSWORD, make_follow, make_post, make_user
+from tests.browser.helpers import register, seed_user, sign_in, sign_out
+from tests.factories import make_post
 
 try:
-    from playwright.sync_api import Page, expect
+    from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails under REQUIRE_BROWSER=1)
-    Page = expect = None
-
-
-# --- actions through the real forms ---------------------------------------------------------------
-
-def register(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> None:
-    page.goto("/auth/register")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_label("Repeat password").fill(password)
-    page.get_by_role("button", name="Register").click()
-    expect(page).to_have_url("/auth/login")
-    expect(page.get_by_role("alert")).to_contain_text("Your account is ready")
-
-
-def sign_in(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=f"Hi, {username}!")).to_be_visible()
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("alert")).to_contain_text("You have been signed out.")
-    # Counted with hidden ones too: on a narrow screen the menu is collapsed again.
-    navbar = page.get_by_role("navigation", name="Main")
-    expect(navbar.get_by_role("link", name="Sign in", include_hidden=True)).to_have_count(1)
-    expect(navbar.get_by_role("button", name="Sign out", include_hidden=True)).to_have_count(0)
-
-
-def seed_user(app, username: str, *, posts: int = 0, follows: str | None = None) -> None:
-    """Create an account (and some posts, a follow) directly in the database, skipping the forms."""
-    with app.app_context():
-        user = make_user(username)
-        for _ in range(posts):
-            make_post(user)
-        if follows:
-            make_follow(user, make_user(follows))
+    expect = None
 
 
 # --- flows ----------------------------------------------------------------------------------------

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from microblog.i18n import LANGUAGE_NAMES
+from tests.browser.helpers import keep
 from tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.browser
-
-
-def keep(shot: Path) -> None:
-    """Copy a screenshot to BROWSER_SCREENSHOTS, when set, so a person can look at it after the run."""
-    target = os.environ.get("BROWSER_SCREENSHOTS")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(target) / shot.name)
 
 
 @pytest.mark.parametrize("lang", list(LANGUAGE_NAMES))

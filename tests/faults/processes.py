@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from bench.servers import BIN, ROOT, production_env
 
 
 def database_url(database: dict) -> str:
@@ -28,20 +25,7 @@ def database_url(database: dict) -> str:
 
 def process_env(database: dict, tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment variables for a production process on this test's database, in ``tmp_path``."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DATABASE_URL", "REDIS_URL", "MAIL_", "SEARCH_", "WHOOSH_", "JOBS_"))}
-    env.update({
-        "FLASK_APP": "microblog",
-        "MICROBLOG_ENV": "production",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": database_url(database),
-        "INSTANCE_DIR": str(tmp_path / "instance"),
-        "LOG_TO_STDOUT": "1",
-        "PYTHONPATH": str(ROOT),
-        "PYTHONUNBUFFERED": "1",
-        **extra,
-    })
-    return env
+    return production_env(database_url(database), tmp_path / "instance", **extra)
 
 
 def flask(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

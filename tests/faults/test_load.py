@@ -8,8 +8,8 @@ The full run (64 x 50) is ``make load``; its figures are in bench/README.md.
 
 from __future__ import annotations
 
+from bench.datasets import Database
 from bench.load import problems, run_load
-from bench.run import Database
 from tests.faults.processes import database_url
 
 

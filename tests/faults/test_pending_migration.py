@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from flask_migrate import upgrade
 
-from bench.run import http_request, start_gunicorn, stop
+from bench.servers import http_request, start_gunicorn, stop
 from microblog import create_app
 from microblog.schema_check import SchemaOutOfDate, migrations_head, require_current_schema
 from tests.faults.processes import BIN, ROOT, flask, process_env

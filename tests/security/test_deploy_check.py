@@ -54,6 +54,7 @@ def production_settings_from(env: dict[str, str], tmp_path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_the_production_config_from_the_environment(tmp_path):
     report = production_settings_from({
         "SECRET_KEY": secrets.token_hex(32),

@@ -6,6 +6,7 @@ import base64
 import re
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_user
@@ -23,6 +24,7 @@ def paired_times(first, second, rounds: int = 25) -> tuple[float, float]:
     return min(a), min(b)
 
 
+@pytest.mark.slow
 def test_login_answers_the_same_for_unknown_users_and_wrong_passwords(client, app):
     with app.app_context():
         user = make_user("alice")
@@ -108,6 +110,7 @@ def test_sign_up_answers_the_same_for_a_taken_address(client, app):
 
 
 
+@pytest.mark.slow
 def test_sign_up_takes_as_long_for_a_taken_address(make_app, redis_url):
     """Both hash the password, write one row set and queue one job. Jobs go to RQ (no worker), as in
     production: run inline, as the other tests run them, the index update and the mail log would be

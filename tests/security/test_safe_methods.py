@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from microblog import signed_tokens
@@ -35,6 +36,7 @@ def sample_values(app) -> dict[str, object]:
         }
 
 
+@pytest.mark.slow
 def test_no_get_route_writes_to_the_database(app, client, auth):
     with app.app_context():
         alice, bob = make_user("alice", confirmed_at=None), make_user("bob")

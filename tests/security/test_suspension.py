@@ -10,8 +10,7 @@ from microblog import signed_tokens
 from microblog.extensions import db
 from microblog.models import Post, Report, Task, User
 from microblog.services import moderation
-from tests.factories import make_follow, make_post, make_user
-from tests.test_api import token_for
+from tests.factories import make_follow, make_post, make_user, token_for
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
