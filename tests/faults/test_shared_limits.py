@@ -14,7 +14,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.run import http_request, start_gunicorn, stop
+from bench.servers import http_request, start_gunicorn, stop
 from tests.faults.processes import BIN, ROOT, flask, process_env
 
 LIMIT = 6
