@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.reports.routes import bp as reports_bp
     from microblog.templating import register_template_helpers
 
+    app.url_map.converters["id"] = web.IdConverter  # before any rule names it
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     web.init_app(app)

@@ -5,7 +5,7 @@ The API's views, the rate limits and the suspension check all ask; none of them 
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import abort, g, request
 
 from microblog.models import User
 from microblog.services import api_tokens
@@ -24,3 +24,11 @@ def current_api_user() -> User | None:
         token = bearer_token()
         g.api_user = api_tokens.user_for_token(token) if token else None
     return g.api_user
+
+
+def signed_in_api_user() -> User:
+    """The bearer token's user, for views behind ``token_required`` (401 should there be none)."""
+    user = current_api_user()
+    if user is None:
+        abort(401)
+    return user

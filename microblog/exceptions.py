@@ -33,3 +33,12 @@ class NotFound(DomainError):
 
 class AccountSuspended(PermissionDenied):
     """The account is suspended: it can read, export its data and sign out, but change nothing."""
+
+
+def http_status(exc: DomainError) -> int:
+    """The HTTP status that answers a broken rule: 422 invalid, 409 conflict, 403 refused, 404 missing."""
+    statuses = ((ValidationError, 422), (ConflictError, 409), (PermissionDenied, 403), (NotFound, 404))
+    for kind, status in statuses:
+        if isinstance(exc, kind):
+            return status
+    return 400

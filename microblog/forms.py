@@ -93,8 +93,13 @@ class MarkReadForm(WebForm):
 
 
 def show_error(form: FlaskForm, exc: DomainError) -> None:
-    """Show a domain error on the form field it concerns, or as a flash message."""
-    field = form._fields.get(exc.field) if exc.field else None
+    """Show a domain error on the form field it concerns, or as a flash message.
+
+    Services name fields for what they are (a post's ``body``); a form whose field is called
+    otherwise maps the names in ``service_fields``.
+    """
+    name = getattr(form, "service_fields", {}).get(exc.field, exc.field) if exc.field else None
+    field = form._fields.get(name) if name else None
     if field is not None:
         field.errors = [*field.errors, exc.message]
     else:

@@ -17,14 +17,16 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message
 
-from microblog import jobs
+from microblog import jobs, signed_tokens
 from microblog.extensions import db, mail
+from microblog.external_urls import external_url
 from microblog.models import (
     OUTBOX_FAILED,
     OUTBOX_PENDING,
     OUTBOX_SENDING,
     OUTBOX_SENT,
     OutboxMessage,
+    User,
 )
 from microblog.timeutil import utcnow
 
@@ -65,6 +67,15 @@ def queue_email(
         message.attachment_path, message.attachment_name, message.attachment_type = attachment
     db.session.add(message)
     return message
+
+
+def queue_notice(user: User, kind: str, subject: str, **context: Any) -> OutboxMessage:
+    """A notice of something that happened to ``user`` (``kind``: "new_follower", "new_message"), in
+    their language, from ``email/<kind>``, with a one-click unsubscribe link (RFC 8058) for that kind."""
+    unsubscribe = external_url("auth.unsubscribe", token=signed_tokens.unsubscribe_token(user, kind))
+    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    return queue_email(user.email, subject, kind, locale=user.locale, headers=headers, user=user,
+                       unsubscribe_url=unsubscribe, **context)
 
 
 def dispatch(*messages: OutboxMessage) -> None:

@@ -9,8 +9,31 @@ from typing import Any, NoReturn
 from flask import Flask, Response, abort, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
+from microblog.extensions import db
+from microblog.models import ID_MAX, User
 from microblog.services import accounts, notifications
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id, 1 to ID_MAX. Anything else matches no route (a 404), so no view sees an
+    id the database would refuse to compare (PostgreSQL errors past 2**31 - 1)."""
+
+    def __init__(self, url_map: Any) -> None:
+        super().__init__(url_map, min=1, max=ID_MAX)
+
+
+def get_or_404(model: Any, ident: int) -> Any:
+    """The row of ``model`` with this id, or a 404 (an id outside the key range included)."""
+    if not 0 < ident <= ID_MAX:
+        abort(404)
+    return db.get_or_404(model, ident)
+
+
+def user_or_404(username: str) -> User:
+    """The account with this username (any case), or a 404."""
+    return accounts.get_user_by_username(username) or abort(404)
 
 
 def quiet(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,10 +24,10 @@ from microblog.models import (
     Permission,
     Post,
     Report,
-    User,
 )
 from microblog.pagination import paginate, requested_page
-from microblog.services import accounts, admin_exports, audit, moderation, reports, roles, stats, users_query
+from microblog.services import admin_exports, audit, moderation, reports, roles, stats, users_query
+from microblog.web import get_or_404, user_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -55,14 +55,6 @@ def permission_required(permission: Permission) -> Callable[[Callable[..., Any]]
 @bp.app_context_processor
 def admin_labels() -> dict[str, Any]:
     return {"role_names": labels.role_names, "Permission": Permission}
-
-
-def _post_or_404(post_id: int) -> Post:
-    return moderation.get_post(post_id) or abort(404)
-
-
-def _user_or_404(username: str) -> User:
-    return accounts.get_user_by_username(username) or abort(404)
 
 
 def _act(form_class: type[Any], action: Callable[[Any], Any], success: str) -> bool:
@@ -114,7 +106,7 @@ def report_queue():
                            form=HandleReportForm())
 
 
-@bp.route("/reports/<int:report_id>", methods=["POST"])
+@bp.route("/reports/<id:report_id>", methods=["POST"])
 @permission_required(Permission.HANDLE_REPORTS)
 def handle_report(report_id: int):
     """Resolve or dismiss a report; its reporter is notified."""
@@ -126,11 +118,11 @@ def handle_report(report_id: int):
 
 
 # -- posts --------------------------------------------------------------------------------------
-@bp.route("/posts/<int:post_id>")
+@bp.route("/posts/<id:post_id>")
 @permission_required(Permission.MODERATE_POSTS)
 def post(post_id: int):
     """One post with its open reports and its moderation history, and the forms to act on it."""
-    target = _post_or_404(post_id)
+    target = get_or_404(Post, post_id)
     return render_template(
         "admin/post.html", title=_("Moderate a post"), post=target, history=audit.history("post", target.id),
         open_reports=reports.open_reports_about(post_ids=[target.id]), actions=labels.action_names(),
@@ -138,11 +130,11 @@ def post(post_id: int):
     )
 
 
-@bp.route("/posts/<int:post_id>/<action>", methods=["POST"])
+@bp.route("/posts/<id:post_id>/<action>", methods=["POST"])
 @permission_required(Permission.MODERATE_POSTS)
 def moderate_post(post_id: int, action: str):
     """Hide, show again or delete a post, with a reason for the audit log."""
-    target = _post_or_404(post_id)
+    target = get_or_404(Post, post_id)
     actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
         "hide": (ReasonForm, lambda form: moderation.hide_post(current_user, target, form.reason.data),
                  _("The post is hidden.")),
@@ -178,7 +170,7 @@ def users():
 @permission_required(Permission.SUSPEND_USERS)
 def user(username: str):
     """One account: its role and state, the reports about it, its history, and the forms to act on it."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     return render_template(
         "admin/user.html", title=_("Moderate %(username)s", username=person.username), person=person,
         history=audit.history("user", person.id), open_reports=reports.open_reports_about(user_id=person.id),
@@ -191,7 +183,7 @@ def user(username: str):
 @permission_required(Permission.SUSPEND_USERS)
 def moderate_user(username: str, action: str):
     """Suspend an account, or lift its suspension (the service checks that its role is below yours)."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
         "suspend": (ReasonForm, lambda form: moderation.suspend_user(current_user, person, form.reason.data),
                     _("%(username)s is suspended.", username=person.username)),
@@ -209,7 +201,7 @@ def moderate_user(username: str, action: str):
 @permission_required(Permission.CHANGE_ROLES)
 def change_role(username: str):
     """Give an account another role (not your own)."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     _act(RoleForm, lambda form: roles.change_role(current_user, person, form.role.data, form.reason.data),
          _("%(username)s's role has been changed.", username=person.username))
     return redirect(url_for("admin.user", username=person.username))
@@ -219,7 +211,7 @@ def change_role(username: str):
 @permission_required(Permission.DELETE_USERS)
 def delete_user(username: str):
     """Delete an account with its posts, follows and messages."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     name = person.username
     if _act(ReasonForm, lambda form: moderation.delete_account(current_user, person, form.reason.data),
             _("The account %(username)s has been deleted.", username=name)):

@@ -4,11 +4,8 @@ caller without the permission gets 403."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from microblog import mail, ratelimits
 from microblog.api.auth import BEARER, permission_required, token_required
-from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import (
@@ -26,31 +23,13 @@ from microblog.api.schemas import (
     ReportSchema,
     RoleChangeSchema,
 )
-from microblog.bearer import current_api_user
-from microblog.exceptions import DomainError
-from microblog.extensions import db
-from microblog.models import ID_MAX, Permission, Post, Report, User
+from microblog.bearer import signed_in_api_user
+from microblog.models import Permission, Post, Report, User
 from microblog.services import audit, moderation, reports, roles
-from microblog.web import abort_json
+from microblog.web import abort_json, get_or_404
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/admin",
                description="Moderation, for moderators and administrators (403 for everyone else)")
-
-
-def _post_or_404(post_id: int) -> Post:
-    return moderation.get_post(post_id) or abort_json(404)
-
-
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id) if 0 < user_id <= ID_MAX else None
-    return user or abort_json(404)
-
-
-def _run(call: Any, *args: Any) -> Any:
-    try:
-        return call(*args)
-    except DomainError as exc:
-        abort_for(exc)
 
 
 def _staff(permission: Permission, *, write: bool = False):
@@ -78,7 +57,7 @@ def get_reports(args):
     return page_of(Report.queue_select(args["status"]), args, status=args["status"])
 
 
-@bp.route("/reports/<int:report_id>", methods=["POST"])
+@bp.route("/reports/<id:report_id>", methods=["POST"])
 @_staff(Permission.HANDLE_REPORTS, write=True)
 @bp.arguments(HandleReportSchema)
 @bp.response(200, ReportSchema)
@@ -87,90 +66,90 @@ def get_reports(args):
 def handle_report(data, report_id: int):
     """Resolve (action taken) or dismiss (no action needed) an open report; the reporter is notified."""
     report = reports.get_report(report_id) or abort_json(404)
-    return _run(reports.handle_report, current_api_user(), report, data["outcome"], data.get("note"))
+    return reports.handle_report(signed_in_api_user(), report, data["outcome"], data.get("note"))
 
 
 # -- posts ---------------------------------------------------------------------------------------
-@bp.route("/posts/<int:post_id>/hide", methods=["POST"])
+@bp.route("/posts/<id:post_id>/hide", methods=["POST"])
 @_staff(Permission.MODERATE_POSTS, write=True)
 @bp.arguments(ReasonSchema)
 @bp.response(200, ModeratedPostSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def hide_post(data, post_id: int):
     """Hide a post from everyone but its author and the moderators (its open reports are resolved)."""
-    return _run(moderation.hide_post, current_api_user(), _post_or_404(post_id), data["reason"])
+    return moderation.hide_post(signed_in_api_user(), get_or_404(Post, post_id), data["reason"])
 
 
-@bp.route("/posts/<int:post_id>/unhide", methods=["POST"])
+@bp.route("/posts/<id:post_id>/unhide", methods=["POST"])
 @_staff(Permission.MODERATE_POSTS, write=True)
 @bp.arguments(OptionalReasonSchema)
 @bp.response(200, ModeratedPostSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def unhide_post(data, post_id: int):
     """Show a hidden post again."""
-    return _run(moderation.unhide_post, current_api_user(), _post_or_404(post_id), data.get("reason"))
+    return moderation.unhide_post(signed_in_api_user(), get_or_404(Post, post_id), data.get("reason"))
 
 
-@bp.route("/posts/<int:post_id>/delete", methods=["POST"])
+@bp.route("/posts/<id:post_id>/delete", methods=["POST"])
 @_staff(Permission.MODERATE_POSTS, write=True)
 @bp.arguments(ReasonSchema)
 @bp.response(204)
 @bp.alt_response(404, response="NOT_FOUND")
 def delete_post(data, post_id: int):
     """Delete anyone's post (its open reports are resolved)."""
-    _run(moderation.delete_post, current_api_user(), _post_or_404(post_id), data["reason"])
+    moderation.delete_post(signed_in_api_user(), get_or_404(Post, post_id), data["reason"])
     return ""
 
 
 # -- accounts ------------------------------------------------------------------------------------
-@bp.route("/users/<int:user_id>", methods=["GET"])
+@bp.route("/users/<id:user_id>", methods=["GET"])
 @_staff(Permission.SUSPEND_USERS)
 @bp.response(200, ModeratedUserSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user(user_id: int):
     """An account with its role and suspension."""
-    return _user_or_404(user_id)
+    return get_or_404(User, user_id)
 
 
-@bp.route("/users/<int:user_id>/suspend", methods=["POST"])
+@bp.route("/users/<id:user_id>/suspend", methods=["POST"])
 @_staff(Permission.SUSPEND_USERS, write=True)
 @bp.arguments(ReasonSchema)
 @bp.response(200, ModeratedUserSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def suspend_user(data, user_id: int):
     """Suspend an account whose role is below yours: it can read, export and sign out, but change nothing."""
-    return _run(moderation.suspend_user, current_api_user(), _user_or_404(user_id), data["reason"])
+    return moderation.suspend_user(signed_in_api_user(), get_or_404(User, user_id), data["reason"])
 
 
-@bp.route("/users/<int:user_id>/unsuspend", methods=["POST"])
+@bp.route("/users/<id:user_id>/unsuspend", methods=["POST"])
 @_staff(Permission.SUSPEND_USERS, write=True)
 @bp.arguments(OptionalReasonSchema)
 @bp.response(200, ModeratedUserSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def unsuspend_user(data, user_id: int):
     """Lift a suspension."""
-    return _run(moderation.unsuspend_user, current_api_user(), _user_or_404(user_id), data.get("reason"))
+    return moderation.unsuspend_user(signed_in_api_user(), get_or_404(User, user_id), data.get("reason"))
 
 
-@bp.route("/users/<int:user_id>/role", methods=["PUT"])
+@bp.route("/users/<id:user_id>/role", methods=["PUT"])
 @_staff(Permission.CHANGE_ROLES, write=True)
 @bp.arguments(RoleChangeSchema)
 @bp.response(200, ModeratedUserSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def change_role(data, user_id: int):
     """Give an account the role ``user``, ``moderator`` or ``admin`` (administrators only; not your own)."""
-    user = _user_or_404(user_id)
-    return _run(roles.change_role, current_api_user(), user, data["role"], data.get("reason"))
+    user = get_or_404(User, user_id)
+    return roles.change_role(signed_in_api_user(), user, data["role"], data.get("reason"))
 
 
-@bp.route("/users/<int:user_id>/delete", methods=["POST"])
+@bp.route("/users/<id:user_id>/delete", methods=["POST"])
 @_staff(Permission.DELETE_USERS, write=True)
 @bp.arguments(ReasonSchema)
 @bp.response(204)
 @bp.alt_response(404, response="NOT_FOUND")
 def delete_user(data, user_id: int):
     """Delete an account with its posts, follows and messages, in one transaction (administrators only)."""
-    _run(moderation.delete_account, current_api_user(), _user_or_404(user_id), data["reason"])
+    moderation.delete_account(signed_in_api_user(), get_or_404(User, user_id), data["reason"])
     return ""
 
 

@@ -6,23 +6,16 @@ from flask import url_for
 
 from microblog import ratelimits
 from microblog.api.auth import BEARER, token_required
-from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
 from microblog.bearer import current_api_user
-from microblog.exceptions import DomainError
-from microblog.extensions import db
-from microblog.models import ID_MAX, Post, User
+from microblog.models import Post, User
 from microblog.pagination import post_page
 from microblog.services import posts
-from microblog.web import abort_json
+from microblog.web import abort_json, get_or_404
 
 bp = Blueprint("api_posts", __name__, url_prefix="/api", description="Posts and timelines")
-
-# The web form calls the post's field "post"; in the API it is "body".
-FIELDS = {"post": "body"}
-
 
 def _post_or_404(post_id: int) -> Post:
     """The post, if the caller may see it: a hidden one is a 404 like one that does not exist."""
@@ -40,15 +33,13 @@ def get_posts(args):
     return page_of(Post.explore_select(current_api_user()), args, keyset=post_page)
 
 
-@bp.route("/users/<int:user_id>/posts", methods=["GET"])
+@bp.route("/users/<id:user_id>/posts", methods=["GET"])
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, PostListSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user_posts(args, user_id: int):
     """One user's posts, newest first."""
-    user = db.session.get(User, user_id) if 0 < user_id <= ID_MAX else None
-    if user is None:
-        abort_json(404)
+    user = get_or_404(User, user_id)
     return page_of(user.posts_select(current_api_user()), args, keyset=post_page, total=user.post_count,
                    user_id=user_id)
 
@@ -76,14 +67,11 @@ def get_timeline(args):
 @bp.doc(security=[BEARER])
 def create_post(data):
     """Publish a post (the same rules as the web form)."""
-    try:
-        post = posts.publish_post(current_api_user(), data["body"])
-    except DomainError as exc:
-        abort_for(exc, FIELDS)
+    post = posts.publish_post(current_api_user(), data["body"])
     return post, 201, {"Location": url_for("api_posts.get_post", post_id=post.id)}
 
 
-@bp.route("/posts/<int:post_id>", methods=["GET"])
+@bp.route("/posts/<id:post_id>", methods=["GET"])
 @bp.response(200, PostSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_post(post_id: int):
@@ -91,7 +79,7 @@ def get_post(post_id: int):
     return _post_or_404(post_id)
 
 
-@bp.route("/posts/<int:post_id>", methods=["DELETE"])
+@bp.route("/posts/<id:post_id>", methods=["DELETE"])
 @token_required
 @ratelimits.api_writes
 @bp.response(204)
@@ -102,8 +90,5 @@ def get_post(post_id: int):
 def delete_post(post_id: int):
     """Delete one of your posts."""
     _post_or_404(post_id)
-    try:
-        posts.delete_post(current_api_user(), post_id)
-    except DomainError as exc:
-        abort_for(exc)
+    posts.delete_post(current_api_user(), post_id)
     return ""

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from microblog import ratelimits
 from microblog.api.auth import BEARER, token_required
-from microblog.api.errors import abort_for
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewReportSchema, ReportSchema
 from microblog.bearer import current_api_user
-from microblog.exceptions import DomainError
-from microblog.extensions import db
-from microblog.models import ID_MAX, User
+from microblog.models import User
 from microblog.services import posts, reports
-from microblog.web import abort_json
+from microblog.web import abort_json, get_or_404
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api", description="Reports to the moderators")
 
@@ -30,17 +27,11 @@ bp = Blueprint("api_reports", __name__, url_prefix="/api", description="Reports 
 def create_report(data):
     """Report a post (``post_id``) or an account (``user_id``) with a reason; you are told the outcome."""
     me = current_api_user()
-    try:
-        if "post_id" in data:
-            post = posts.visible_post(me, data["post_id"])
-            if post is None:
-                abort_json(404)
-            report = reports.report_post(me, post, data["reason"])
-        else:
-            user = db.session.get(User, data["user_id"]) if 0 < data["user_id"] <= ID_MAX else None
-            if user is None:
-                abort_json(404)
-            report = reports.report_user(me, user, data["reason"])
-    except DomainError as exc:
-        abort_for(exc)
+    if "post_id" in data:
+        post = posts.visible_post(me, data["post_id"])
+        if post is None:
+            abort_json(404)
+        report = reports.report_post(me, post, data["reason"])
+    else:
+        report = reports.report_user(me, get_or_404(User, data["user_id"]), data["reason"])
     return report, 201

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 
 from microblog import ratelimits
 from microblog.api.auth import BEARER, token_required
-from microblog.api.errors import abort_for
 from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import (
@@ -19,21 +18,13 @@ from microblog.api.schemas import (
     UserSchema,
 )
 from microblog.bearer import current_api_user
-from microblog.exceptions import DomainError
-from microblog.extensions import db, limiter
-from microblog.models import ID_MAX, User
+from microblog.extensions import limiter
+from microblog.models import User
 from microblog.pagination import follow_page
 from microblog.services import accounts, follows, users_query
-from microblog.web import abort_json
+from microblog.web import abort_json, get_or_404
 
 bp = Blueprint("api_users", __name__, url_prefix="/api", description="Users and the follower graph")
-
-
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id) if 0 < user_id <= ID_MAX else None
-    if user is None:
-        abort_json(404)
-    return user
 
 
 def _signup_limit() -> str:
@@ -61,10 +52,7 @@ def create_user(data):
     a notice instead), so it names no account: get a token with the new credentials, whose answer
     carries your user id. A username that is taken is still a 409 (usernames are public).
     """
-    try:
-        accounts.register_user(data["username"], data["email"], data["password"])
-    except DomainError as exc:
-        abort_for(exc)
+    accounts.register_user(data["username"], data["email"], data["password"])
     if current_app.config["EMAIL_CONFIRMATION"]:
         message = _("Welcome! We sent you a link to confirm your email address. Please sign in.")
     else:
@@ -72,15 +60,15 @@ def create_user(data):
     return {"message": message}, 202
 
 
-@bp.route("/users/<int:user_id>", methods=["GET"])
+@bp.route("/users/<id:user_id>", methods=["GET"])
 @bp.response(200, UserSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user(user_id: int):
     """One user, with their counts."""
-    return _user_or_404(user_id)
+    return get_or_404(User, user_id)
 
 
-@bp.route("/users/<int:user_id>", methods=["PUT"])
+@bp.route("/users/<id:user_id>", methods=["PUT"])
 @token_required
 @ratelimits.api_writes
 @bp.arguments(UpdateUserSchema)
@@ -92,42 +80,38 @@ def get_user(user_id: int):
 @bp.doc(security=[BEARER])
 def update_user(data, user_id: int):
     """Change your own username or about-me text."""
-    user = _user_or_404(user_id)
+    user = get_or_404(User, user_id)
     if user.id != current_api_user().id:
         abort_json(403, "You can only change your own profile.")
-    try:
-        accounts.update_profile(user, data.get("username", user.username),
-                                data.get("about_me", user.about_me))
-    except DomainError as exc:
-        abort_for(exc)
+    accounts.update_profile(user, data.get("username", user.username), data.get("about_me", user.about_me))
     return user
 
 
-@bp.route("/users/<int:user_id>/followers", methods=["GET"])
+@bp.route("/users/<id:user_id>/followers", methods=["GET"])
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, UserListSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_followers(args, user_id: int):
     """The people who follow this user, most recent first."""
-    user = _user_or_404(user_id)
+    user = get_or_404(User, user_id)
     return page_of(
         user.followers_select(), args, keyset=follow_page, total=user.follower_count, user_id=user_id
     )
 
 
-@bp.route("/users/<int:user_id>/following", methods=["GET"])
+@bp.route("/users/<id:user_id>/following", methods=["GET"])
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, UserListSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_following(args, user_id: int):
     """The people this user follows, most recent first."""
-    user = _user_or_404(user_id)
+    user = get_or_404(User, user_id)
     return page_of(
         user.following_select(), args, keyset=follow_page, total=user.following_count, user_id=user_id
     )
 
 
-@bp.route("/users/<int:user_id>/follow", methods=["POST"])
+@bp.route("/users/<id:user_id>/follow", methods=["POST"])
 @token_required
 @ratelimits.api_writes
 @ratelimits.follows_per_account
@@ -139,14 +123,11 @@ def get_following(args, user_id: int):
 @bp.doc(security=[BEARER])
 def follow_user(user_id: int):
     """Follow this user (following twice is harmless; following yourself, or across a block, is refused)."""
-    try:
-        follows.follow(current_api_user(), _user_or_404(user_id))
-    except DomainError as exc:
-        abort_for(exc)
+    follows.follow(current_api_user(), get_or_404(User, user_id))
     return ""
 
 
-@bp.route("/users/<int:user_id>/follow", methods=["DELETE"])
+@bp.route("/users/<id:user_id>/follow", methods=["DELETE"])
 @token_required
 @ratelimits.api_writes
 @bp.response(204)
@@ -155,5 +136,5 @@ def follow_user(user_id: int):
 @bp.doc(security=[BEARER])
 def unfollow_user(user_id: int):
     """Stop following this user."""
-    follows.unfollow(current_api_user(), _user_or_404(user_id))
+    follows.unfollow(current_api_user(), get_or_404(User, user_id))
     return ""

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from microblog.exceptions import DomainError, http_status
 from microblog.extensions import db, login
 from microblog.web import wants_json
 
@@ -67,6 +68,14 @@ def handle_http_error(exc: HTTPException):
                         field_errors=data.get("errors") or data.get("messages"))
 
 
+def handle_domain_error(exc: DomainError):
+    """A broken business rule a view let through (every API view does): its status and message, and
+    the field it concerns under the name the service gave it (JSON) or on the error page (HTML)."""
+    db.session.rollback()
+    errors = {"json": {exc.field: [exc.message]}} if exc.field else None
+    return render_error(http_status(exc), exc.message, field_errors=errors)
+
+
 def handle_untrusted_host(exc: SecurityError):
     """A Host header outside TRUSTED_HOSTS: no URL can be built for it, so answer without the page layout."""
     text = _("The request could not be understood. Please check what you sent.")
@@ -105,6 +114,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(sa.exc.OperationalError, handle_database_down)
     app.register_error_handler(sa.exc.InterfaceError, handle_database_down)
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)

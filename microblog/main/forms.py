@@ -13,6 +13,9 @@ from microblog.services import accounts, posts
 
 
 class PostForm(WebForm):
+    # The field keeps its name "post" (the URL map's contract); the service calls the text "body".
+    service_fields = {"body": "post"}
+
     post = TextAreaField(_l("Say something"), validators=[DataRequired(), ServiceRule(posts.clean_body)])
     submit = SubmitField(_l("Post"))
 

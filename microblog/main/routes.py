@@ -24,18 +24,14 @@ from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.forms import EmptyForm, show_error
 from microblog.main.forms import EditProfileForm, PostForm
-from microblog.models import Post, User
+from microblog.models import Post
 from microblog.pagination import follow_page, paginate, post_page, requested_page
 from microblog.redirects import is_safe_local_path
 from microblog.services import accounts, blocks, posts
 from microblog.services import search as search_service
-from microblog.web import quiet
+from microblog.web import quiet, user_or_404
 
 bp = Blueprint("main", __name__)
-
-
-def _user_or_404(username: str) -> User:
-    return accounts.get_user_by_username(username) or abort(404)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -112,7 +108,7 @@ def search():
 @bp.route("/user/<username>")
 def user(username: str):
     """A profile: who they are, their counts and their posts."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     viewer = current_user if current_user.is_authenticated else None
     page = post_page(person.posts_select(viewer), current_app.config["POSTS_PER_PAGE"])
     counts = {"posts": person.post_count, "followers": person.follower_count,
@@ -131,11 +127,11 @@ def user(username: str):
 @quiet
 def activity(username: str):
     """The profile's activity calendar: posts per day over the last year (drawn by charts.js)."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     return charts.posting_calendar(person), 200, {"Cache-Control": "private, max-age=60"}
 
 
-@bp.route("/post/<int:post_id>")
+@bp.route("/post/<id:post_id>")
 def post(post_id: int):
     """One post on its own page, with what the viewer may do about it (report it, moderate it)."""
     viewer = current_user if current_user.is_authenticated else None
@@ -147,7 +143,7 @@ def post(post_id: int):
 @bp.route("/user/<username>/followers")
 def followers(username: str):
     """The people who follow this user."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     page = follow_page(person.followers_select(), current_app.config["USERS_PER_PAGE"])
     title = _("People following %(username)s", username=person.username)
     return render_template("main/user_list.html", title=title, user=person, page=page, kind="followers")
@@ -156,7 +152,7 @@ def followers(username: str):
 @bp.route("/user/<username>/following")
 def following(username: str):
     """The people this user follows."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     page = follow_page(person.following_select(), current_app.config["USERS_PER_PAGE"])
     title = _("People %(username)s follows", username=person.username)
     return render_template("main/user_list.html", title=title, user=person, page=page, kind="following")
@@ -191,7 +187,7 @@ def edit_profile():
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
 
 
-@bp.route("/post/<int:post_id>/delete", methods=["POST"])
+@bp.route("/post/<id:post_id>/delete", methods=["POST"])
 @login_required
 def delete_post(post_id: int):
     """Delete one of your own posts."""

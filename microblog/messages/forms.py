@@ -11,6 +11,8 @@ from microblog.services import messages
 
 
 class MessageForm(WebForm):
+    service_fields = {"body": "message"}
+
     message = TextAreaField(_l("Message"), validators=[DataRequired(), ServiceRule(messages.clean_body)])
     submit = SubmitField(_l("Send"))
 

@@ -17,16 +17,11 @@ from flask_login import current_user, login_required
 from microblog.exceptions import DomainError
 from microblog.forms import MarkReadForm, show_error
 from microblog.messages.forms import MessageForm
-from microblog.models import User
 from microblog.pagination import paginate, requested_page
-from microblog.services import accounts, blocks, messages
-from microblog.web import badge_response, wants_json
+from microblog.services import blocks, messages
+from microblog.web import badge_response, user_or_404, wants_json
 
 bp = Blueprint("messages", __name__)
-
-
-def _user_or_404(username: str) -> User:
-    return accounts.get_user_by_username(username) or abort(404)
 
 
 @bp.route("/messages")
@@ -44,7 +39,7 @@ def conversations():
 @login_required
 def thread(username: str):
     """The conversation with one person: a page of messages, oldest at the top, and the reply form."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     if person.id == current_user.id:
         return redirect(url_for("messages.conversations"))
     per_page = current_app.config["MESSAGES_PER_PAGE"]
@@ -63,7 +58,7 @@ def thread(username: str):
 @login_required
 def mark_thread_read(username: str):
     """Mark what this person sent you as read, up to the newest message you were shown."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     form = MarkReadForm()
     if not form.validate_on_submit():
         abort(400)
@@ -77,7 +72,7 @@ def mark_thread_read(username: str):
 @login_required
 def send_message(username: str):
     """Write to someone: the form, and sending it."""
-    person = _user_or_404(username)
+    person = user_or_404(username)
     form = MessageForm()
     if form.validate_on_submit():
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -17,7 +17,8 @@ from microblog import ratelimits
 from microblog.exceptions import DomainError
 from microblog.forms import EmptyForm
 from microblog.models import User
-from microblog.services import accounts, blocks, follows
+from microblog.services import blocks, follows
+from microblog.web import user_or_404
 
 bp = Blueprint("people", __name__)
 
@@ -25,7 +26,7 @@ bp = Blueprint("people", __name__)
 def _act(username: str, action: Callable[[User, User], object], done: Callable[[str], str],
          category: str = "info") -> Response:
     """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back."""
-    person = accounts.get_user_by_username(username) or abort(404)
+    person = user_or_404(username)
     if EmptyForm().validate_on_submit():
         try:
             action(current_user, person)

@@ -14,7 +14,7 @@ from microblog.services import accounts, posts, reports
 bp = Blueprint("reports", __name__)
 
 
-@bp.route("/post/<int:post_id>/report", methods=["GET", "POST"])
+@bp.route("/post/<id:post_id>/report", methods=["GET", "POST"])
 @login_required
 def report_post(post_id: int):
     """The form to report a post, and sending it."""

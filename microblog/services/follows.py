@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import mail, signed_tokens
+from microblog import mail
 from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
@@ -42,21 +42,9 @@ def follow(follower: User, followed: User) -> bool:
 
 def _queue_new_follower_email(follower: User, followed: User):
     """The "new follower" notification, with a one-click unsubscribe link and header."""
-    token = signed_tokens.unsubscribe_token(followed, "new_follower")
-    unsubscribe = external_url("auth.unsubscribe", token=token)
-    return mail.queue_email(
-        followed.email,
-        _l("%(username)s is now following you", username=follower.username),
-        "new_follower",
-        locale=followed.locale,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        follower=follower,
-        user=followed,
-        profile_url=external_url("main.user", username=follower.username),
-        unsubscribe_url=unsubscribe,
+    return mail.queue_notice(
+        followed, "new_follower", _l("%(username)s is now following you", username=follower.username),
+        follower=follower, profile_url=external_url("main.user", username=follower.username),
     )
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import mail, signed_tokens
+from microblog import mail
 from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
@@ -29,7 +29,7 @@ from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
 # The name of the message field in the web form; the API calls it "body".
-FIELD = "message"
+FIELD = "body"
 
 
 def max_message_length() -> int:
@@ -109,22 +109,10 @@ def _should_email(sender: User, recipient: User) -> bool:
 
 def _queue_new_message_email(sender: User, recipient: User, message: Message) -> OutboxMessage:
     """The "new message" email, with a one-click unsubscribe link and header."""
-    token = signed_tokens.unsubscribe_token(recipient, "new_message")
-    unsubscribe = external_url("auth.unsubscribe", token=token)
-    return mail.queue_email(
-        recipient.email,
-        _l("%(username)s sent you a message", username=sender.username),
-        "new_message",
-        locale=recipient.locale,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-        sender=sender,
-        user=recipient,
-        body=message.body,
+    return mail.queue_notice(
+        recipient, "new_message", _l("%(username)s sent you a message", username=sender.username),
+        sender=sender, body=message.body,
         thread_url=external_url("messages.thread", username=sender.username),
-        unsubscribe_url=unsubscribe,
     )
 
 

@@ -26,18 +26,18 @@ def clean_body(body: str) -> str:
     """
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
-        raise ValidationError(_("A post cannot be empty."), field="post")
+        raise ValidationError(_("A post cannot be empty."), field="body")
     limit = max_post_length()
     if len(body) > limit:
         raise ValidationError(
             _("A post is at most %(max)d characters (this one has %(count)d).", max=limit, count=len(body)),
-            field="post",
+            field="body",
         )
     if has_control_characters(body):
-        raise ValidationError(_("A post cannot contain control characters."), field="post")
+        raise ValidationError(_("A post cannot contain control characters."), field="body")
     if not has_visible_character(body):
         # Zero-width spaces or Hangul fillers alone: a post that shows nothing.
-        raise ValidationError(_("A post needs at least one visible character."), field="post")
+        raise ValidationError(_("A post needs at least one visible character."), field="body")
     return body
 
 
@@ -57,7 +57,7 @@ def publish_post(author: User, body: str) -> Post:
     """
     roles.check_not_suspended(author)
     if confirmation_required(author):
-        raise PermissionDenied(_("Please confirm your email address before posting."), field="post")
+        raise PermissionDenied(_("Please confirm your email address before posting."), field="body")
     body = clean_body(body)
     post = Post(body=body, author=author, language=detect_language(body))
     db.session.add(post)
