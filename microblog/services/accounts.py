@@ -156,6 +156,8 @@ def update_profile(
 
     An empty string for ``locale`` or ``timezone`` means "follow the browser".
     """
+    # Every check runs before anything is assigned: a refused save leaves the user as it was, so the
+    # page that shows the error never shows an unsaved name or setting.
     username = username.strip()
     if username != user.username:
         check_username(username, exclude=user)
@@ -166,6 +168,11 @@ def update_profile(
         )
     if about_me is not None and has_control_characters(about_me):
         raise ValidationError(_("Please remove control characters."), field="about_me")
+    if locale and not i18n.supported(locale):
+        raise ValidationError(_("Please choose one of the listed languages."), field="locale")
+    if timezone and not i18n.valid_timezone(timezone):
+        raise ValidationError(_("Please choose one of the listed time zones."), field="timezone")
+
     user.username = username
     user.about_me = about_me
     if notify_new_follower is not None:
@@ -173,12 +180,8 @@ def update_profile(
     if notify_new_message is not None:
         user.notify_new_message = notify_new_message
     if locale is not None:
-        if locale and not i18n.supported(locale):
-            raise ValidationError(_("Please choose one of the listed languages."), field="locale")
         user.locale = locale or None
     if timezone is not None:
-        if timezone and not i18n.valid_timezone(timezone):
-            raise ValidationError(_("Please choose one of the listed time zones."), field="timezone")
         user.timezone = timezone or None
     try:
         db.session.commit()
