@@ -104,3 +104,19 @@ def show_error(form: FlaskForm, exc: DomainError) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         flash(exc.message, "danger")
+
+
+def submitted(form: FlaskForm, action: Callable[[], object]) -> bool:
+    """Validate ``form`` and, when it is valid, run ``action`` (the service call); True if both pass.
+
+    A domain refusal from the service is shown on the form (``show_error``), so a route reads
+    ``if submitted(form, lambda: service.do(...)):`` followed by what success does.
+    """
+    if not form.validate_on_submit():
+        return False
+    try:
+        action()
+    except DomainError as exc:
+        show_error(form, exc)
+        return False
+    return True

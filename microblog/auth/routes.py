@@ -16,7 +16,7 @@ from microblog.auth.forms import (
 )
 from microblog.exceptions import DomainError
 from microblog.extensions import csrf, limiter
-from microblog.forms import EmptyForm, show_error
+from microblog.forms import EmptyForm, submitted
 from microblog.redirects import is_safe_local_path
 from microblog.services import accounts
 from microblog.suspension import allowed_while_suspended
@@ -36,19 +36,15 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegistrationForm()
-    if form.validate_on_submit():
-        try:
-            # An address that already has an account gets the same answer (its owner is mailed).
-            accounts.register_user(form.username.data, form.email.data, form.password.data)
-        except DomainError as exc:
-            show_error(form, exc)
+    # An address that already has an account gets the same answer (its owner is mailed).
+    if submitted(form, lambda: accounts.register_user(form.username.data, form.email.data,
+                                                      form.password.data)):
+        if current_app.config["EMAIL_CONFIRMATION"]:
+            flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
+                  "success")
         else:
-            if current_app.config["EMAIL_CONFIRMATION"]:
-                flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
-                      "success")
-            else:
-                flash(_("Welcome! Your account is ready: please sign in."), "success")
-            return redirect(url_for("auth.login"))
+            flash(_("Welcome! Your account is ready: please sign in."), "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/register.html", title=_("Register"), form=form)
 
 
@@ -93,17 +89,12 @@ def logout():
 def change_password():
     """A new password for a signed-in user: other devices and API tokens are signed out, this one stays."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            accounts.change_password(user, form.current_password.data, form.password.data)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            sessions.stay_signed_in(user)
-            flash(_("Your password has been changed. Other devices and API tokens were signed out."),
-                  "success")
-            return redirect(url_for("main.edit_profile"))
+    user = current_user._get_current_object()
+    if submitted(form, lambda: accounts.change_password(user, form.current_password.data,
+                                                        form.password.data)):
+        sessions.stay_signed_in(user)
+        flash(_("Your password has been changed. Other devices and API tokens were signed out."), "success")
+        return redirect(url_for("main.edit_profile"))
     return render_template("auth/change_password.html", title=_("Change password"), form=form)
 
 
@@ -128,14 +119,9 @@ def reset_password(token: str):
     if signed_tokens.user_for_reset_token(token) is None:
         return render_template("auth/link_invalid.html", title=_("Link expired"), reset=True), 400
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reset_password(token, form.password.data)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            flash(_("Your password has been changed. Please sign in."), "success")
-            return redirect(url_for("auth.login"))
+    if submitted(form, lambda: accounts.reset_password(token, form.password.data)):
+        flash(_("Your password has been changed. Please sign in."), "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", title=_("Choose a new password"), form=form)
 
 

@@ -22,7 +22,7 @@ from microblog import charts, i18n, ratelimits
 from microblog.avatars import identicon_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
-from microblog.forms import EmptyForm, show_error
+from microblog.forms import EmptyForm, submitted
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post
 from microblog.pagination import follow_page, paginate, post_page, requested_page
@@ -43,14 +43,9 @@ def index():
         page = paginate(Post.explore_select(), 1, current_app.config["POSTS_PER_PAGE"])
         return render_template("main/welcome.html", title=_("Welcome"), posts=page.items)
     form = PostForm()
-    if form.validate_on_submit():
-        try:
-            posts.publish_post(current_user, form.post.data)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            flash(_("Your post is now live!"), "success")
-            return redirect(url_for("main.index"))
+    if submitted(form, lambda: posts.publish_post(current_user, form.post.data)):
+        flash(_("Your post is now live!"), "success")
+        return redirect(url_for("main.index"))
     page = post_page(current_user.timeline_select(), current_app.config["POSTS_PER_PAGE"])
     following_anyone = current_user.following_count > 0
     return render_template(
@@ -163,21 +158,20 @@ def following(username: str):
 def edit_profile():
     """Change your username and about-me text."""
     form = EditProfileForm(current_user)
-    if form.validate_on_submit():
-        try:
-            accounts.update_profile(
-                current_user, form.username.data, form.about_me.data,
-                notify_new_follower=form.notify_new_follower.data,
-                notify_new_message=form.notify_new_message.data,
-                locale=form.locale.data if form.locale.raw_data else None,
-                timezone=form.timezone.data if form.timezone.raw_data else None,
-            )
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            flash(_("Your changes have been saved."), "success")
-            return redirect(url_for("main.user", username=current_user.username))
-    elif not form.is_submitted():
+
+    def save() -> None:
+        accounts.update_profile(
+            current_user, form.username.data, form.about_me.data,
+            notify_new_follower=form.notify_new_follower.data,
+            notify_new_message=form.notify_new_message.data,
+            locale=form.locale.data if form.locale.raw_data else None,
+            timezone=form.timezone.data if form.timezone.raw_data else None,
+        )
+
+    if submitted(form, save):
+        flash(_("Your changes have been saved."), "success")
+        return redirect(url_for("main.user", username=current_user.username))
+    if not form.is_submitted():
         form.username.data = current_user.username
         form.about_me.data = current_user.about_me
         form.notify_new_follower.data = current_user.notify_new_follower

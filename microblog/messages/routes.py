@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from microblog.exceptions import DomainError
-from microblog.forms import MarkReadForm, show_error
+from microblog.forms import MarkReadForm, submitted
 from microblog.messages.forms import MessageForm
 from microblog.pagination import paginate, requested_page
 from microblog.services import blocks, messages
@@ -74,14 +74,9 @@ def send_message(username: str):
     """Write to someone: the form, and sending it."""
     person = user_or_404(username)
     form = MessageForm()
-    if form.validate_on_submit():
-        try:
-            messages.send_message(current_user, person, form.message.data)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            flash(_("Your message to %(username)s has been sent.", username=person.username), "success")
-            return redirect(url_for("messages.thread", username=person.username))
+    if submitted(form, lambda: messages.send_message(current_user, person, form.message.data)):
+        flash(_("Your message to %(username)s has been sent.", username=person.username), "success")
+        return redirect(url_for("messages.thread", username=person.username))
     refusal = None
     try:
         messages.check_can_message(current_user, person)

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog.exceptions import DomainError
-from microblog.forms import show_error
+from microblog.forms import submitted
 from microblog.reports.forms import ReportForm
 from microblog.services import accounts, posts, reports
 
@@ -20,15 +19,10 @@ def report_post(post_id: int):
     """The form to report a post, and sending it."""
     post = posts.visible_post(current_user, post_id) or abort(404)
     form = ReportForm()
-    if form.validate_on_submit():
-        try:
-            reports.report_post(current_user, post, form.reason.data)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            flash(_("Thank you. The moderators will look at this post, and you will be told the outcome."),
-                  "success")
-            return redirect(url_for("main.post", post_id=post.id))
+    if submitted(form, lambda: reports.report_post(current_user, post, form.reason.data)):
+        flash(_("Thank you. The moderators will look at this post, and you will be told the outcome."),
+              "success")
+        return redirect(url_for("main.post", post_id=post.id))
     return render_template("reports/report.html", title=_("Report a post"), form=form, post=post, person=None)
 
 
@@ -38,14 +32,9 @@ def report_user(username: str):
     """The form to report an account, and sending it."""
     person = accounts.get_user_by_username(username) or abort(404)
     form = ReportForm()
-    if form.validate_on_submit():
-        try:
-            reports.report_user(current_user, person, form.reason.data)
-        except DomainError as exc:
-            show_error(form, exc)
-        else:
-            flash(_("Thank you. The moderators will look at this account, and you will be told the outcome."),
-                  "success")
-            return redirect(url_for("main.user", username=person.username))
+    if submitted(form, lambda: reports.report_user(current_user, person, form.reason.data)):
+        flash(_("Thank you. The moderators will look at this account, and you will be told the outcome."),
+              "success")
+        return redirect(url_for("main.user", username=person.username))
     title = _("Report %(username)s", username=person.username)
     return render_template("reports/report.html", title=title, form=form, post=None, person=person)
