@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,94 +49,39 @@ def as_list(value: str | None) -> list[str]:
 
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance")).resolve()
 
-# Secret keys printed in tutorials, templates and docs: anyone can forge cookies signed with them.
-PUBLIC_DEFAULT_KEYS = frozenset({
-    "dev", "development", "devkey", "dev-key", "dev_key", "secret", "secret-key", "secret_key", "secretkey",
-    "mysecret", "my-secret", "my_secret", "my-secret-key", "my_secret_key", "mysecretkey",
-    "changeme", "change-me", "change_me", "changethis", "change-this", "please-change-me",
-    "you-will-never-guess", "super-secret-key", "super_secret_key", "supersecretkey", "supersecret",
-    "your-secret-key", "your_secret_key", "yoursecretkey", "your-secret-key-here", "replace-me",
-    "default", "password", "test", "testing", "test-secret-key", "flask", "flask-secret-key",
-    "microblog", "insecure", "notsecret", "not-secret", "s3cr3t", "keyboard cat", "abc123", "12345678",
-    "hard to guess string", "hard-to-guess-string", "this-is-a-secret", "thisisasecret",
-    "django-insecure", "xxxxxxxx", "placeholder", "todo", "none", "null", "key",
-})
-SECRET_KEY_MIN = 32
-
-
-def secret_key_problem(key: object) -> str | None:
-    """Why ``key`` is not fit to sign production cookies, or None when it is.
-
-    Too short, a public default (also repeated or padded to length), or visibly low in entropy: few
-    distinct characters, or one short pattern repeated. A key made by ``secrets.token_hex(32)`` passes.
-    """
-    if not isinstance(key, str | bytes) or not key:
-        return "it is not set"
-    text = key.decode("latin-1") if isinstance(key, bytes) else key
-    if len(text) < SECRET_KEY_MIN:
-        return f"it has {len(text)} characters, fewer than {SECRET_KEY_MIN}"
-    folded = text.strip().lower()
-    for default in PUBLIC_DEFAULT_KEYS:
-        if folded == default or folded.replace(default, "").strip(" -_.0123456789") == "":
-            return "it is a published default value"
-    if len(set(text)) < 10:
-        return "it uses too few distinct characters (low entropy)"
-    for size in range(1, 17):
-        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
-            return "it repeats a short pattern (low entropy)"
-    return None
-
 
 class Config:
-    """Settings for the embedded default: everything works with nothing configured."""
+    """Settings for the embedded default: everything works with nothing configured.
 
+    Grouped by concern: the site and its database; security (keys, cookies, proxies, rate limits);
+    content and pages; language; mail; background jobs; search; exports; the JSON API; logging.
+    """
+
+    # --- The site and its database -------------------------------------------------------------
+    # The public address of the site: links in emails are built from it, never from a request's Host.
+    # Unset: the address the development server serves on (development_site_url, in finalize).
+    SITE_URL = os.environ.get("SITE_URL") or None
+    # The host (and port) the site is served at, for URLs built outside a request; empty: unset.
+    SERVER_NAME = os.environ.get("SERVER_NAME") or None
+    INSTANCE_DIR = INSTANCE_DIR
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"), INSTANCE_DIR)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Refuse to start when the database is not at the migrations' head (on by default in production).
+    SCHEMA_CHECK = as_bool(os.environ.get("SCHEMA_CHECK"))
+    MAX_CONTENT_LENGTH = as_int(os.environ.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
+
+    # --- Security: keys, hosts, cookies, proxies ---------------------------------------------
+    # The factory applies the key policy (microblog/secret_keys.py): production refuses a weak key,
+    # development without one makes its own.
     SECRET_KEY = os.environ.get("SECRET_KEY")
     # Keys used before the current one, comma-separated: cookies and links they signed keep working
     # after a rotation (Flask checks them for the session; sessions.py and tokens.py do the rest).
     SECRET_KEY_FALLBACKS = as_list(os.environ.get("SECRET_KEY_FALLBACKS"))
     # Host names this site answers to, comma-separated (others get 400); empty: any host.
     TRUSTED_HOSTS = as_list(os.environ.get("TRUSTED_HOSTS")) or None
-    # The host (and port) the site is served at, for URLs built outside a request; empty: unset.
-    SERVER_NAME = os.environ.get("SERVER_NAME") or None
-    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"), INSTANCE_DIR)
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    INSTANCE_DIR = INSTANCE_DIR
-
-    POSTS_PER_PAGE = as_int(os.environ.get("POSTS_PER_PAGE"), 25)
-    USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)
-    POST_MAX_LENGTH = as_int(os.environ.get("POST_MAX_LENGTH"), 280)
-    # Rendered post cards kept per worker process (microblog/post_cards.py); 0 turns the cache off.
-    # The default holds 80 pages of distinct posts; bench/README.md gives what a card costs in memory.
-    POST_CARD_CACHE_SIZE = as_int(os.environ.get("POST_CARD_CACHE_SIZE"), 2000)
-    # Private messages and notifications.
-    MESSAGE_MAX_LENGTH = as_int(os.environ.get("MESSAGE_MAX_LENGTH"), 1000)
-    MESSAGES_PER_PAGE = as_int(os.environ.get("MESSAGES_PER_PAGE"), 20)
-    NOTIFICATIONS_PER_PAGE = as_int(os.environ.get("NOTIFICATIONS_PER_PAGE"), 20)
-    # A new message is emailed when the recipient has not been seen for this long (and wants it).
-    MESSAGE_EMAIL_AFTER_MINUTES = as_int(os.environ.get("MESSAGE_EMAIL_AFTER_MINUTES"), 30)
-    # How often open pages ask for the unread count (slower while the tab is hidden).
-    NOTIFICATIONS_POLL_SECONDS = as_int(os.environ.get("NOTIFICATIONS_POLL_SECONDS"), 20)
-    # Avatars: "identicon" is drawn by the app itself; "gravatar" asks gravatar.com.
-    AVATAR_PROVIDER = os.environ.get("AVATAR_PROVIDER", "identicon")
-
     # How many reverse proxies (nginx, Heroku's router) sit in front of the app and set X-Forwarded-*.
     PROXY_HOPS = as_int(os.environ.get("PROXY_HOPS"), 0)
-
-    LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"))
-    # Refuse to start when the database is not at the migrations' head (on by default in production).
-    SCHEMA_CHECK = as_bool(os.environ.get("SCHEMA_CHECK"))
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-
-    LANGUAGES = ["en", "es", "fr", "de", "pt_BR", "ja", "zh_CN", "ar"]
-    BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
-
-    BOOTSTRAP_SERVE_LOCAL = True
-    BOOTSTRAP_BOOTSWATCH_THEME = None
-
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    MAX_CONTENT_LENGTH = as_int(os.environ.get("MAX_CONTENT_LENGTH"), 1024 * 1024)
     # Remember-me lasts at most 30 days (fewer with REMEMBER_COOKIE_DAYS); the session cookie's
     # signature is refused after the same time.
     REMEMBER_COOKIE_DURATION = timedelta(days=min(as_int(os.environ.get("REMEMBER_COOKIE_DAYS"), 30), 30))
@@ -147,51 +90,15 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Tokens mailed to users.
+    RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)
+    CONFIRM_TOKEN_MAX_AGE = as_int(os.environ.get("CONFIRM_TOKEN_MAX_AGE"), 7 * 24 * 3600)
 
-    # The public address of the site: links in emails are built from it, never from a request's Host.
-    # Unset: the address the development server serves on (development_site_url, in finalize).
-    SITE_URL = os.environ.get("SITE_URL") or None
-
-    # Background jobs: RQ when REDIS_URL is set, otherwise a worker thread in each web process.
-    REDIS_URL = os.environ.get("REDIS_URL")
-    JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or ("rq" if REDIS_URL else "thread")
-    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "microblog")
-    # How long one job may run in an RQ worker before it is stopped (RQ's own default, 3 minutes, would
-    # cut a large export short; a stopped task is then reported failed by its heartbeat).
-    JOB_TIMEOUT_SECONDS = as_int(os.environ.get("JOB_TIMEOUT_SECONDS"), 3600)
-
-    # Full-text search: "whoosh" (an index folder the web and worker processes share) or "postgres"
-    # (tsvector + GIN in the database, for several app servers). See the README's "Search" section.
-    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh").strip().lower()
-    # Empty means INSTANCE_DIR/search-index (worked out when the app starts, so INSTANCE_DIR can change).
-    WHOOSH_INDEX_DIR = os.environ.get("WHOOSH_INDEX_DIR", "")
-    # Seconds an index writer waits for another process's writer before giving up (and logging it).
-    WHOOSH_WRITER_TIMEOUT = as_int(os.environ.get("WHOOSH_WRITER_TIMEOUT"), 60)
-
-    # Exports: files users can download for a while after the job made them.
-    # Unset: "exports" inside INSTANCE_DIR (worked out in finalize, after overrides).
-    EXPORTS_DIR = os.environ.get("EXPORTS_DIR")
-    EXPORT_RETENTION_HOURS = as_int(os.environ.get("EXPORT_RETENTION_HOURS"), 48)
-    # Rows an export reads per query (0: the built-in 500).
-    EXPORT_BATCH_SIZE = as_int(os.environ.get("EXPORT_BATCH_SIZE"), 0)
-    # A running background task writes a heartbeat as it goes; one silent for this many seconds
-    # belonged to a worker that died (killed, out of memory, machine restarted) and is marked failed.
-    TASK_HEARTBEAT_TIMEOUT = as_int(os.environ.get("TASK_HEARTBEAT_TIMEOUT"), 120)
-
-    # The JSON API: bearer tokens and the OpenAPI document (served at /api/openapi.json, /api/docs).
-    API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)
-    API_TITLE = "Microblog API"
-    API_VERSION = "1.0"
-    OPENAPI_VERSION = "3.0.3"
-    OPENAPI_URL_PREFIX = "/api"
-    OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"  # served locally: no CDN
-
-    # Rate limits (Flask-Limiter). Counted in Redis when REDIS_URL is set, else in a SQLite file in
-    # INSTANCE_DIR that every worker on this machine shares (microblog/limit_storage.py); worked out in
-    # derive_paths. "memory://" counts in each worker separately: production refuses it unless
-    # RATELIMIT_ALLOW_PER_WORKER is set (microblog/ratelimits.py, check_storage_at_boot).
+    # --- Rate limits (Flask-Limiter) -----------------------------------------------------------
+    # Counted in Redis when REDIS_URL is set, else in a SQLite file in INSTANCE_DIR that every worker
+    # on this machine shares (microblog/limit_storage.py); worked out in derive_paths. "memory://"
+    # counts in each worker separately: production refuses it unless RATELIMIT_ALLOW_PER_WORKER is set
+    # (microblog/ratelimits.py, check_storage_at_boot).
     RATELIMIT_ENABLED = as_bool(os.environ.get("RATELIMIT_ENABLED"), default=True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")
     RATELIMIT_ALLOW_PER_WORKER = as_bool(os.environ.get("RATELIMIT_ALLOW_PER_WORKER"))
@@ -213,11 +120,34 @@ class Config:
     RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "300 per 3 hours")
     RATELIMIT_FOLLOWS = os.environ.get("RATELIMIT_FOLLOWS", "400 per day")
 
-    # Tokens mailed to users.
-    RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)
-    CONFIRM_TOKEN_MAX_AGE = as_int(os.environ.get("CONFIRM_TOKEN_MAX_AGE"), 7 * 24 * 3600)
+    # --- Posts, people and pages ---------------------------------------------------------------
+    POSTS_PER_PAGE = as_int(os.environ.get("POSTS_PER_PAGE"), 25)
+    USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)
+    POST_MAX_LENGTH = as_int(os.environ.get("POST_MAX_LENGTH"), 280)
+    # Rendered post cards kept per worker process (microblog/post_cards.py); 0 turns the cache off.
+    # The default holds 80 pages of distinct posts; bench/README.md gives what a card costs in memory.
+    POST_CARD_CACHE_SIZE = as_int(os.environ.get("POST_CARD_CACHE_SIZE"), 2000)
+    # Avatars: "identicon" is drawn by the app itself; "gravatar" asks gravatar.com.
+    AVATAR_PROVIDER = os.environ.get("AVATAR_PROVIDER", "identicon")
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
 
-    # Mail. Without MAIL_SERVER, messages are written to the log instead of sent.
+    # --- Private messages and notifications ----------------------------------------------------
+    MESSAGE_MAX_LENGTH = as_int(os.environ.get("MESSAGE_MAX_LENGTH"), 1000)
+    MESSAGES_PER_PAGE = as_int(os.environ.get("MESSAGES_PER_PAGE"), 20)
+    NOTIFICATIONS_PER_PAGE = as_int(os.environ.get("NOTIFICATIONS_PER_PAGE"), 20)
+    # A new message is emailed when the recipient has not been seen for this long (and wants it).
+    MESSAGE_EMAIL_AFTER_MINUTES = as_int(os.environ.get("MESSAGE_EMAIL_AFTER_MINUTES"), 30)
+    # How often open pages ask for the unread count (slower while the tab is hidden).
+    NOTIFICATIONS_POLL_SECONDS = as_int(os.environ.get("NOTIFICATIONS_POLL_SECONDS"), 20)
+
+    # --- Languages and time zones --------------------------------------------------------------
+    LANGUAGES = ["en", "es", "fr", "de", "pt_BR", "ja", "zh_CN", "ar"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+
+    # --- Mail (without MAIL_SERVER, messages are written to the log instead of sent) -----------
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = as_int(os.environ.get("MAIL_PORT"), 25)
     MAIL_USE_TLS = as_bool(os.environ.get("MAIL_USE_TLS"))
@@ -225,10 +155,51 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "microblog@localhost")
-    ADMINS = [a.strip() for a in os.environ.get("ADMINS", "").split(",") if a.strip()]
+    ADMINS = as_list(os.environ.get("ADMINS"))
     MAIL_MAX_ATTEMPTS = as_int(os.environ.get("MAIL_MAX_ATTEMPTS"), 6)
     # Ask new users to confirm their address before posting; on by default when mail can be sent.
     EMAIL_CONFIRMATION = as_bool(os.environ.get("EMAIL_CONFIRMATION"), default=bool(MAIL_SERVER))
+
+    # --- Background jobs: RQ when REDIS_URL is set, otherwise a worker thread in each web process -
+    REDIS_URL = os.environ.get("REDIS_URL")
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND") or ("rq" if REDIS_URL else "thread")
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "microblog")
+    # How long one job may run in an RQ worker before it is stopped (RQ's own default, 3 minutes, would
+    # cut a large export short; a stopped task is then reported failed by its heartbeat).
+    JOB_TIMEOUT_SECONDS = as_int(os.environ.get("JOB_TIMEOUT_SECONDS"), 3600)
+    # A running background task writes a heartbeat as it goes; one silent for this many seconds
+    # belonged to a worker that died (killed, out of memory, machine restarted) and is marked failed.
+    TASK_HEARTBEAT_TIMEOUT = as_int(os.environ.get("TASK_HEARTBEAT_TIMEOUT"), 120)
+
+    # --- Full-text search ----------------------------------------------------------------------
+    # "whoosh" (an index folder the web and worker processes share) or "postgres" (tsvector + GIN in
+    # the database, for several app servers). See the README's "Search" section.
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh").strip().lower()
+    # Empty means INSTANCE_DIR/search-index (worked out when the app starts, so INSTANCE_DIR can change).
+    WHOOSH_INDEX_DIR = os.environ.get("WHOOSH_INDEX_DIR", "")
+    # Seconds an index writer waits for another process's writer before giving up (and logging it).
+    WHOOSH_WRITER_TIMEOUT = as_int(os.environ.get("WHOOSH_WRITER_TIMEOUT"), 60)
+
+    # --- Exports: files users can download for a while after the job made them -----------------
+    # Unset: "exports" inside INSTANCE_DIR (worked out in finalize, after overrides).
+    EXPORTS_DIR = os.environ.get("EXPORTS_DIR")
+    EXPORT_RETENTION_HOURS = as_int(os.environ.get("EXPORT_RETENTION_HOURS"), 48)
+    # Rows an export reads per query (0: the built-in 500).
+    EXPORT_BATCH_SIZE = as_int(os.environ.get("EXPORT_BATCH_SIZE"), 0)
+
+    # --- The JSON API: bearer tokens and the OpenAPI document (/api/openapi.json, /api/docs) ----
+    API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)
+    API_TITLE = "Microblog API"
+    API_VERSION = "1.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"  # served locally: no CDN
+
+    # --- Logging -------------------------------------------------------------------------------
+    LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"))
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     @staticmethod
     def derive_paths(settings: dict) -> None:
@@ -239,28 +210,19 @@ class Config:
             shared_file = Path(settings["INSTANCE_DIR"]).resolve() / "ratelimits.sqlite"
             settings["RATELIMIT_STORAGE_URI"] = settings.get("REDIS_URL") or f"sqlite:///{shared_file}"
 
-    @staticmethod
-    def derive_site_url(settings: dict) -> None:
-        """Without SITE_URL, links in mails point at the development server (`make run PORT=8080`)."""
-        if not settings.get("SITE_URL"):
-            settings["SITE_URL"] = development_site_url()
-
     @classmethod
     def finalize(cls, settings: dict) -> None:
-        """Work out derived settings, and fill in a development secret key when none is set, loudly."""
+        """Work out the derived settings once overrides are in. Reads only: it writes no files (the
+        factory applies the secret-key policy, microblog/secret_keys.py)."""
         cls.derive_paths(settings)
-        cls.derive_site_url(settings)
-        if not settings.get("SECRET_KEY"):
-            settings["SECRET_KEY"] = _development_secret_key(Path(settings["INSTANCE_DIR"]))
-            warnings.warn(
-                "SECRET_KEY is not set: using a generated development key stored in instance/. "
-                "Set SECRET_KEY in production.",
-                stacklevel=2,
-            )
+        if not settings.get("SITE_URL"):
+            # Without SITE_URL, links in mails point at the development server (`make run PORT=8080`).
+            settings["SITE_URL"] = development_site_url()
 
 
 class ProdConfig(Config):
-    """Production: the secret key must come from the environment, cookies are secure."""
+    """Production: the secret key must come from the environment (checked by the factory), cookies are
+    secure, the schema is checked at boot."""
 
     # Browsers remember to use HTTPS only for a year (the site must be served over TLS).
     HSTS_SECONDS = as_int(os.environ.get("HSTS_SECONDS"), 365 * 24 * 3600)
@@ -268,28 +230,9 @@ class ProdConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     LOG_TO_STDOUT = as_bool(os.environ.get("LOG_TO_STDOUT"), default=True)
-    # gunicorn and `flask worker` refuse to start on a database behind the migrations (microblog/schema.py).
+    # gunicorn and `flask worker` refuse to start on a database behind the migrations
+    # (microblog/schema_check.py).
     SCHEMA_CHECK = as_bool(os.environ.get("SCHEMA_CHECK"), default=True)
-
-    @classmethod
-    def finalize(cls, settings: dict) -> None:
-        """Refuse to start without a real secret key (old keys in SECRET_KEY_FALLBACKS are held to the
-        same rules: a weak fallback would let anyone forge cookies all the same)."""
-        cls.derive_paths(settings)
-        cls.derive_site_url(settings)
-        problem = secret_key_problem(settings.get("SECRET_KEY"))
-        if problem:
-            raise RuntimeError(
-                f"SECRET_KEY is not usable in production: {problem}. Set it in the environment to a random "
-                f"value of at least {SECRET_KEY_MIN} characters, e.g. python -c 'import secrets; "
-                "print(secrets.token_hex(32))'."
-            )
-        for number, fallback in enumerate(settings.get("SECRET_KEY_FALLBACKS") or [], start=1):
-            problem = secret_key_problem(fallback)
-            if problem:
-                raise RuntimeError(
-                    f"SECRET_KEY_FALLBACKS entry {number} is not usable in production: {problem}."
-                )
 
 
 def development_site_url() -> str:
@@ -307,18 +250,6 @@ def development_site_url() -> str:
         host = f"[{host}]"
     scheme = "https" if params.get("cert") else "http"
     return f"{scheme}://{host}:{params.get('port') or 5000}"
-
-
-def _development_secret_key(instance_dir: Path) -> str:
-    """A random key kept in the instance folder, so sessions survive restarts in development."""
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    path = instance_dir / "dev-secret-key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
 
 
 def config_from_env() -> type[Config]:

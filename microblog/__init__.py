@@ -18,14 +18,17 @@ from microblog.security import register_security_headers
 
 def create_app(config_class: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     """Build a configured app. ``overrides`` (tests, tools) win over the config class."""
-    from config import config_from_env
+    from config import ProdConfig, config_from_env
+    from microblog.secret_keys import apply_secret_key_policy
 
     config_from_environment = config_class is None
     config_class = config_class or config_from_env()
+    production = issubclass(config_class, ProdConfig)
     app = Flask(__name__)
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     config_class.finalize(app.config)
+    apply_secret_key_policy(app.config, production=production)
 
     register_extensions(app)
     register_blueprints(app)
@@ -36,10 +39,9 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     register_security_headers(app)
     if config_from_environment:
         check_schema_at_boot(app)
-        from config import ProdConfig
         from microblog.ratelimits import check_storage_at_boot
 
-        check_storage_at_boot(app, production=issubclass(config_class, ProdConfig))
+        check_storage_at_boot(app, production=production)
     if app.config["PROXY_HOPS"]:
         # Trust X-Forwarded-* only from the configured number of proxies in front of us.
         hops = app.config["PROXY_HOPS"]

@@ -77,3 +77,19 @@ def test_as_list_splits_on_commas():
 def test_remember_me_lasts_at_most_30_days():
     assert Config.REMEMBER_COOKIE_DURATION.days <= 30
     assert Config.PERMANENT_SESSION_LIFETIME.days <= 30
+
+
+def test_reading_the_config_writes_no_files(tmp_path):
+    """config.py reads settings: working out the derived ones leaves the disk as it was; the development
+    key file is the factory's doing (microblog/secret_keys.py)."""
+    instance = tmp_path / "instance"
+    settings = {key: getattr(Config, key) for key in dir(Config) if key.isupper()}
+    settings.update(SECRET_KEY=None, INSTANCE_DIR=str(instance))
+    Config.finalize(settings)
+    assert settings["EXPORTS_DIR"] == str(instance / "exports") and settings["SITE_URL"]
+    assert list(tmp_path.iterdir()) == []
+    # The factory is what makes the development key, in the instance folder it was given.
+    with pytest.warns(UserWarning, match="SECRET_KEY is not set"):
+        create_app(Config, {"SECRET_KEY": None, "INSTANCE_DIR": str(instance),
+                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert (instance / "dev-secret-key").stat().st_mode & 0o777 == 0o600

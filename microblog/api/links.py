@@ -1,7 +1,7 @@
 """The ``_links`` of API objects: each URL is built once per app from a template, then filled in.
 
-A page of 25 posts carries 200 links (each post's own two and its author's six); ``url_for`` costs
-about 10 µs each, which made link building the largest part of an API list. The routes never
+A page of 25 posts carries 200 links (each post's own two and its author's six); calling ``url_for``
+for each was the largest part of an API list (bench/README.md). The routes never
 change while the app runs, so each endpoint's URL is built once with a stand-in value and the real
 id, name or digest is put in its place.
 """

@@ -9,10 +9,11 @@ import pytest
 from flask import Flask
 from flask_login.utils import encode_cookie
 
-from config import PUBLIC_DEFAULT_KEYS, ProdConfig
+from config import ProdConfig
 from microblog import create_app
 from microblog.extensions import db
 from microblog.models import User
+from microblog.secret_keys import PUBLIC_DEFAULT_KEYS
 from microblog.signed_tokens import reset_token
 from tests.factories import DEFAULT_PASSWORD, make_user
 
