@@ -14,6 +14,8 @@ COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.
 
 # OWASP's argon2id minimum: 19 MiB of memory, 2 passes, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# A real hash to check against when nobody has the name typed, made with the hasher of the moment.
+_dummy: tuple[PasswordHasher, str] | None = None
 
 
 def hash_password(password: str) -> str:
@@ -31,6 +33,15 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return check_password_hash(stored_hash, password)
     except ValueError:  # not a hash at all
         return False
+
+
+def verify_nobody(password: str) -> None:
+    """Spend the time a verification takes, for a sign-in to a name nobody has: both answers take as
+    long, so the time does not tell which names exist."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("not a real password"))
+    verify_password(_dummy[1], password)
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
 from config import Config, as_bool, database_url
-from microblog import create_app
+from microblog import create_app, passwords
 from microblog.extensions import db
+from tests import speedups
 
 # The fuzz tests' case counter and the run's closing count (see tests/fuzzcount.py).
 from tests.fuzzcount import (  # noqa: F401
@@ -24,6 +26,8 @@ from tests.fuzzcount import (  # noqa: F401
     pytest_sessionfinish,
     pytest_terminal_summary,
 )
+
+speedups.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REQUIRE_POSTGRES = as_bool(os.environ.get("REQUIRE_POSTGRES"))
@@ -57,6 +61,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for place, marker in LANES.items():
             if item.path == place or item.path.is_relative_to(place):
                 item.add_marker(marker)
+
+
+# Passwords: argon2id at the production cost (OWASP's minimum) takes about 30 ms to hash and as long
+# to check, and tests sign in all the time; they hash at argon2's lowest cost instead. Tests about the
+# cost itself (its parameters, the time a sign-in takes) ask for ``production_password_hashing``.
+PRODUCTION_HASHER = passwords._hasher
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", CHEAP_HASHER)
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "_hasher", PRODUCTION_HASHER)
 
 
 def require_or_skip(available: bool, what: str, variable: str) -> None:
@@ -140,6 +163,7 @@ def make_app(database, tmp_path, sqlite_template):
                     **database, **overrides}
         copied = create_tables and copy_sqlite_template(settings["SQLALCHEMY_DATABASE_URI"], sqlite_template)
         app = create_app(TestConfig, settings)
+        speedups.share_templates(app)
         if create_tables and not copied:
             with app.app_context():
                 db.create_all()

@@ -10,8 +10,7 @@ import base64
 import itertools
 from datetime import datetime, timedelta
 
-from werkzeug.security import generate_password_hash
-
+from microblog import passwords
 from microblog.extensions import db
 from microblog.models import Block, Message, Post, User, followers
 from microblog.services import counters
@@ -19,14 +18,15 @@ from microblog.timeutil import utcnow
 
 DEFAULT_PASSWORD = "correct-horse"
 _sequence = itertools.count(1)
-_hashes: dict[str, str] = {}
+_hashes: dict[tuple[int, str], str] = {}
 
 
 def _hash(password: str) -> str:
-    # Hashing is slow on purpose; tests reuse one hash per password.
-    if password not in _hashes:
-        _hashes[password] = generate_password_hash(password)
-    return _hashes[password]
+    # Hashing is slow on purpose; tests reuse one hash per password (and per hasher: see conftest.py).
+    key = (id(passwords._hasher), password)
+    if key not in _hashes:
+        _hashes[key] = passwords.hash_password(password)
+    return _hashes[key]
 
 
 def make_user(username: str | None = None, password: str = DEFAULT_PASSWORD, **overrides) -> User:

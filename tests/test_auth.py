@@ -201,7 +201,7 @@ def test_login_attempts_are_rate_limited(make_app):
     assert client.get("/auth/login").status_code == 200  # reading the form is not limited
 
 
-def test_passwords_are_hashed_with_argon2id(app):
+def test_passwords_are_hashed_with_argon2id(app, production_password_hashing):
     with app.app_context():
         user = User(username="zed", email="zed@example.com")
         user.set_password("a-long-password")

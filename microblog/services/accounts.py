@@ -35,9 +35,6 @@ PASSWORD_MAX = 128
 # last_seen is written at most this often, so reading pages does not mean writing rows.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
-# A real hash to check against when the user does not exist, so both answers take as long.
-_DUMMY_HASH: str | None = None
-
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
@@ -194,12 +191,9 @@ def update_profile(
 
 def authenticate(username: str, password: str) -> User | None:
     """The user whose name and password match, or None. Unknown names cost the same time."""
-    global _DUMMY_HASH
     user = get_user_by_username(username.strip()) if username else None
     if user is None:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = passwords.hash_password("not a real password")
-        passwords.verify_password(_DUMMY_HASH, password)
+        passwords.verify_nobody(password)
         # The typed name is logged only as a digest: people type passwords into the wrong field.
         security_event("login.failure", logging.WARNING, reason="unknown_user", name=digest(username or ""))
         return None

@@ -31,7 +31,9 @@ def paired_times(first, second, rounds: int = 25) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_login_answers_the_same_for_unknown_users_and_wrong_passwords(client, app):
+def test_login_answers_the_same_for_unknown_users_and_wrong_passwords(
+    client, app, production_password_hashing
+):
     with app.app_context():
         user = make_user("alice")
         user.set_password("correct-horse-battery")  # a real argon2 hash, as production has
@@ -117,7 +119,7 @@ def test_sign_up_answers_the_same_for_a_taken_address(client, app):
 
 
 @pytest.mark.slow
-def test_sign_up_takes_as_long_for_a_taken_address(make_app, redis_url):
+def test_sign_up_takes_as_long_for_a_taken_address(make_app, redis_url, production_password_hashing):
     """Both hash the password, write one row set and queue one job. Jobs go to RQ (no worker), as in
     production: run inline, as the other tests run them, the index update and the mail log would be
     timed too. Fresh names each round (a taken name is an error); the fastest of many runs estimates
@@ -162,7 +164,7 @@ def test_sign_up_takes_as_long_for_a_taken_address(make_app, redis_url):
     assert abs(a - b) / max(a, b) < 0.25, f"new {a * 1000:.1f} ms vs taken {b * 1000:.1f} ms"
 
 
-def test_reset_request_takes_as_long_for_a_known_address(make_app, redis_url):
+def test_reset_request_takes_as_long_for_a_known_address(make_app, redis_url, production_password_hashing):
     """The request only queues a job that takes the address and does the lookup, the token and the
     mail itself, so known and unknown addresses cost the request the same. Jobs go to RQ (no worker),
     as in production; the fastest of many alternating runs estimates the work without the noise."""
