@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import marshmallow as ma
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -44,9 +47,42 @@ class ErrorSchema(ma.Schema):
 
 
 class MicroblogApi(Api):
-    """flask-smorest, documenting our error shape and leaving error handling to errors/handlers.py."""
+    """flask-smorest, documenting our error shape and leaving error handling to errors/handlers.py.
+
+    The OpenAPI document is written when it is first read (``/api/openapi.json``, ``/api/docs``), not
+    when the app starts: describing every view costs more than the rest of ``create_app`` together
+    (bench/README.md), and most processes (workers, CLI commands, every test's app) never serve it.
+    """
 
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._undocumented: list[tuple[Any, str, Any]] = []
+        self._documenting = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> Any:
+        if self._undocumented:
+            with self._documenting:
+                pending, self._undocumented = self._undocumented, []
+                for blueprint, name, parameters in pending:
+                    blueprint.register_views_in_doc(self, self._app, self._spec, name=name,
+                                                    parameters=parameters)
+                    self._spec.tag({"name": name, "description": blueprint.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value  # a new app, a new document: what waited belongs to the old one
+        self._undocumented = []
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        # flask-smorest's own, with the documentation step left for ``spec`` to do.
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
 
     def _register_error_handlers(self) -> None:
         # One error module for the whole app (HTML or JSON by request); see errors/handlers.py.
