@@ -47,9 +47,9 @@ test: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-fast: the lane to run on every change: unit and service tests on SQLite, no slow, browser,
+## test-fast: the lane to run on every change: unit and service tests on SQLite, no slow, browser, deploy,
 ## fault, fuzz or PostgreSQL tests (markers in pyproject.toml); under a minute on two cores.
-FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres
+FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres and not deploy
 test-fast: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS) -m "$(FAST_LANE)"
