@@ -55,8 +55,9 @@ def make_certificate(openssl: str, folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for the site's name and 127.0.0.1, valid for a day."""
     certificate, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "1", "-subj", f"/CN={HOST}", "-keyout", str(key), "-out", str(certificate),
-                    "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1"],
+                    "-nodes", "-days", "1", "-subj", f"/CN={HOST}",
+                    "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(certificate)],
                    check=True, capture_output=True, timeout=30)
     return certificate, key
 

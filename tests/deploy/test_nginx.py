@@ -69,7 +69,7 @@ def test_plain_http_is_redirected_to_https(site):
     reply = Browser(site.nginx.http_port, HOST).get("/explore?page=2")
     assert reply.status == 301
     assert reply.headers["Location"] == f"https://{HOST}/explore?page=2"
-    assert f"GET /explore?page=2" not in site.app_log()  # nginx answered alone
+    assert "GET /explore?page=2" not in site.app_log()  # nginx answered alone
 
 
 def test_static_files_come_from_nginx_with_long_cache_headers(site):
