@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,6 +24,21 @@ def program(name: str, package: str) -> str:
     require_or_skip(found is not None, f"{name} ({package})", "REQUIRE_DEPLOY")
     assert found is not None
     return found
+
+
+def migrate(url: str, instance: Path) -> None:
+    """`flask db upgrade` on ``url``, in this process (for tests about something else than migrating)."""
+    from config import database_url
+    from microblog import create_app
+    from microblog.extensions import db
+    from tests.conftest import TestConfig
+
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url(url, instance),
+                                  "INSTANCE_DIR": str(instance)})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ from microblog import create_app, search
 from microblog.extensions import db
 from microblog.seed import seed
 from tests.conftest import TestConfig
-from tests.deploy.conftest import program
-from tests.faults.processes import flask
+from tests.deploy.conftest import migrate, program
 
 TABLES = ("user", "post", "followers", "alembic_version")
 
@@ -62,8 +61,7 @@ def test_backup_and_restore_round_trip(site_url, tmp_path):
     instance, index = tmp_path / "instance", tmp_path / "index"
     instance.mkdir()
     env = production_env(site_url, instance, SEARCH_BACKEND="whoosh", WHOOSH_INDEX_DIR=str(index))
-    migrated = flask(env, "db", "upgrade")
-    assert migrated.returncode == 0, migrated.stderr
+    migrate(site_url, instance)
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url(site_url, instance),
                                   "INSTANCE_DIR": str(instance), "WHOOSH_INDEX_DIR": str(index)})
     with app.app_context():
