@@ -2,13 +2,16 @@
 
 The settings come from an env file, as on Heroku (``heroku config``) or with ``honcho -e``; the
 Procfile itself supplies MICROBLOG_ENV=production. The database is a new, empty PostgreSQL
-database named in Heroku's ``postgres://`` form.
+database named in Heroku's ``postgres://`` form. The app runs from a copy of the project, as a
+platform runs a build of it: the web entry compiles the catalogs in place, and must not rewrite
+the .mo files that other tests are reading.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import uuid
@@ -24,12 +27,20 @@ from tests.faults.processes import wait_for
 pytestmark = pytest.mark.postgres
 
 
+def project_copy(folder: Path) -> Path:
+    """What a platform builds from the repository: the code, without tests, local data or caches."""
+    shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "instance", "backups", "tests", "bench", "__pycache__", ".pytest_cache", "*.mo"))
+    return folder
+
+
 def honcho_env(tmp_path: Path, settings: dict[str, str]) -> tuple[Path, dict[str, str]]:
     """An env file with ``settings``, and a process environment that carries none of this shell's
     site settings (the Procfile and the file must be enough)."""
     env_file = tmp_path / "site.env"
     env_file.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
-    dropped = (*NOT_INHERITED, "MICROBLOG_ENV", "SECRET_KEY", "FLASK_APP", "PORT", "INSTANCE_DIR", "SITE_URL")
+    dropped = (*NOT_INHERITED, "MICROBLOG_ENV", "SECRET_KEY", "FLASK_APP", "PORT", "INSTANCE_DIR", "SITE_URL",
+               "PYTHONPATH")
     env = {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
     env.update(PATH=f"{BIN}:{env.get('PATH', '/usr/bin:/bin')}", PYTHONUNBUFFERED="1")
     return env_file, env
@@ -50,23 +61,26 @@ def test_release_then_web_and_worker(new_postgres_database, redis_url, smtp_serv
         # Sign-ups from 127.0.0.1 are counted in the shared test Redis: room for repeated runs.
         "RATELIMIT_SIGNUP": "100 per minute",
     })
-    base = [honcho, "--procfile", str(ROOT / "Procfile"), "--app-root", str(ROOT), "--env", str(env_file),
-            "--no-colour"]
+    app_root = project_copy(tmp_path / "app")
+    base = [honcho, "--procfile", str(app_root / "Procfile"), "--app-root", str(app_root),
+            "--env", str(env_file), "--no-colour"]
 
-    release = subprocess.run([*base, "start", "release"], env=env, cwd=ROOT, capture_output=True,
+    release = subprocess.run([*base, "start", "release"], env=env, cwd=app_root, capture_output=True,
                              text=True, timeout=120, check=False)
     assert release.returncode == 0, release.stdout + release.stderr
     assert "Running upgrade 0011 -> 0012" in release.stdout
 
     log = tmp_path / "honcho.log"
     with open(log, "w") as out:
-        site = subprocess.Popen([*base, "start", "--port", str(port), "web", "worker"], env=env, cwd=ROOT,
+        site = subprocess.Popen([*base, "start", "--port", str(port), "web", "worker"], env=env, cwd=app_root,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         visitor = Browser(port)
         health = wait_for(lambda: _answer(visitor, "/healthz"), 60, f"web to answer; honcho said:\n{log}")
         assert health.status == 200 and health.text.strip() == '{"status":"ok"}'
         assert visitor.get("/explore").status == 200
+        # The web entry compiled the catalogs it serves.
+        assert (app_root / "translations" / "fr" / "LC_MESSAGES" / "messages.mo").is_file()
 
         # Production settings are in force: the session cookie is Secure, HSTS is sent.
         page = visitor.get("/auth/register")
