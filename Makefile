@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := microblog
 
-.PHONY: run test test-fast lint typecheck bench load lock clean
+.PHONY: run test test-fast lint typecheck bench load lock backup restore clean
 
 # The venv installs exactly the lock files (every package pinned, each file checked against its hash);
 # pip itself is pinned too, at the version the dev lock holds (pip-audit needs it).
@@ -47,9 +47,9 @@ test: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-fast: the lane to run on every change: unit and service tests on SQLite, no slow, browser,
+## test-fast: the lane to run on every change: unit and service tests on SQLite, no slow, browser, deploy,
 ## fault, fuzz or PostgreSQL tests (markers in pyproject.toml); under a minute on two cores.
-FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres
+FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres and not deploy
 test-fast: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(PY) -m pytest $(PYTEST_ARGS) -m "$(FAST_LANE)"
@@ -63,6 +63,18 @@ bench: $(VENV)/.runtime
 ## reads write nothing (bench/README.md). LOAD_DATABASE_URL=postgresql://... adds PostgreSQL.
 load: $(VENV)/.runtime
 	$(PY) bench/load.py $(LOAD_ARGS)
+
+## backup: copy the database (pg_dump, or SQLite's online backup) and the search index into a new
+## folder in $(BACKUP_DIR), safe while the site runs. Uses the installed site's .venv and settings (.env).
+BACKUP_DIR ?= backups
+backup:
+	$(FLASK) backup create --into $(BACKUP_DIR)
+
+## restore: put a backup back, after stopping the site: make restore BACKUP=backups/microblog-...
+## It asks before replacing anything (YES=1 does not ask); then run `flask db upgrade` if the code is newer.
+restore:
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=<a folder made by make backup>"; exit 2; }
+	$(FLASK) backup restore $(if $(YES),--yes) $(BACKUP)
 
 ## lint: ruff (rules in pyproject.toml) on the code and the tests
 lint: $(VENV)/.dev

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask seed` and `flask users ...`."""
+"""Command-line tools: `flask seed`, `flask users ...`, `flask mail ...`, `flask backup ...` and more."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from microblog import jobs, mail, search
+from microblog import backup, jobs, mail, search
 from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
@@ -194,6 +194,40 @@ def search_reindex(batch_size: int) -> None:
                f"in {elapsed:.1f} s ({backend}).")
 
 
+backup_cli = AppGroup("backup", help="Back up and restore the database and the search index.")
+
+
+@backup_cli.command("create")
+@click.option("--into", default="backups", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder that receives the new backup folder.")
+def backup_create(into: Path) -> None:
+    """Copy the database and the search index into a new dated folder (safe while the site runs)."""
+    try:
+        folder = backup.create_backup(current_app._get_current_object(), into)  # type: ignore[attr-defined]
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {folder}")
+
+
+@backup_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the data.")
+def backup_restore(source: Path, yes: bool) -> None:
+    """Replace the database and the search index with the backup in SOURCE (stop the site first)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        manifest = backup.read_manifest(source)
+        if not yes:
+            click.confirm(f"Replace the {backup.database_url(app).render_as_string()} database and the "
+                          f"data folders with the backup of {manifest['created_at']}?", abort=True)
+        backup.restore_backup(app, source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored the backup of {manifest['created_at']} (schema revision "
+               f"{', '.join(manifest['revision']) or 'none'}). Run `flask db upgrade` if this code is newer.")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
@@ -201,3 +235,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(translate_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(backup_cli)

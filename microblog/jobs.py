@@ -114,11 +114,11 @@ def _rq_queue(app: Flask):
 
 def run_rq_worker(app: Flask, burst: bool = False) -> None:
     """Work the RQ queue with ``app`` as every job's app (used by `flask worker` and tests)."""
-    from rq import SimpleWorker, Worker
+    from rq import SimpleWorker
 
     global _worker_app
     _worker_app = app
-    worker_class = SimpleWorker if burst else Worker
+    worker_class = SimpleWorker if burst else _forking_worker_class()
     worker = worker_class([_rq_queue(app)], connection=redis_connection(app))
     stop = threading.Event()
     if not burst:
@@ -127,6 +127,30 @@ def run_rq_worker(app: Flask, burst: bool = False) -> None:
         worker.work(burst=burst, with_scheduler=not burst)
     finally:
         stop.set()
+
+
+def _forking_worker_class():
+    """RQ's Worker, which forks a work horse per job; the horse first lets go of the database
+    connections it inherited. Parent and horse would otherwise talk over the same sockets while the
+    parent's periodic thread uses them, and PostgreSQL jobs failed ("connection in transaction
+    status INTRANS"): found by tests/deploy/test_procfile.py."""
+    from rq import Worker
+
+    class AppWorker(Worker):
+        def main_work_horse(self, job, queue):
+            _forget_inherited_connections()
+            super().main_work_horse(job, queue)
+
+    return AppWorker
+
+
+def _forget_inherited_connections() -> None:
+    from microblog.extensions import db
+
+    if _worker_app is not None:
+        with _worker_app.app_context():
+            for engine in db.engines.values():
+                engine.dispose(close=False)  # close=False: the sockets stay open for the parent
 
 
 def _periodic_loop(app: Flask, stop: threading.Event) -> None:

@@ -52,7 +52,7 @@ class TestConfig(Config):
 # The lanes (README, "Development"): these folders and modules are marked here, so a new test there
 # is in its lane without a decorator. A slow test anywhere else says so with @pytest.mark.slow.
 TESTS = Path(__file__).resolve().parent
-LANES = {TESTS / "browser": "browser", TESTS / "faults": "faults",
+LANES = {TESTS / "browser": "browser", TESTS / "faults": "faults", TESTS / "deploy": "deploy",
          TESTS / "test_api_fuzz.py": "fuzz", TESTS / "security" / "test_fuzz_web.py": "fuzz"}
 
 
