@@ -17,8 +17,7 @@ go to both the current generation and the new one, then the new one replaces the
 
 Stemming: field ``body`` holds the words as written (phrases and prefixes match there); field
 ``stemmed`` holds the same words stemmed for the post's language (English when it was not
-detected, none for languages without a stemmer). A query word matches either the word itself or
-its English stem or its stem in the searcher's page language.
+detected, none for languages without a stemmer). How a query reads them: whoosh_query.
 """
 
 from __future__ import annotations
@@ -48,21 +47,9 @@ from whoosh.sorting import FieldFacet
 from microblog.extensions import db
 from microblog.models import Post, User
 from microblog.search.backend import RANK_CANDIDATES, IndexUnavailable
-from microblog.search.query import (
-    And,
-    Author,
-    Node,
-    Not,
-    Or,
-    Phrase,
-    Prefix,
-    Tag,
-    Term,
-    stem_language,
-    tags,
-    words,
-)
-from microblog.search.stemming import stemmer, stems
+from microblog.search.query import Node, stem_language, tags, words
+from microblog.search.stemming import stemmer
+from microblog.search.whoosh_query import POST_FIELDS, USER_FIELDS, to_whoosh
 
 log = logging.getLogger(__name__)
 
@@ -180,64 +167,6 @@ def _rows(kind: str) -> tuple[sa.Select, Any, Callable[[Any], dict[str, Any]]]:
     if kind == POSTS:
         return _post_rows_select(), Post.id, post_document
     return _user_rows_select(), User.id, user_document
-
-
-# -- queries -------------------------------------------------------------------------------------
-def _query_languages(language: str | None) -> list[str | None]:
-    return list(dict.fromkeys(["en", stem_language(language)]))
-
-
-def post_query(node: Node, language: str | None) -> wq.Query:
-    """Translate the parsed query into a Whoosh query over the posts index."""
-    languages = _query_languages(language)
-
-    def build(n: Node) -> wq.Query:
-        if isinstance(n, Term):
-            alternatives: list[wq.Query] = [wq.Term("body", n.word)]
-            alternatives += [wq.Term("stemmed", s) for s in sorted(stems(n.word, languages))]
-            return wq.Or(alternatives)
-        if isinstance(n, Prefix):
-            return wq.Prefix("body", n.prefix)
-        if isinstance(n, Phrase):
-            return wq.Term("body", n.words[0]) if len(n.words) == 1 else wq.Phrase("body", list(n.words))
-        if isinstance(n, Author):
-            return wq.NullQuery if n.user_id is None else wq.Term("user_id", str(n.user_id))
-        if isinstance(n, Tag):
-            return wq.Term("tags", n.name)
-        if isinstance(n, Not):
-            return wq.Not(build(n.child))
-        if isinstance(n, Or):
-            return wq.Or([build(c) for c in n.children])
-        assert isinstance(n, And)
-        return wq.And([build(c) for c in n.children])
-
-    return build(node)
-
-
-def user_query(node: Node) -> wq.Query:
-    """Translate the parsed query into a Whoosh query over people (name and about-me)."""
-
-    def build(n: Node) -> wq.Query:
-        if isinstance(n, Term):
-            alternatives: list[wq.Query] = [wq.Term("text", n.word)]
-            alternatives += [wq.Term("stemmed", s) for s in sorted(stems(n.word, ["en"]))]
-            return wq.Or(alternatives)
-        if isinstance(n, Prefix):
-            return wq.Prefix("text", n.prefix)
-        if isinstance(n, Phrase):
-            return wq.Term("text", n.words[0]) if len(n.words) == 1 else wq.Phrase("text", list(n.words))
-        if isinstance(n, Author):
-            return wq.Term("username", n.username.lower())
-        if isinstance(n, Tag):
-            return wq.Term("text", n.name)
-        if isinstance(n, Not):
-            return wq.Not(build(n.child))
-        if isinstance(n, Or):
-            return wq.Or([build(c) for c in n.children])
-        assert isinstance(n, And)
-        return wq.And([build(c) for c in n.children])
-
-    return build(node)
 
 
 # -- keeping the index in the order posts were written -------------------------------------------
@@ -494,7 +423,7 @@ class WhooshBackend:
         try:
             searcher = self._searcher(POSTS)
             wanted = offset + limit if newest else self.rank_candidates
-            q = post_query(node, language)
+            q = to_whoosh(node, POST_FIELDS, language)
             found = _newest_matches(searcher, q, wanted, scored=not newest, min_stretch=self.min_stretch)
         except IndexUnavailable:
             self._forget_searchers()
@@ -506,8 +435,8 @@ class WhooshBackend:
         return [key[-1] for key in found[offset:offset + limit]]
 
     def search_users(self, node: Node, offset: int, limit: int) -> list[int]:
-        """Ids of matching people, best first."""
-        return self._search(USERS, user_query(node), offset, limit, newest=False)
+        """Ids of matching people, best first (their words are stemmed in English only)."""
+        return self._search(USERS, to_whoosh(node, USER_FIELDS), offset, limit, newest=False)
 
     def document_ids(self, kind: str) -> set[int]:
         """Every id in the index (tests and consistency checks)."""
