@@ -130,6 +130,29 @@ def test_people_by_name_and_about_me(client, world):
     assert people(client, "runners") == ["alice"]  # stemmed about-me
 
 
+def test_people_are_searched_with_the_same_syntax_as_posts(app, client, world):
+    """Phrases, exclusions, OR, @name, #tag and stems on people's own fields (name and about-me):
+    on Whoosh, the one translator of whoosh_query run with USER_FIELDS."""
+    with app.app_context():
+        for name, about in (("dora", "Drinks green tea daily"), ("emil", "Grows tea, green beans too")):
+            accounts.update_profile(make_user(name), name, about)
+    cases = {
+        '"green tea"': {"dora"},
+        '"tea green"': {"emil"},
+        "tea -green": {"alice"},
+        'tea -"green tea"': {"alice", "emil"},
+        "photographer OR runner": {"alice", "bob"},
+        "beans OR photographer OR daily": {"bob", "dora", "emil"},
+        "tea -@alice": {"dora", "emil"},
+        "@emil tea": {"emil"},
+        "#tea": {"alice", "dora", "emil"},
+        "grow": {"emil"},  # stemmed: grows
+        "gre* -daily": {"emil"},
+    }
+    for q, expected in cases.items():
+        assert set(people(client, q)) == expected, q
+
+
 def test_renaming_someone_updates_people_results(app, client, world):
     with app.app_context():
         accounts.update_profile(accounts.get_user_by_username("carol"), "caroline", "Gardener")
