@@ -171,12 +171,6 @@ class User(UserMixin, db.Model):
     def posts_count_select(self) -> sa.Select:
         return sa.select(sa.func.count()).select_from(Post).where(Post.user_id == self.id)
 
-    def followers_count_select(self) -> sa.Select:
-        return sa.select(sa.func.count()).select_from(followers).where(followers.c.followed_id == self.id)
-
-    def following_count_select(self) -> sa.Select:
-        return sa.select(sa.func.count()).select_from(followers).where(followers.c.follower_id == self.id)
-
     def followers_select(self) -> sa.Select:
         """Followers, the most recent first."""
         return (
