@@ -20,7 +20,7 @@ BLUEPRINTS = ("admin", "api", "auth", "errors", "exports", "main", "messages", "
               "reports")
 MAX_LINES = 400
 # Modules still to split (a ratchet: remove a name when its module is split; never add one).
-NOT_YET_SPLIT = {"microblog.models", "microblog.search.whoosh_backend"}
+NOT_YET_SPLIT = {"microblog.search.whoosh_backend"}
 # Packages whose modules may import each other under ``if TYPE_CHECKING:`` without that counting as a
 # cycle: models in different modules name each other at both ends of a relationship. Such an import
 # never runs; anywhere else (another package, or an import that runs) it still counts.
@@ -147,6 +147,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_checker_sees_the_package():
     assert "microblog.models" in MODULES and "microblog.services.posts" in GRAPH["microblog.main.routes"]
+    assert "microblog.models.users" in TYPING_ONLY["microblog.models.posts"]
+    assert "microblog.models.posts" in RUNNING["microblog.models.users"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
