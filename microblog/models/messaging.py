@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -48,12 +49,22 @@ class Message(db.Model):
         return self.recipient if self.sender_id == user.id else self.sender
 
 
-NOTIFY_MESSAGE = "message"
-NOTIFY_NEW_FOLLOWER = "new_follower"
-NOTIFY_MENTION = "mention"
-# A report the user made was handled (payload: report_id, status, target).
-NOTIFY_REPORT = "report_outcome"
-NOTIFICATION_KINDS = (NOTIFY_MESSAGE, NOTIFY_NEW_FOLLOWER, NOTIFY_MENTION, NOTIFY_REPORT)
+class NotificationKind(enum.StrEnum):
+    """What a notification is about, stored as its value in ``notification.kind``."""
+
+    MESSAGE = "message"
+    NEW_FOLLOWER = "new_follower"
+    MENTION = "mention"
+    # A report the user made was handled (payload: report_id, status, target).
+    REPORT_OUTCOME = "report_outcome"
+
+
+# The older names, kept for callers.
+NOTIFY_MESSAGE = NotificationKind.MESSAGE
+NOTIFY_NEW_FOLLOWER = NotificationKind.NEW_FOLLOWER
+NOTIFY_MENTION = NotificationKind.MENTION
+NOTIFY_REPORT = NotificationKind.REPORT_OUTCOME
+NOTIFICATION_KINDS: tuple[str, ...] = tuple(kind.value for kind in NotificationKind)
 
 
 class Notification(db.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -52,12 +53,28 @@ def _audit_log_is_append_only(_mapper, _connection, entry: AuditLogEntry) -> Non
     raise TypeError(f"{entry!r}: the audit log is append-only")
 
 
-REPORT_OPEN = "open"
-REPORT_RESOLVED = "resolved"
-REPORT_DISMISSED = "dismissed"
-REPORT_STATUSES = (REPORT_OPEN, REPORT_RESOLVED, REPORT_DISMISSED)
-REPORT_POST = "post"
-REPORT_USER = "user"
+class ReportStatus(enum.StrEnum):
+    """Where a report is, stored as its value in ``report.status``."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class ReportKind(enum.StrEnum):
+    """What was reported, stored as its value in ``report.kind``."""
+
+    POST = "post"
+    USER = "user"
+
+
+# The older names, kept for callers.
+REPORT_OPEN = ReportStatus.OPEN
+REPORT_RESOLVED = ReportStatus.RESOLVED
+REPORT_DISMISSED = ReportStatus.DISMISSED
+REPORT_STATUSES: tuple[str, ...] = tuple(status.value for status in ReportStatus)
+REPORT_POST = ReportKind.POST
+REPORT_USER = ReportKind.USER
 
 
 class Report(db.Model):
@@ -83,11 +100,11 @@ class Report(db.Model):
     user_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
-    # REPORT_POST or REPORT_USER: what was reported (it stays known after the post is deleted).
+    # A ReportKind: what was reported (it stays known after the post is deleted).
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))
     target_label: so.Mapped[str] = so.mapped_column(sa.String(255))
     reason: so.Mapped[str] = so.mapped_column(sa.String(REASON_MAX))
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=REPORT_OPEN)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=ReportStatus.OPEN)
     handled_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     handled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     # What the moderator told the reporter.
@@ -102,9 +119,9 @@ class Report(db.Model):
         return f"<Report {self.id} {self.status} post={self.post_id} user={self.user_id}>"
 
     @staticmethod
-    def queue_select(status: str = REPORT_OPEN) -> sa.Select:
+    def queue_select(status: str = ReportStatus.OPEN) -> sa.Select:
         """Reports with this status, oldest first (open ones are worked through in order)."""
-        order = Report.id.asc() if status == REPORT_OPEN else Report.id.desc()
+        order = Report.id.asc() if status == ReportStatus.OPEN else Report.id.desc()
         return (
             sa.select(Report)
             .where(Report.status == status)

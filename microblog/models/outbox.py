@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,10 +12,22 @@ from microblog.extensions import db
 from microblog.models.limits import EMAIL_MAX
 from microblog.timeutil import UTCDateTime, utcnow
 
-OUTBOX_PENDING = "pending"
-OUTBOX_SENDING = "sending"
-OUTBOX_SENT = "sent"
-OUTBOX_FAILED = "failed"
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbox message is on its way out, stored as its value in ``outbox_message.status``."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+# The older names, kept for callers.
+OUTBOX_PENDING = OutboxStatus.PENDING
+OUTBOX_SENDING = OutboxStatus.SENDING
+OUTBOX_SENT = OutboxStatus.SENT
+OUTBOX_FAILED = OutboxStatus.FAILED
+OUTBOX_STATUSES: tuple[str, ...] = tuple(status.value for status in OutboxStatus)
 
 
 class OutboxMessage(db.Model):
@@ -33,7 +46,7 @@ class OutboxMessage(db.Model):
     attachment_path: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     attachment_name: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     attachment_type: so.Mapped[str | None] = so.mapped_column(sa.String(100))
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=OUTBOX_PENDING)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=OutboxStatus.PENDING)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

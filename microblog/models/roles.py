@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import enum
 
-ROLE_USER = "user"
-ROLE_MODERATOR = "moderator"
-ROLE_ADMIN = "admin"
-ROLES = (ROLE_USER, ROLE_MODERATOR, ROLE_ADMIN)
+
+class Role(enum.StrEnum):
+    """An account's role, stored as its value in ``user.role``."""
+
+    USER = "user"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+# The older names, kept for callers.
+ROLE_USER = Role.USER
+ROLE_MODERATOR = Role.MODERATOR
+ROLE_ADMIN = Role.ADMIN
+# Plain strings, for click.Choice and form choices (click 8.2+ would offer an enum's member names).
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 # Higher ranks may act on lower ones (an admin can suspend a moderator, a moderator cannot).
-ROLE_RANK = {ROLE_USER: 0, ROLE_MODERATOR: 1, ROLE_ADMIN: 2}
+ROLE_RANK: dict[str, int] = {Role.USER: 0, Role.MODERATOR: 1, Role.ADMIN: 2}
 
 
 class Permission(enum.StrEnum):
@@ -30,7 +41,7 @@ _MODERATOR_PERMISSIONS = frozenset(
     {Permission.MODERATE_POSTS, Permission.SUSPEND_USERS, Permission.HANDLE_REPORTS}
 )
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
-    ROLE_USER: frozenset(),
-    ROLE_MODERATOR: _MODERATOR_PERMISSIONS,
-    ROLE_ADMIN: frozenset(Permission),
+    Role.USER: frozenset(),
+    Role.MODERATOR: _MODERATOR_PERMISSIONS,
+    Role.ADMIN: frozenset(Permission),
 }

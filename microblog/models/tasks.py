@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,10 +16,20 @@ if TYPE_CHECKING:
     from microblog.models.users import User
 
 
-TASK_QUEUED = "queued"
-TASK_RUNNING = "running"
-TASK_DONE = "done"
-TASK_FAILED = "failed"
+class TaskStatus(enum.StrEnum):
+    """Where a task is, stored as its value in ``task.status``."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# The older names, kept for callers.
+TASK_QUEUED = TaskStatus.QUEUED
+TASK_RUNNING = TaskStatus.RUNNING
+TASK_DONE = TaskStatus.DONE
+TASK_FAILED = TaskStatus.FAILED
 
 
 class Task(db.Model):
@@ -28,7 +39,7 @@ class Task(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(64))
     description: so.Mapped[str] = so.mapped_column(sa.String(255))
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=TASK_QUEUED)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default=TaskStatus.QUEUED)
     progress: so.Mapped[int] = so.mapped_column(default=0)
     # Where the result is (a file name in the exports folder), once done.
     result: so.Mapped[str | None] = so.mapped_column(sa.String(255))

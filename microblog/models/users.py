@@ -14,7 +14,7 @@ from microblog.extensions import db
 from microblog.models.limits import EMAIL_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.messaging import Message, Notification
 from microblog.models.posts import Post
-from microblog.models.roles import ROLE_ADMIN, ROLE_PERMISSIONS, ROLE_RANK, ROLE_USER, Permission
+from microblog.models.roles import ROLE_PERMISSIONS, ROLE_RANK, Permission, Role
 from microblog.timeutil import UTCDateTime, utcnow
 
 ABOUT_ME_MAX = 500
@@ -46,7 +46,9 @@ class User(UserMixin, db.Model):
     email: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX), unique=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     about_me: so.Mapped[str | None] = so.mapped_column(sa.String(ABOUT_ME_MAX))
-    role: so.Mapped[str] = so.mapped_column(sa.String(16), default=ROLE_USER, server_default=ROLE_USER)
+    # A Role, read back as its plain str value (equal to the member). The server default is DDL
+    # text, so it gets the plain value too.
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default=Role.USER, server_default=Role.USER.value)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     last_seen: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     # None until the address is confirmed (when the site asks for confirmation).
@@ -114,7 +116,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ROLE_ADMIN
+        return self.role == Role.ADMIN
 
     @property
     def is_suspended(self) -> bool:
