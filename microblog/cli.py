@@ -15,7 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from microblog import backup, jobs, mail, search
 from microblog.exceptions import DomainError
 from microblog.extensions import db
-from microblog.models import ROLE_ADMIN, ROLES, OutboxMessage, User
+from microblog.models import ROLES, OutboxMessage, OutboxStatus, Role, User
 from microblog.seed import DEMO_PASSWORD, seed
 from microblog.services import accounts, roles
 
@@ -61,7 +61,7 @@ def create_admin(username: str, email: str, password: str) -> None:
             user = accounts.register_user(username, email, password)
             if user is None:  # the operator may know: the address's owner was mailed a notice
                 raise click.ClickException(f"{email} already belongs to another account")
-        roles.change_role(None, user, ROLE_ADMIN, reason="flask users create-admin")
+        roles.change_role(None, user, Role.ADMIN, reason="flask users create-admin")
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"{user.username} is an administrator.")
@@ -92,11 +92,10 @@ mail_cli = AppGroup("mail", help="Inspect and retry the outgoing mail queue.")
 def mail_status() -> None:
     """Count outbox messages by status and list the failed ones."""
     counts = mail.outbox_counts()
-    for status in ("pending", "sending", "sent", "failed"):
+    for status in OutboxStatus:
         click.echo(f"{status:8} {counts.get(status, 0)}")
-    for message in db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id).limit(50)
-    ):
+    failed = sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    for message in db.session.scalars(failed.order_by(OutboxMessage.id).limit(50)):
         click.echo(
             f"  #{message.id} to {message.recipient} after {message.attempts} attempts: {message.last_error}"
         )
@@ -108,8 +107,8 @@ def mail_retry() -> None:
     requeued = mail.retry_failed()
     tried = mail.deliver_due()
     counts = mail.outbox_counts()
-    click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get('sent', 0)} sent, "
-               f"{counts.get('pending', 0)} pending, {counts.get('failed', 0)} failed.")
+    click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get(OutboxStatus.SENT, 0)} sent, "
+               f"{counts.get(OutboxStatus.PENDING, 0)} pending, {counts.get(OutboxStatus.FAILED, 0)} failed.")
 
 
 @click.command("worker")

@@ -1,6 +1,6 @@
 """The full-text search columns and indexes of the schema (PostgreSQL only), as DDL.
 
-models.py declares them, migrations and the schema comparison filter by them, and the PostgreSQL
+The models declare them, migrations and the schema comparison filter by them, and the PostgreSQL
 search backend queries the very same expressions. This module imports only SQLAlchemy, so the
 models need nothing from the search package.
 """
@@ -28,7 +28,7 @@ _POST_LANGUAGE_CODES = (
 
 
 # The indexed expressions, written exactly as PostgreSQL prints them back (pg_get_indexdef), so
-# that Alembic finds the models and the migrated database identical; models.py indexes them and
+# that Alembic finds the models and the migrated database identical; the models index them and
 # the queries below use the very same text, so the planner matches them to the GIN indexes.
 POST_SIMPLE_SQL = "to_tsvector('simple'::regconfig, body::text)"
 POST_STEMMED_SQL = (
@@ -39,7 +39,7 @@ POST_STEMMED_SQL = (
 _USER_TEXT_SQL = "(username::text || ' '::text) || COALESCE(about_me, ''::character varying)::text"
 USER_SIMPLE_SQL = f"to_tsvector('simple'::regconfig, {_USER_TEXT_SQL})"
 USER_STEMMED_SQL = f"to_tsvector('english'::regconfig, {_USER_TEXT_SQL})"
-# (name, table, expression) of each GIN index over an expression, for models.py.
+# (name, table, expression) of each GIN index over an expression, for the models.
 INDEXES = (
     ("ix_user_fts_simple", "user", USER_SIMPLE_SQL),
     ("ix_user_fts_stemmed", "user", USER_STEMMED_SQL),
@@ -70,7 +70,7 @@ def gin_indexes(table: str) -> list[sa.Index]:
 
 
 def post_vector_columns() -> list[sa.Column]:
-    """The generated tsvector columns of ``post`` (for models.py; see :func:`_create_column`).
+    """The generated tsvector columns of ``post`` (for models/posts.py; see :func:`_create_column`).
 
     They are left out of the mapper (``exclude_properties``): loading a post never reads them.
     """

@@ -1,11 +1,11 @@
 """Signed-in sessions that the server can end.
 
-Flask-Login keeps ``User.get_id()`` (models.py) in the session cookie and in the remember-me cookie. Ours is
-``"<id>:<session_version>"``, and the user loader refuses a cookie whose version is not the account's
-current one. Bumping the version (logout, password change, password reset) therefore ends every
-session and remember-me cookie of that account at once, on every device, including copies of a
-cookie taken before. One counter per account keeps the check to the primary-key lookup that loading
-the user already costs; the price is that signing out in one browser signs out all of them.
+Flask-Login keeps ``User.get_id()`` (models/users.py) in the session cookie and in the remember-me
+cookie. Ours is ``"<id>:<session_version>"``, and the user loader refuses a cookie whose version is not
+the account's current one. Bumping the version (logout, password change, password reset) therefore ends
+every session and remember-me cookie of that account at once, on every device, including copies of a
+cookie taken before. One counter per account keeps the check to the primary-key lookup that loading the
+user already costs; the price is that signing out in one browser signs out all of them.
 
 Signing in and signing out also replace the session's CSRF token, so that a token planted in the
 browser before (or read from a page shown to the previous user) does not work across the change.

@@ -16,10 +16,7 @@ from microblog.models import (
     EMAIL_MAX,
     MESSAGE_BODY_CEILING,
     NOTIFICATION_KINDS,
-    OUTBOX_FAILED,
-    OUTBOX_PENDING,
-    OUTBOX_SENDING,
-    OUTBOX_SENT,
+    OUTBOX_STATUSES,
     POST_BODY_CEILING,
     REASON_MAX,
     REPORT_DISMISSED,
@@ -37,7 +34,6 @@ from microblog.services.audit import ACTIONS as AUDIT_ACTIONS
 from microblog.textutil import has_lone_surrogates, invalid_character_message
 
 MAX_PER_PAGE = 100
-OUTBOX_STATUSES = (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)
 DEFAULT_PER_PAGE = 25
 
 

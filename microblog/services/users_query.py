@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from microblog.extensions import db
 from microblog.models import User
 
 
@@ -20,12 +19,3 @@ def all_users_select(role: str | None = None, suspended: bool = False) -> sa.Sel
 
 def user_count_select() -> sa.Select:
     return sa.select(sa.func.count()).select_from(User)
-
-
-def counts(user: User) -> tuple[int, int, int]:
-    """(posts, followers, following) of ``user``."""
-    return (
-        db.session.scalar(user.posts_count_select()) or 0,
-        db.session.scalar(user.followers_count_select()) or 0,
-        db.session.scalar(user.following_count_select()) or 0,
-    )

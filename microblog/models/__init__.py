@@ -1,0 +1,83 @@
+"""ORM models, one module per domain, every public name re-exported: ``from microblog.models import X``.
+
+Models in different modules name each other by class name in ``relationship()`` and import each other
+for annotations only under ``if TYPE_CHECKING:``; importing this package registers every model.
+"""
+
+from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.messaging import (
+    MESSAGE_BODY_CEILING,
+    NOTIFICATION_KINDS,
+    NOTIFY_MENTION,
+    NOTIFY_MESSAGE,
+    NOTIFY_NEW_FOLLOWER,
+    NOTIFY_REPORT,
+    Message,
+    Notification,
+    NotificationKind,
+)
+from microblog.models.moderation import (
+    REPORT_DISMISSED,
+    REPORT_OPEN,
+    REPORT_POST,
+    REPORT_RESOLVED,
+    REPORT_STATUSES,
+    REPORT_USER,
+    AuditLogEntry,
+    Report,
+    ReportKind,
+    ReportStatus,
+)
+from microblog.models.outbox import (
+    OUTBOX_FAILED,
+    OUTBOX_PENDING,
+    OUTBOX_SENDING,
+    OUTBOX_SENT,
+    OUTBOX_STATUSES,
+    OutboxMessage,
+    OutboxStatus,
+)
+from microblog.models.posts import POST_BODY_CEILING, Post
+from microblog.models.roles import (
+    ROLE_ADMIN,
+    ROLE_MODERATOR,
+    ROLE_PERMISSIONS,
+    ROLE_RANK,
+    ROLE_USER,
+    ROLES,
+    Permission,
+    Role,
+)
+from microblog.models.tasks import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Task, TaskStatus
+from microblog.models.tokens import Token
+from microblog.models.users import (
+    ABOUT_ME_MAX,
+    Block,
+    User,
+    UserActivity,
+    followers,
+    user_by_username_select,
+)
+
+__all__ = [
+    # limits
+    "EMAIL_MAX", "ID_MAX", "REASON_MAX", "USERNAME_MAX",
+    # roles
+    "Permission", "Role", "ROLE_ADMIN", "ROLE_MODERATOR", "ROLE_PERMISSIONS", "ROLE_RANK", "ROLE_USER",
+    "ROLES",
+    # users
+    "ABOUT_ME_MAX", "Block", "User", "UserActivity", "followers", "user_by_username_select",
+    # posts
+    "POST_BODY_CEILING", "Post",
+    # messaging
+    "MESSAGE_BODY_CEILING", "Message", "Notification", "NotificationKind", "NOTIFICATION_KINDS",
+    "NOTIFY_MENTION", "NOTIFY_MESSAGE", "NOTIFY_NEW_FOLLOWER", "NOTIFY_REPORT",
+    # outbox
+    "OUTBOX_FAILED", "OUTBOX_PENDING", "OUTBOX_SENDING", "OUTBOX_SENT", "OUTBOX_STATUSES", "OutboxMessage",
+    "OutboxStatus",
+    # tasks and tokens
+    "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
+    # moderation
+    "AuditLogEntry", "Report", "ReportKind", "ReportStatus", "REPORT_DISMISSED", "REPORT_OPEN", "REPORT_POST",
+    "REPORT_RESOLVED", "REPORT_STATUSES", "REPORT_USER",
+]

@@ -1,0 +1,264 @@
+"""Accounts: the user, who follows and who blocks whom, activity days, and the queries about one user."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from microblog import fulltext, passwords
+from microblog.extensions import db
+from microblog.models.limits import EMAIL_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.messaging import Message, Notification
+from microblog.models.posts import Post
+from microblog.models.roles import ROLE_PERMISSIONS, ROLE_RANK, Permission, Role
+from microblog.timeutil import UTCDateTime, utcnow
+
+ABOUT_ME_MAX = 500
+
+followers = sa.Table(
+    "followers",
+    db.metadata,
+    sa.Column("follower_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("followed_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
+    sa.CheckConstraint("follower_id <> followed_id", name="not_self"),
+    # "Who follows X" walks this index; the primary key serves "whom does X follow".
+    sa.Index("ix_followers_followed_id_follower_id", "followed_id", "follower_id"),
+    # The follower and following lists, newest follow first, paged by keyset (no sort, no OFFSET).
+    sa.Index("ix_followers_followed_id_created_at", "followed_id", "created_at", "follower_id"),
+    sa.Index("ix_followers_follower_id_created_at", "follower_id", "created_at", "followed_id"),
+)
+
+
+class User(UserMixin, db.Model):
+    """An account. Usernames keep their case for display but are unique without regard to it."""
+
+    # Full-text search of names and about-me with SEARCH_BACKEND=postgres (PostgreSQL only).
+    __table_args__ = (*fulltext.gin_indexes("user"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(USERNAME_MAX))
+    # Stored lower-cased by the accounts service, so the plain unique constraint is case-blind.
+    email: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX), unique=True)
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    about_me: so.Mapped[str | None] = so.mapped_column(sa.String(ABOUT_ME_MAX))
+    # A Role, read back as its plain str value (equal to the member). The server default is DDL
+    # text, so it gets the plain value too.
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default=Role.USER, server_default=Role.USER.value)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # None until the address is confirmed (when the site asks for confirmation).
+    confirmed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    notify_new_follower: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Email about a new private message when the recipient has been away (MESSAGE_EMAIL_AFTER_MINUTES).
+    notify_new_message: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Preferred language (a code from LANGUAGES) and IANA time zone; None means "from the browser".
+    locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
+    timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # Denormalized counts, kept exact by the services (services/counters.py) in the same transaction
+    # as the change they count: profiles and the API read them instead of counting rows.
+    post_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    follower_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    following_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Set while the account is suspended: it can sign in and out, read and export, and change nothing.
+    suspended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    suspension_reason: so.Mapped[str | None] = so.mapped_column(sa.String(REASON_MAX))
+    # Part of the id Flask-Login keeps in the session and remember cookies; bumping it (logout,
+    # password change, reset) makes every earlier cookie of this account stop authenticating.
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+    posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
+    following: so.WriteOnlyMapped[User] = so.relationship(
+        secondary=followers,
+        primaryjoin=lambda: followers.c.follower_id == User.id,
+        secondaryjoin=lambda: followers.c.followed_id == User.id,
+        back_populates="followers",
+        passive_deletes=True,
+    )
+    followers: so.WriteOnlyMapped[User] = so.relationship(
+        secondary=followers,
+        primaryjoin=lambda: followers.c.followed_id == User.id,
+        secondaryjoin=lambda: followers.c.follower_id == User.id,
+        back_populates="following",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and remember-me cookies (see sessions.py)."""
+        return f"{self.id}:{self.session_version or 0}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = passwords.hash_password(password)
+
+    def check_password(self, password: str) -> bool:
+        return passwords.verify_password(self.password_hash, password)
+
+    @property
+    def avatar_digest(self) -> str:
+        """A stable, non-reversible seed for the generated avatar (does not reveal the email)."""
+        return hashlib.sha256(f"microblog-avatar:{self.id}".encode()).hexdigest()[:32]
+
+    @property
+    def email_digest(self) -> str:
+        """The MD5 of the address, as Gravatar expects it."""
+        return hashlib.md5(self.email.strip().lower().encode(), usedforsecurity=False).hexdigest()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def can(self, permission: Permission | str) -> bool:
+        """True when this account's role grants ``permission``; a suspended account has none."""
+        return self.suspended_at is None and permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+    def outranks(self, other: User) -> bool:
+        return ROLE_RANK.get(self.role, 0) > ROLE_RANK.get(other.role, 0)
+
+    def is_following(self, user: User) -> bool:
+        query = self.following.select().where(User.id == user.id)
+        return db.session.scalar(sa.select(sa.exists(query))) or False
+
+    # -- query builders (read-only) -----------------------------------------------------------
+    def posts_count_select(self) -> sa.Select:
+        return sa.select(sa.func.count()).select_from(Post).where(Post.user_id == self.id)
+
+    def followers_select(self) -> sa.Select:
+        """Followers, the most recent first."""
+        return (
+            sa.select(User)
+            .join(followers, followers.c.follower_id == User.id)
+            .where(followers.c.followed_id == self.id)
+            .order_by(followers.c.created_at.desc(), followers.c.follower_id.desc())
+        )
+
+    def following_select(self) -> sa.Select:
+        """Users this user follows, the most recently followed first."""
+        return (
+            sa.select(User)
+            .join(followers, followers.c.followed_id == User.id)
+            .where(followers.c.follower_id == self.id)
+            .order_by(followers.c.created_at.desc(), followers.c.followed_id.desc())
+        )
+
+    def posts_select(self, viewer: User | None = None) -> sa.Select:
+        """This user's posts that ``viewer`` may see (``Post.visible_to``), newest first."""
+        return Post.newest_first(sa.select(Post).where(Post.user_id == self.id, Post.visible_to(viewer)))
+
+    def blocked_ids_select(self) -> sa.Select:
+        """Ids of the people this user has blocked."""
+        return sa.select(Block.blocked_id).where(Block.blocker_id == self.id)
+
+    def conversations_select(self) -> sa.Select:
+        """The newest message of each conversation this user is in, the most recent conversation first."""
+        sent = sa.select(Message.recipient_id.label("other_id"), Message.id).where(
+            Message.sender_id == self.id
+        )
+        received = sa.select(Message.sender_id.label("other_id"), Message.id).where(
+            Message.recipient_id == self.id
+        )
+        both = sa.union_all(sent, received).subquery()
+        latest = sa.select(sa.func.max(both.c.id).label("id")).group_by(both.c.other_id).subquery()
+        return sa.select(Message).join(latest, Message.id == latest.c.id).order_by(Message.id.desc())
+
+    def thread_select(self, other: User) -> sa.Select:
+        """The messages between this user and ``other``, newest first."""
+        return (
+            sa.select(Message)
+            .where(
+                sa.or_(
+                    sa.and_(Message.sender_id == self.id, Message.recipient_id == other.id),
+                    sa.and_(Message.sender_id == other.id, Message.recipient_id == self.id),
+                )
+            )
+            .order_by(Message.id.desc())
+        )
+
+    def messages_select(self) -> sa.Select:
+        """Messages this user sent or received, newest first."""
+        mine = sa.or_(Message.sender_id == self.id, Message.recipient_id == self.id)
+        return sa.select(Message).where(mine).order_by(Message.id.desc())
+
+    def notifications_select(self, unread_only: bool = False) -> sa.Select:
+        """This user's notifications (only the unread ones, if asked), newest first."""
+        query = sa.select(Notification).where(Notification.user_id == self.id)
+        if unread_only:
+            query = query.where(Notification.read_at.is_(None))
+        return query.order_by(Notification.id.desc())
+
+    def timeline_select(self) -> sa.Select:
+        """Posts by this user or anyone they follow, as ``Post.visible_to`` lets them see, newest first."""
+        # One IN list of authors (me included), not "me OR IN (...)": with the OR, PostgreSQL cannot
+        # use the per-author index and walks the whole table newest first.
+        # The rule's list filter (Post.left_out_authors: people this user blocked) is applied inside
+        # that small list (blocking also ends the follow, so this is a safeguard), which keeps the
+        # outer query's shape and plan unchanged.
+        authors = sa.select(followers.c.followed_id).where(
+            followers.c.follower_id == self.id, followers.c.followed_id.not_in(Post.left_out_authors(self))
+        )
+        authors = authors.union_all(sa.select(sa.literal(self.id)))
+        # The rest of the rule is a row filter on that same walk (its columns are all in the index):
+        # no other table, no change of plan.
+        return Post.newest_first(sa.select(Post).where(Post.user_id.in_(authors), Post.visible_to(self)))
+
+
+# Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
+sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
+
+
+def user_by_username_select(username: str) -> sa.Select:
+    """The user with this name, ignoring case."""
+    return sa.select(User).where(sa.func.lower(User.username) == username.lower())
+
+
+class Block(db.Model):
+    """``blocker`` does not want to hear from ``blocked``: no messages or follows, no posts in timelines."""
+
+    __table_args__ = (
+        sa.CheckConstraint("blocker_id <> blocked_id", name="not_self"),
+        # "Has X blocked me?" from the other side; the primary key serves "whom did I block".
+        sa.Index("ix_block_blocked_id_blocker_id", "blocked_id", "blocker_id"),
+    )
+
+    blocker_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Block {self.blocker_id} blocks {self.blocked_id}>"
+
+
+class UserActivity(db.Model):
+    """A day (UTC) on which someone used the site: the "active users per day" chart counts these rows.
+
+    At most one row per user and day, added when the day's first request updates ``last_seen``.
+    """
+
+    __tablename__ = "user_activity"
+    __table_args__ = (sa.Index("ix_user_activity_day", "day"),)
+
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+
+    user: so.Mapped[User] = so.relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserActivity {self.user_id} on {self.day}>"
