@@ -12,8 +12,29 @@ def _same_code(a, b) -> bool:
             and a.__code__.co_varnames == b.__code__.co_varnames)
 
 
-def test_the_suite_shares_builders():
+def test_the_suite_shares_parsed_rules_and_builders():
+    assert Rule.compile is speedups._shared_compile
     assert Rule._compile_builder is speedups._shared_builder
+
+
+def _converter(c) -> tuple:
+    return type(c), c.regex, c.weight, c.part_isolating, {k: v for k, v in vars(c).items() if k != "map"}
+
+
+def test_every_rule_is_parsed_as_werkzeug_would_parse_it(make_app):
+    make_app()  # an earlier app: the second one takes every rule from the cache
+    app = make_app()
+    rules = list(app.url_map.iter_rules())
+    assert len(rules) > 50
+    for rule in rules:
+        fresh = rule.empty()
+        fresh.map, fresh.strict_slashes = app.url_map, rule.strict_slashes
+        fresh.merge_slashes, fresh.subdomain = rule.merge_slashes, rule.subdomain
+        speedups.fresh_compile(fresh)
+        assert (rule._parts, rule._trace, rule.arguments) == (fresh._parts, fresh._trace, fresh.arguments)
+        assert {k: _converter(c) for k, c in rule._converters.items()} == {
+            k: _converter(c) for k, c in fresh._converters.items()}
+        assert all(c.map is app.url_map for c in rule._converters.values()), rule.rule
 
 
 def test_every_rule_gets_the_builder_werkzeug_would_compile(app):
