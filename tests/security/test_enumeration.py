@@ -191,7 +191,9 @@ def test_reset_request_takes_as_long_for_a_known_address(make_app, redis_url, pr
     try:
         known(), unknown()  # warm up
         a, b = paired_times(known, unknown, rounds=20)
-        for _ in range(4):  # a busy machine: keep sampling until both have had a quiet moment
+        # A busy machine (CI runs this beside another test process) can keep one side from a quiet
+        # moment for a while: keep sampling, up to 300 pairs, until both have had one.
+        for _ in range(14):
             if abs(a - b) / max(a, b) < 0.15:
                 break
             more_a, more_b = paired_times(known, unknown, rounds=20)
