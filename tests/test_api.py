@@ -359,6 +359,25 @@ def test_openapi_document_and_local_docs_page(client):
     assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
 
 
+def test_the_openapi_document_written_on_first_read_describes_every_api_route(make_app):
+    """The document is written when first read (MicroblogApi): still every route and tag, also when
+    another app was built in between."""
+    import re
+
+    from microblog.api import BLUEPRINTS
+
+    first = make_app()
+    make_app()
+    spec = first.test_client().get("/api/openapi.json").json
+    documented = {(path, method.upper())
+                  for path, operations in spec["paths"].items() for method in operations}
+    routes = {(re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method)
+              for rule in first.url_map.iter_rules() if rule.endpoint.split(".")[0].startswith("api_")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes and routes <= documented
+    assert {bp.name for bp in BLUEPRINTS} <= {tag["name"] for tag in spec["tags"]}
+
+
 @pytest.fixture
 def limited_app(make_app):
     """An app with rate limits on, and counters that start from zero."""
