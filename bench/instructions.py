@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -37,7 +38,7 @@ def main() -> None:
     os.chdir(args.checkout)
     sys.path.insert(0, args.checkout)
     os.environ.update({
-        "MICROBLOG_ENV": "production", "SECRET_KEY": "3f9a1c7e5b2d8046af13c9e7b5d20486fa31c97e5b2d084a",
+        "MICROBLOG_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
         "DATABASE_URL": f"sqlite:///{args.database}", "LOG_LEVEL": "WARNING", "LOG_TO_STDOUT": "1",
         "INSTANCE_DIR": args.database + ".instance", "RATELIMIT_ENABLED": "0",
     })
