@@ -20,6 +20,7 @@ from microblog.models import (
     Role,
     Task,
     TaskStatus,
+    Visibility,
 )
 from tests.factories import make_post, make_user
 
@@ -27,7 +28,9 @@ from tests.factories import make_post, make_user
 STORED = {
     Role: {"USER": "user", "MODERATOR": "moderator", "ADMIN": "admin"},
     NotificationKind: {"MESSAGE": "message", "NEW_FOLLOWER": "new_follower", "MENTION": "mention",
-                       "REPORT_OUTCOME": "report_outcome"},
+                       "REPORT_OUTCOME": "report_outcome", "REPLY": "reply", "LIKE": "like",
+                       "REPOST": "repost"},
+    Visibility: {"PUBLIC": "public", "UNLISTED": "unlisted", "FOLLOWERS": "followers"},
     OutboxStatus: {"PENDING": "pending", "SENDING": "sending", "SENT": "sent", "FAILED": "failed"},
     TaskStatus: {"QUEUED": "queued", "RUNNING": "running", "DONE": "done", "FAILED": "failed"},
     ReportStatus: {"OPEN": "open", "RESOLVED": "resolved", "DISMISSED": "dismissed"},

@@ -4,6 +4,8 @@ Models in different modules name each other by class name in ``relationship()`` 
 for annotations only under ``if TYPE_CHECKING:``; importing this package registers every model.
 """
 
+from microblog.models.edits import PostEdit
+from microblog.models.follows import followers
 from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.messaging import (
     MESSAGE_BODY_CEILING,
@@ -37,7 +39,8 @@ from microblog.models.outbox import (
     OutboxMessage,
     OutboxStatus,
 )
-from microblog.models.posts import POST_BODY_CEILING, Post
+from microblog.models.posts import POST_BODY_CEILING, SUMMARY_MAX, Post, Visibility
+from microblog.models.reactions import Announce, Bookmark, Like
 from microblog.models.roles import (
     ROLE_ADMIN,
     ROLE_MODERATOR,
@@ -48,14 +51,15 @@ from microblog.models.roles import (
     Permission,
     Role,
 )
+from microblog.models.tags import TAG_MAX, Mention, PostTag, Tag
 from microblog.models.tasks import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Task, TaskStatus
 from microblog.models.tokens import Token
 from microblog.models.users import (
     ABOUT_ME_MAX,
     Block,
+    Mute,
     User,
     UserActivity,
-    followers,
     user_by_username_select,
 )
 
@@ -66,9 +70,11 @@ __all__ = [
     "Permission", "Role", "ROLE_ADMIN", "ROLE_MODERATOR", "ROLE_PERMISSIONS", "ROLE_RANK", "ROLE_USER",
     "ROLES",
     # users
-    "ABOUT_ME_MAX", "Block", "User", "UserActivity", "followers", "user_by_username_select",
+    "ABOUT_ME_MAX", "Block", "Mute", "User", "UserActivity", "followers", "user_by_username_select",
     # posts
-    "POST_BODY_CEILING", "Post",
+    "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "Visibility",
+    # conversations
+    "Announce", "Bookmark", "Like", "Mention", "PostTag", "TAG_MAX", "Tag",
     # messaging
     "MESSAGE_BODY_CEILING", "Message", "Notification", "NotificationKind", "NOTIFICATION_KINDS",
     "NOTIFY_MENTION", "NOTIFY_MESSAGE", "NOTIFY_NEW_FOLLOWER", "NOTIFY_REPORT",

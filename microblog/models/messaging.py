@@ -55,6 +55,9 @@ class NotificationKind(enum.StrEnum):
     MESSAGE = "message"
     NEW_FOLLOWER = "new_follower"
     MENTION = "mention"
+    REPLY = "reply"
+    LIKE = "like"
+    REPOST = "repost"
     # A report the user made was handled (payload: report_id, status, target).
     REPORT_OUTCOME = "report_outcome"
 
@@ -90,6 +93,11 @@ class Notification(db.Model):
     read_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     # When an email went out about it (new messages to someone who has been away).
     emailed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    # The post it is about (a reply, a mention, a like, a repost): deleting the post deletes it.
+    post_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
 
     actor: so.Mapped[User | None] = so.relationship(foreign_keys=[actor_id], lazy="joined")
 

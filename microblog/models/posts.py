@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,9 @@ import sqlalchemy.orm as so
 
 from microblog import fulltext
 from microblog.extensions import db
+from microblog.models.follows import followers
 from microblog.models.roles import Permission
+from microblog.models.tags import Mention
 from microblog.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -18,10 +21,26 @@ if TYPE_CHECKING:
 
 # The hard ceiling for a post body in the database; POST_MAX_LENGTH (config) must not exceed it.
 POST_BODY_CEILING = 1000
+# The longest content warning (``summary``, ActivityStreams' name for it).
+SUMMARY_MAX = 500
+
+
+class Visibility(enum.StrEnum):
+    """Who may see a post, stored as its value in ``post.visibility`` (ActivityPub's addressing).
+
+    - PUBLIC: everyone, everywhere (timelines, Explore, tags, search, feeds).
+    - UNLISTED: everyone who looks for it (the profile, the permalink, followers' timelines), but not
+      Explore, tags, search or feeds.
+    - FOLLOWERS: the author, their followers and the people it mentions; nobody else, anywhere.
+    """
+
+    PUBLIC = "public"
+    UNLISTED = "unlisted"
+    FOLLOWERS = "followers"
 
 
 class Post(db.Model):
-    """A short public post."""
+    """A short post: maybe a reply (``in_reply_to``), maybe behind a content warning (``summary``)."""
 
     __table_args__ = (
         sa.CheckConstraint(f"length(body) BETWEEN 1 AND {POST_BODY_CEILING}", name="body_length"),
@@ -30,6 +49,8 @@ class Post(db.Model):
         sa.Index("ix_post_user_id_timestamp_id_hidden_at", "user_id", "timestamp", "id", "hidden_at"),
         # Explore walks all posts newest first.
         sa.Index("ix_post_timestamp_id", "timestamp", "id"),
+        # A thread's replies, oldest first.
+        sa.Index("ix_post_in_reply_to_id_id", "in_reply_to_id", "id"),
         # Full-text search with SEARCH_BACKEND=postgres (GIN, created on PostgreSQL only).
         *fulltext.gin_indexes("post"),
     )
@@ -45,8 +66,41 @@ class Post(db.Model):
     # Set when a moderator hid the post: only its author and moderators see it (Post.visible_to).
     hidden_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     search_simple, search_stemmed = fulltext.post_vector_columns()
+    # The post this one answers; NULL for a post that starts a conversation, and again when the
+    # parent is deleted (``is_reply`` remembers that it was a reply: "in reply to a deleted post").
+    in_reply_to_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("post.id", ondelete="SET NULL"))
+    in_reply_to_user_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    is_reply: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # A Visibility, read back as its plain str value.
+    visibility: so.Mapped[str] = so.mapped_column(
+        sa.String(16),
+        sa.CheckConstraint("visibility IN ('public', 'unlisted', 'followers')", name="visibility"),
+        default=Visibility.PUBLIC, server_default=Visibility.PUBLIC.value,
+    )
+    # The content warning shown instead of the body until the reader opens it.
+    summary: so.Mapped[str | None] = so.mapped_column(sa.String(SUMMARY_MAX))
+    # When the author last changed the text (the earlier versions are PostEdit rows).
+    edited_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Denormalized counts, kept exact by the services in the same transaction as the change.
+    reply_count: so.Mapped[int] = so.mapped_column(
+        sa.CheckConstraint("reply_count >= 0", name="reply_count"), default=0, server_default="0"
+    )
+    like_count: so.Mapped[int] = so.mapped_column(
+        sa.CheckConstraint("like_count >= 0", name="like_count"), default=0, server_default="0"
+    )
+    repost_count: so.Mapped[int] = so.mapped_column(
+        sa.CheckConstraint("repost_count >= 0", name="repost_count"), default=0, server_default="0"
+    )
 
-    author: so.Mapped[User] = so.relationship(back_populates="posts", lazy="joined", innerjoin=True)
+    author: so.Mapped[User] = so.relationship(
+        back_populates="posts", lazy="joined", innerjoin=True, foreign_keys=[user_id]
+    )
+    # The parent's author, for "replying to @x" on the card: loaded with the post (one outer join).
+    in_reply_to_user: so.Mapped[User | None] = so.relationship(
+        foreign_keys=[in_reply_to_user_id], lazy="joined"
+    )
 
     def __repr__(self) -> str:
         return f"<Post {self.id}>"
@@ -57,33 +111,57 @@ class Post(db.Model):
 
     # -- the visibility rule: every read of posts, web, API, search and exports, goes through it --
     @staticmethod
-    def visible_to(viewer: User | None, *, listing: bool = False) -> sa.ColumnElement[bool]:
+    def visible_to(viewer: User | None, *, listing: bool = False, audience_checked: bool = False
+                   ) -> sa.ColumnElement[bool]:
         """The one visibility rule, as a where-clause: the posts ``viewer`` (None: signed out) may see.
 
         - A post a moderator hid (``hidden_at``) is seen by its author, everywhere it would appear,
           and by those who may moderate posts; the pages and the API mark it as hidden. Nobody else
           sees it, in any list, lookup or search.
-        - ``listing``: a list the viewer did not ask for by name (timelines, Explore, search) also
-          leaves out the authors in :meth:`left_out_authors` (the people the viewer blocked). A
-          profile or a permalink still shows them: the viewer went there on purpose.
+        - A followers-only post is seen by its author, their followers and the people it mentions
+          (and moderators). ``audience_checked``: the caller already knows the viewer is the author or
+          follows every author in the list (the home timeline, one's own profile), which saves the
+          database the test.
+        - ``listing``: a list the viewer did not ask for by name (timelines, Explore, tags, search) also
+          leaves out the authors in :meth:`left_out_authors` (the people the viewer blocked or muted).
+          A profile or a permalink still shows them: the viewer went there on purpose.
 
-        Later rules slot in here: deleted posts (seen by nobody), followers-only posts (the author
-        and their followers) in the first part; muted authors in ``left_out_authors``.
+        Lists for everyone (Explore, tags, search, feeds) add :meth:`public_only`.
         """
         if viewer is None:
-            seen = Post.hidden_at.is_(None)
-        elif viewer.can(Permission.MODERATE_POSTS):
-            seen = sa.true()
+            return sa.and_(Post.hidden_at.is_(None), Post.visibility != Visibility.FOLLOWERS.value)
+        if viewer.can(Permission.MODERATE_POSTS):
+            seen: sa.ColumnElement[bool] = sa.true()
         else:
             seen = sa.or_(Post.hidden_at.is_(None), Post.user_id == viewer.id)
-        if listing and viewer is not None:
+            if not audience_checked:
+                seen = sa.and_(seen, Post.audience_includes(viewer))
+        if listing:
             return sa.and_(seen, Post.user_id.not_in(Post.left_out_authors(viewer)))
         return seen
 
     @staticmethod
+    def audience_includes(viewer: User) -> sa.ColumnElement[bool]:
+        """The posts addressed to ``viewer``: anything not followers-only, their own, those of the
+        people they follow, and those that mention them."""
+        followed = sa.select(followers.c.followed_id).where(followers.c.follower_id == viewer.id)
+        mentioned = sa.select(Mention.post_id).where(Mention.user_id == viewer.id, Mention.post_id == Post.id)
+        return sa.or_(
+            Post.visibility != Visibility.FOLLOWERS.value,
+            Post.user_id == viewer.id,
+            Post.user_id.in_(followed),
+            sa.exists(mentioned),
+        )
+
+    @staticmethod
+    def public_only() -> sa.ColumnElement[bool]:
+        """Posts meant for lists anyone can read: Explore, tags, search and feeds (not unlisted ones)."""
+        return Post.visibility == Visibility.PUBLIC.value
+
+    @staticmethod
     def left_out_authors(viewer: User) -> sa.Select:
-        """Ids of the authors whose posts ``viewer``'s lists leave out: the people they blocked."""
-        return viewer.blocked_ids_select()
+        """Ids of the authors whose posts ``viewer``'s lists leave out: the people they blocked or muted."""
+        return viewer.blocked_ids_select().union_all(viewer.muted_ids_select())
 
     @staticmethod
     def visible_select(viewer: User | None, *, listing: bool = False) -> sa.Select:
@@ -92,5 +170,5 @@ class Post(db.Model):
 
     @staticmethod
     def explore_select(viewer: User | None = None) -> sa.Select:
-        """Everyone's posts that ``viewer`` may see in a list, newest first."""
-        return Post.newest_first(Post.visible_select(viewer, listing=True))
+        """Everyone's public posts that ``viewer`` may see in a list, newest first."""
+        return Post.newest_first(Post.visible_select(viewer, listing=True).where(Post.public_only()))

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 
 from microblog import fulltext, passwords
 from microblog.extensions import db
+from microblog.models.follows import followers
 from microblog.models.limits import EMAIL_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.messaging import Message, Notification
 from microblog.models.posts import Post
@@ -18,21 +19,6 @@ from microblog.models.roles import ROLE_PERMISSIONS, ROLE_RANK, Permission, Role
 from microblog.timeutil import UTCDateTime, utcnow
 
 ABOUT_ME_MAX = 500
-
-followers = sa.Table(
-    "followers",
-    db.metadata,
-    sa.Column("follower_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("followed_id", sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False, default=utcnow),
-    sa.CheckConstraint("follower_id <> followed_id", name="not_self"),
-    # "Who follows X" walks this index; the primary key serves "whom does X follow".
-    sa.Index("ix_followers_followed_id_follower_id", "followed_id", "follower_id"),
-    # The follower and following lists, newest follow first, paged by keyset (no sort, no OFFSET).
-    sa.Index("ix_followers_followed_id_created_at", "followed_id", "created_at", "follower_id"),
-    sa.Index("ix_followers_follower_id_created_at", "follower_id", "created_at", "followed_id"),
-)
-
 
 class User(UserMixin, db.Model):
     """An account. Usernames keep their case for display but are unique without regard to it."""
@@ -56,6 +42,13 @@ class User(UserMixin, db.Model):
     notify_new_follower: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     # Email about a new private message when the recipient has been away (MESSAGE_EMAIL_AFTER_MINUTES).
     notify_new_message: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # Email about a mention or a reply when away, as for messages.
+    notify_mention: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    notify_reply: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # The visibility the post form starts with (a Visibility value).
+    default_visibility: so.Mapped[str] = so.mapped_column(
+        sa.String(16), default="public", server_default="public"
+    )
     # Preferred language (a code from LANGUAGES) and IANA time zone; None means "from the browser".
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
@@ -71,7 +64,9 @@ class User(UserMixin, db.Model):
     # password change, reset) makes every earlier cookie of this account stop authenticating.
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
-    posts: so.WriteOnlyMapped[Post] = so.relationship(back_populates="author", passive_deletes=True)
+    posts: so.WriteOnlyMapped[Post] = so.relationship(
+        back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"
+    )
     following: so.WriteOnlyMapped[User] = so.relationship(
         secondary=followers,
         primaryjoin=lambda: followers.c.follower_id == User.id,
@@ -155,9 +150,18 @@ class User(UserMixin, db.Model):
             .order_by(followers.c.created_at.desc(), followers.c.followed_id.desc())
         )
 
-    def posts_select(self, viewer: User | None = None) -> sa.Select:
-        """This user's posts that ``viewer`` may see (``Post.visible_to``), newest first."""
-        return Post.newest_first(sa.select(Post).where(Post.user_id == self.id, Post.visible_to(viewer)))
+    def posts_select(self, viewer: User | None = None, *, viewer_follows: bool = False) -> sa.Select:
+        """This user's posts that ``viewer`` may see (``Post.visible_to``), newest first.
+
+        ``viewer_follows``: the caller knows ``viewer`` follows this user (or is this user), so every
+        post is addressed to them and the rule's audience test is skipped."""
+        checked = viewer_follows or (viewer is not None and viewer.id == self.id)
+        return Post.newest_first(sa.select(Post).where(
+            Post.user_id == self.id, Post.visible_to(viewer, audience_checked=checked)))
+
+    def muted_ids_select(self) -> sa.Select:
+        """Ids of the people this user muted."""
+        return sa.select(Mute.muted_id).where(Mute.muter_id == self.id)
 
     def blocked_ids_select(self) -> sa.Select:
         """Ids of the people this user has blocked."""
@@ -213,7 +217,11 @@ class User(UserMixin, db.Model):
         authors = authors.union_all(sa.select(sa.literal(self.id)))
         # The rest of the rule is a row filter on that same walk (its columns are all in the index):
         # no other table, no change of plan.
-        return Post.newest_first(sa.select(Post).where(Post.user_id.in_(authors), Post.visible_to(self)))
+        # The authors are this user and the people they follow: every post of theirs is addressed to
+        # this user, so the rule's audience test is skipped (audience_checked).
+        return Post.newest_first(
+            sa.select(Post).where(Post.user_id.in_(authors), Post.visible_to(self, audience_checked=True))
+        )
 
 
 # Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
@@ -244,6 +252,24 @@ class Block(db.Model):
 
     def __repr__(self) -> str:
         return f"<Block {self.blocker_id} blocks {self.blocked_id}>"
+
+
+class Mute(db.Model):
+    """``muter`` does not want to see ``muted``: their posts and reposts leave the muter's lists and
+    notifications. The muted person is not told and can still follow, reply and write."""
+
+    __table_args__ = (sa.CheckConstraint("muter_id <> muted_id", name="not_self"),)
+
+    muter_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    muted_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Mute {self.muter_id} mutes {self.muted_id}>"
 
 
 class UserActivity(db.Model):
