@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, request
 
-from microblog import paging
+from microblog import paging, timeline
 from microblog.paging import MAX_PAGE, Page, Position, decode_cursor
 
 
@@ -65,6 +65,16 @@ def post_page(query: sa.Select, per_page: int, page: int | None = None) -> Page:
     number = 1 if position else page if page is not None else requested_page()
     try:
         return paging.post_page(query, per_page, position, number)
+    except paging.PageNotFound:
+        abort(404)
+
+
+def home_page(user: Any, per_page: int) -> Page:
+    """The page of ``user``'s home timeline (posts and reposts) that the request names; 404 past the end."""
+    position = requested_position()
+    number = 1 if position else requested_page()
+    try:
+        return timeline.home_page(user, per_page, position, number)
     except paging.PageNotFound:
         abort(404)
 

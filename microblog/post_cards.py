@@ -1,20 +1,27 @@
-"""Post cards (``_post.html``) rendered once per content, language and time zone, then reused.
+"""Post cards (``_post.html``) rendered once per content, language, time zone and viewer state, then reused.
 
-Rendering a card (two profile links, an avatar URL, a full localized date, the linkified body) is
-most of the cost of a timeline page. The cache key holds every column of the post and of its author
-(but a few that change all the time and never show), so the key *is* the invalidation: editing or
-hiding a post, renaming its author or changing their address (Gravatar) makes a new key, and the
-old entry ages out. Nothing can be stale, so a per-process LRU is enough (a Redis round trip would
-cost more than rendering). A card that ever shows more than its post's and author's columns (a
-related row, a setting) must add that to the key in ``post_cards``. Two parts stay per request: the
-relative time ("5 minutes ago", from ``timeago``) and the delete button on the viewer's own posts (CSRF
-token).
+Rendering a card (two profile links, an avatar URL, a full localized date, the linkified body, the
+reply/like/repost/bookmark controls) is most of the cost of a timeline page. The cache key holds
+every column of the post and of its author (but a few that change all the time and never show),
+so the key *is* the invalidation: editing or hiding a post, a new like (its count is a column),
+renaming its author or changing their address (Gravatar) makes a new key, and the old entry ages
+out. Nothing can be stale, so a per-process LRU is enough (a Redis round trip would cost more than
+rendering). A card that ever shows more than its post's and author's columns (a related row, a
+setting) must add that to the key here.
+
+What differs between viewers is part of the key too, as a few booleans: signed in or not, the
+author or not, and which of like/repost/bookmark the viewer did (``viewer_state``: one statement
+for the whole page). What differs per request is filled in after the cache: the relative time
+("5 minutes ago"), the CSRF token and the page to come back to after pressing a button.
+
+A post that mentions people is rendered with the set of those names that are accounts (only they
+become links): the names of every card missing from the cache are looked up in one statement.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from threading import Lock
 from typing import Any
@@ -23,16 +30,21 @@ import sqlalchemy as sa
 from flask import Flask, current_app, render_template, request
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from microblog.models import Post, User
+from microblog import post_text
+from microblog.extensions import db
+from microblog.models import Announce, Bookmark, Like, Post, User
 from microblog.templating import timeago
+from microblog.timeline import Repost
 
 DEFAULT_SIZE = 2_000
 # Stand-ins for the per-request parts while the cached part is rendered (no post can contain NUL:
 # bodies refuse control characters, and Jinja escapes nothing but <>&'" anyway).
 _AGO = "\x00ago\x00"
-_OWNER = "\x00owner\x00"
+_CSRF = "\x00csrf\x00"
+_BACK = "\x00back\x00"
 
 
 class LRU:
@@ -69,27 +81,78 @@ def init_app(app: Flask) -> None:
     app.add_template_global(post_cards)
 
 
-def post_cards(posts: Iterable[Any]) -> Markup:
-    """The cards of ``posts``, as ``{% for post in posts %}{% include "_post.html" %}`` would render them."""
+def viewer_state(user_id: int, post_ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """Which of ``post_ids`` the user liked, reposted or bookmarked: one statement for them all."""
+    if not post_ids:
+        return {}
+    ids = list(post_ids)
+    query = sa.union_all(*(
+        sa.select(sa.literal(kind).label("kind"), model.post_id)
+        .where(model.user_id == user_id, model.post_id.in_(ids))
+        for kind, model in (("like", Like), ("repost", Announce), ("bookmark", Bookmark))
+    ))
+    found: dict[int, set[str]] = {}
+    for kind, post_id in db.session.execute(query):
+        found.setdefault(post_id, set()).add(kind)
+    return {post_id: frozenset(kinds) for post_id, kinds in found.items()}
+
+
+def known_usernames(names: Iterable[str]) -> frozenset[str]:
+    """The lower-cased names among ``names`` (lower-cased already) that are accounts: one statement."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return frozenset()
+    lower = sa.func.lower(User.username)
+    return frozenset(db.session.scalars(sa.select(lower).where(lower.in_(wanted))))
+
+
+def post_cards(entries: Iterable[Any]) -> Markup:
+    """The cards of ``entries`` (posts, or ``Repost`` entries), as ``{% include "_post.html" %}`` would
+    render each."""
+    entries = list(entries)
+    posts = [entry.post if isinstance(entry, Repost) else entry for entry in entries]
     cache: LRU = current_app.extensions["post_cards"]
     # What every card of this page shares, looked up once (each lookup goes through a context proxy).
     context = (str(get_locale()), str(get_timezone()), request.script_root)
-    viewer = current_user.id if current_user.is_authenticated else None
-    html: list[str] = []
+    signed_in = current_user.is_authenticated
+    viewer = current_user.id if signed_in else None
+    states = viewer_state(viewer, [post.id for post in posts]) if viewer is not None else {}
     post_fields, author_fields = _fields()
+    keys = []
     for post in posts:
         author = post.author
-        key = (tuple(getattr(post, name) for name in post_fields),
-               tuple(getattr(author, name) for name in author_fields), context)
-        parts = cache.get(key)
-        if parts is None:
-            parts = _render(post)
-            cache.put(key, parts)
-        html += (parts[0], escape(timeago(post.timestamp)), parts[1])
-        if viewer is not None and viewer == post.user_id:
-            html.append(render_template("_post_delete.html", post=post))
-        html.append(parts[2])
+        reply_to = post.in_reply_to_user.username if post.in_reply_to_user is not None else None
+        state = states.get(post.id, frozenset())
+        keys.append((tuple(getattr(post, name) for name in post_fields),
+                     tuple(getattr(author, name) for name in author_fields), reply_to, context,
+                     signed_in, viewer == post.user_id, state))
+    cached = [cache.get(key) for key in keys]
+    missing = [post for post, card in zip(posts, cached, strict=True) if card is None]
+    if missing:
+        names = known_usernames(name for post in missing for name in post_text.mentioned_names(post.body))
+        for index, (post, card) in enumerate(zip(posts, cached, strict=True)):
+            if card is None:
+                cached[index] = _render(post, keys[index][-1], names)
+                cache.put(keys[index], cached[index])
+    csrf = generate_csrf() if signed_in else ""
+    back = str(escape(request.full_path.rstrip("?")))
+    html: list[str] = []
+    for entry, post, card in zip(entries, posts, cached, strict=True):
+        if isinstance(entry, Repost):
+            html.append(_repost_label(cache, entry.by, context))
+        html.append(card.replace(_AGO, str(escape(timeago(post.timestamp))))
+                    .replace(_CSRF, csrf).replace(_BACK, back))
     return Markup("".join(html))
+
+
+def _repost_label(cache: LRU, user: User, context: tuple[str, str, str]) -> str:
+    """"<name> reposted" above a card, cached like the cards."""
+    key = ("repost", user.username, context)
+    label = cache.get(key)
+    if label is None:
+        label = render_template("_repost_label.html", user=user)
+        cache.put(key, label)
+    return label
 
 
 # Author columns a card never shows and that change all the time (they would only lower the hit rate).
@@ -115,9 +178,7 @@ def post_card(post: Any) -> Markup:
     return post_cards((post,))
 
 
-def _render(post: Any) -> tuple[str, str, str]:
-    """The card without its per-request parts: the text before the time, up to the owner's form, after it."""
-    html = render_template("_post.html", post=post, ago=Markup(_AGO), owner_slot=Markup(_OWNER))
-    before, rest = html.split(_AGO)
-    middle, after = rest.split(_OWNER)
-    return before, middle, after
+def _render(post: Any, state: frozenset[str], known_names: frozenset[str]) -> str:
+    """The card with stand-ins for the relative time, the CSRF token and the page to come back to."""
+    return render_template("_post.html", post=post, ago=Markup(_AGO), csrf=Markup(_CSRF), back=Markup(_BACK),
+                           state=state, known_names=known_names)

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, current_app, g, request, session
 from flask_login import login_user, user_logged_in, user_logged_out
 from flask_login.utils import decode_cookie
 
 from microblog.extensions import db
 from microblog.models import User
+from microblog.services import notifications
 
 REMEMBER_COOKIE = "remember_token"  # Flask-Login's default REMEMBER_COOKIE_NAME
 
@@ -45,7 +47,14 @@ def load_user(raw: str) -> User | None:
     if parsed is None:
         return None
     user_id, version = parsed
-    user = db.session.get(User, user_id)
+    # The navbar's unread count comes with the account, in the same statement (every page shows it).
+    row = db.session.execute(
+        sa.select(User, notifications.unread_count_select(user_id).scalar_subquery())
+        .where(User.id == user_id)
+    ).first()
+    user = row[0] if row is not None else None
+    if row is not None:
+        g.unread_notifications = row[1] or 0
     if user is None or (user.session_version or 0) != version:
         # An ended session: forget it, and drop the remember-me cookie that would bring it back.
         session.pop("_user_id", None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from html import unescape
 
@@ -41,7 +41,7 @@ def _url_end(url: str) -> int:
     return end
 
 
-def linkify(text: str) -> Markup:
+def linkify(text: str, known_names: Collection[str] | None = None) -> Markup:
     """Escape ``text`` and turn its http(s) URLs into links that pass on neither ranking nor opener.
 
     URLs are found in the text as written and each piece is escaped on its own, so the link text

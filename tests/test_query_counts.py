@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from microblog import jobs
 from microblog.extensions import db
+from microblog.models import Announce, Bookmark, Like
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_posts, make_user, token_for
 
@@ -69,6 +70,17 @@ def site(make_app, per_page):
         for fan in fans:
             make_follow(fan, authors[0])
         make_posts(alice, 5)
+        # Conversations on every page: reposts in the home timeline (of people alice does not follow),
+        # posts that mention people, likes and bookmarks by the viewer.
+        stranger = make_user("stranger")
+        newest = utcnow() - timedelta(minutes=2 * LARGE - 0.5)
+        for i, post in enumerate(make_posts(stranger, 2 * LARGE, start=newest)):
+            post.body = f"@alice @nobody{i} @author{i % 10} #tag{i % 3} {post.body}"
+            db.session.add(Announce(user_id=authors[i % 10].id, post_id=post.id,
+                                    created_at=utcnow() - timedelta(minutes=3 * i)))
+            db.session.add(Like(user_id=alice.id, post_id=post.id))
+            db.session.add(Bookmark(user_id=alice.id, post_id=post.id))
+        db.session.commit()
         ids = {"alice": alice.id, "author": authors[0].id}
     client = app.test_client()
     client.post("/auth/login", data={"username": "alice", "password": "correct-horse"})
@@ -146,3 +158,17 @@ def test_posting_uses_few_statements_and_leaves_indexing_to_a_job(site, monkeypa
     statements = statements_for(app, client, "/", method="POST", data={"post": "counting my queries"})
     assert len(statements) <= MAX_STATEMENTS, statements
     assert queued, "posting queued no background work"
+
+
+@pytest.mark.parametrize("path", ["/", "/explore", "/user/stranger"])
+def test_pages_use_few_statements_with_a_cold_card_cache(site, path):
+    """Rendering cards that are not cached yet looks up the people they mention: one statement more
+    at most, still within the budget."""
+    app, client, _ids = site
+    assert client.get(path).status_code == 200
+    app.extensions["post_cards"]._data.clear()
+    with counting(app) as statements:
+        assert client.get(path).status_code == 200
+    assert len(statements) <= MAX_STATEMENTS, statements
+    assert any("lower(user.username) IN" in s or 'lower("user".username) IN' in s for s in statements), \
+        "the mentioned names were not looked up"

@@ -25,9 +25,9 @@ from microblog.extensions import db
 from microblog.forms import EmptyForm, submitted
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post
-from microblog.pagination import follow_page, paginate, post_page, requested_page
+from microblog.pagination import follow_page, home_page, paginate, post_page, requested_page
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts, blocks, posts
+from microblog.services import accounts, posts, relationships
 from microblog.services import search as search_service
 from microblog.web import quiet, user_or_404
 
@@ -46,7 +46,7 @@ def index():
     if submitted(form, lambda: posts.publish_post(current_user, form.post.data)):
         flash(_("Your post is now live!"), "success")
         return redirect(url_for("main.index"))
-    page = post_page(current_user.timeline_select(), current_app.config["POSTS_PER_PAGE"])
+    page = home_page(current_user, current_app.config["POSTS_PER_PAGE"])
     following_anyone = current_user.following_count > 0
     return render_template(
         "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone,
@@ -105,16 +105,15 @@ def user(username: str):
     """A profile: who they are, their counts and their posts."""
     person = user_or_404(username)
     viewer = current_user if current_user.is_authenticated else None
-    page = post_page(person.posts_select(viewer), current_app.config["POSTS_PER_PAGE"])
+    standing = relationships.relationship(viewer, person)
+    page = post_page(person.posts_select(viewer, viewer_follows=standing.following),
+                     current_app.config["POSTS_PER_PAGE"])
     counts = {"posts": person.post_count, "followers": person.follower_count,
               "following": person.following_count}
-    is_following = current_user.is_authenticated and current_user.is_following(person)
-    blocked_them = blocked_me = False
-    if current_user.is_authenticated and current_user.id != person.id:
-        blocked_them, blocked_me = blocks.block_state(current_user, person)
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
-        is_following=is_following, form=EmptyForm(), blocked_them=blocked_them, blocked_me=blocked_me,
+        is_following=standing.following, form=EmptyForm(), blocked_them=standing.blocked_them,
+        blocked_me=standing.blocked_me, muted=standing.muted,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,8 +17,13 @@ bp = Blueprint("notifications", __name__)
 
 @bp.app_template_global()
 def unread_notification_badge() -> dict:
-    """The navbar's badge when the page is drawn; notifications.js keeps it current after that."""
-    return notification_service.badge(notification_service.unread_count(current_user.id))
+    """The navbar's badge when the page is drawn; notifications.js keeps it current after that.
+
+    The count was read with the account (sessions.load_user) when this request signed it in."""
+    count = g.get("unread_notifications")
+    if count is None:
+        count = notification_service.unread_count(current_user.id)
+    return notification_service.badge(count)
 
 
 @bp.route("/notifications")
