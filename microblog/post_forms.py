@@ -42,7 +42,9 @@ class ComposeForm(TextForm):
 
     service_fields = {"body": "post", "summary": "spoiler", "visibility": "visibility"}
 
-    visibility = SelectField(_l("Who can see it"), choices=visibility_choices)
+    # Left out of a request, the service picks the default (the author's, or the parent post's).
+    visibility = SelectField(_l("Who can see it"), choices=visibility_choices, validate_choice=False,
+                             validators=[ServiceRule(lambda value: posts.clean_visibility(value, ""))])
     submit = SubmitField(_l("Post"))
 
     def start_with(self, visibility: str) -> None:
@@ -52,7 +54,7 @@ class ComposeForm(TextForm):
 
     def publish_args(self) -> dict[str, Any]:
         """The keyword arguments of ``posts.publish_post`` for what was submitted."""
-        return {"body": self.post.data, "summary": self.spoiler.data, "visibility": self.visibility.data}
+        return {"body": self.post.data, "summary": self.spoiler.data, "visibility": self.visibility.data or None}
 
 
 class ReplyForm(ComposeForm):
