@@ -54,7 +54,8 @@ class ComposeForm(TextForm):
 
     def publish_args(self) -> dict[str, Any]:
         """The keyword arguments of ``posts.publish_post`` for what was submitted."""
-        return {"body": self.post.data, "summary": self.spoiler.data, "visibility": self.visibility.data or None}
+        return {"body": self.post.data, "summary": self.spoiler.data,
+                "visibility": self.visibility.data or None}
 
 
 class ReplyForm(ComposeForm):

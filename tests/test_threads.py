@@ -178,7 +178,7 @@ def test_only_the_author_may_edit(client, app, people):
 # -- content warnings and visibility --------------------------------------------------------------
 def test_content_warning_is_stored_and_shown_in_details(client, app, people):
     login(client, "bob")
-    client.post("/", data={"post": "the ending is sad", "spoiler": "  film spoilers ", "visibility": "public"})
+    client.post("/", data={"post": "the ending is sad", "spoiler": " film spoilers ", "visibility": "public"})
     with app.app_context():
         post = db.session.scalar(sa.select(Post).where(Post.body == "the ending is sad"))
         assert post.summary == "film spoilers"

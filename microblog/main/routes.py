@@ -132,8 +132,9 @@ def post(post_id: int):
     """One post on its own page: the posts it answers, its replies, and a reply form."""
     viewer = current_user if current_user.is_authenticated else None
     target = posts.visible_post(viewer, post_id) or abort(404)
-    form = ReplyForm() if viewer else None
-    if form is not None:
+    form = None
+    if viewer is not None:
+        form = ReplyForm()
         form.start_with(threads.reply_visibility(viewer, target))
     ancestors, replies = threads.context(viewer, target)
     title = _("Post by %(username)s", username=target.author.username)

@@ -29,6 +29,9 @@ from microblog.services.notifications import add_notification
 from microblog.textutil import has_control_characters, has_visible_character
 from microblog.timeutil import utcnow
 
+# The values of ``post.visibility``.
+VISIBILITIES = tuple(v.value for v in Visibility)
+
 
 def max_post_length() -> int:
     return min(current_app.config["POST_MAX_LENGTH"], POST_BODY_CEILING)
@@ -92,9 +95,6 @@ def clean_visibility(visibility: str | None, default: str) -> str:
         raise ValidationError(_("Choose who can see the post: public, unlisted or followers."),
                               field="visibility")
     return visibility
-
-
-VISIBILITIES = tuple(v.value for v in Visibility)
 
 
 def publish_post(author: User, body: str, *, in_reply_to: int | None = None, visibility: str | None = None,
