@@ -118,12 +118,14 @@ def register_blueprints(app: Flask) -> None:
     from microblog.people.routes import bp as people_bp
     from microblog.reports.routes import bp as reports_bp
     from microblog.templating import register_template_helpers
+    from microblog.threads.routes import bp as threads_bp
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule names it
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     web.init_app(app)
     app.register_blueprint(main_bp)
+    app.register_blueprint(threads_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(notifications_bp)

@@ -26,11 +26,13 @@ from microblog.models import (
     REPORT_STATUSES,
     REPORT_USER,
     ROLES,
+    SUMMARY_MAX,
     USERNAME_MAX,
 )
 from microblog.paging import MAX_PAGE
 from microblog.services.accounts import PASSWORD_MAX, PASSWORD_MIN, USERNAME_RE
 from microblog.services.audit import ACTIONS as AUDIT_ACTIONS
+from microblog.services.posts import VISIBILITIES
 from microblog.textutil import has_lone_surrogates, invalid_character_message
 
 MAX_PER_PAGE = 100
@@ -110,6 +112,18 @@ class PostSchema(ma.Schema):
     hidden = ma.fields.Function(lambda post: post.hidden_at is not None, required=True,
                                 metadata={"description": "A moderator hid it"})
     author = ma.fields.Nested(UserSummarySchema, required=True)
+    # The conversation (see api/threads.py): null where it starts one, or when the parent was deleted.
+    in_reply_to_id = ma.fields.Integer(allow_none=True, required=True)
+    in_reply_to_user_id = ma.fields.Integer(allow_none=True, required=True)
+    is_reply = ma.fields.Boolean(required=True,
+                                 metadata={"description": "True also when the parent was deleted"})
+    visibility = ma.fields.String(required=True, metadata={"enum": list(VISIBILITIES)})
+    spoiler_text = ma.fields.String(attribute="summary", allow_none=True, required=True,
+                                    metadata={"description": "The content warning, if any"})
+    edited_at = ma.fields.AwareDateTime(allow_none=True, required=True)
+    reply_count = ma.fields.Integer(required=True)
+    like_count = ma.fields.Integer(required=True)
+    repost_count = ma.fields.Integer(required=True)
     _links = ma.fields.Method("links", required=True)
 
     def links(self, post) -> dict:
@@ -150,6 +164,11 @@ class NewPostSchema(StrictSchema):
         "minLength": 1, "maxLength": POST_BODY_CEILING,
         "description": "Plain text; the site's limit (POST_MAX_LENGTH, 280 by default) applies.",
     })
+    in_reply_to_id = ma.fields.Integer(allow_none=True, metadata={"description": "The post this one answers"})
+    visibility = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(VISIBILITIES), metadata={
+        "description": "public, unlisted or followers (default: your setting; followers under such a post)"})
+    spoiler_text = ma.fields.String(allow_none=True, metadata={
+        "maxLength": SUMMARY_MAX, "description": "An optional content warning shown before the text"})
 
 
 class SignUpSchema(ma.Schema):

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from microblog import i18n
-from microblog.forms import ServiceRule, WebForm
+from microblog.forms import WebForm
 from microblog.models import ABOUT_ME_MAX, USERNAME_MAX, User
-from microblog.services import accounts, posts
+from microblog.post_forms import ComposeForm
+from microblog.services import accounts
 
 
-class PostForm(WebForm):
+class PostForm(ComposeForm):
+    """The home page's composer: text, optional content warning (``spoiler``), ``visibility``."""
+
     # The field keeps its name "post" (the URL map's contract); the service calls the text "body".
-    service_fields = {"body": "post"}
+    service_fields = {"body": "post", "summary": "spoiler", "visibility": "visibility"}
 
-    post = TextAreaField(_l("Say something"), validators=[DataRequired(), ServiceRule(posts.clean_body)])
-    submit = SubmitField(_l("Post"))
-
-    @property
-    def max_length(self) -> int:
-        return posts.max_post_length()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if current_user.is_authenticated:
+            self.start_with(current_user.default_visibility)
 
 
 class EditProfileForm(WebForm):

@@ -26,8 +26,9 @@ from microblog.forms import EmptyForm, submitted
 from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post
 from microblog.pagination import follow_page, home_page, paginate, post_page, requested_page
+from microblog.post_forms import ReplyForm
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts, posts, relationships
+from microblog.services import accounts, posts, relationships, threads
 from microblog.services import search as search_service
 from microblog.web import quiet, user_or_404
 
@@ -43,7 +44,7 @@ def index():
         page = paginate(Post.explore_select(), 1, current_app.config["POSTS_PER_PAGE"])
         return render_template("main/welcome.html", title=_("Welcome"), posts=page.items)
     form = PostForm()
-    if submitted(form, lambda: posts.publish_post(current_user, form.post.data)):
+    if submitted(form, lambda: posts.publish_post(current_user, **form.publish_args())):
         flash(_("Your post is now live!"), "success")
         return redirect(url_for("main.index"))
     page = home_page(current_user, current_app.config["POSTS_PER_PAGE"])
@@ -127,11 +128,17 @@ def activity(username: str):
 
 @bp.route("/post/<id:post_id>")
 def post(post_id: int):
-    """One post on its own page, with what the viewer may do about it (report it, moderate it)."""
+    """One post on its own page: the posts it answers, its replies, and a reply form."""
     viewer = current_user if current_user.is_authenticated else None
     target = posts.visible_post(viewer, post_id) or abort(404)
+    form = None
+    if viewer is not None:
+        form = ReplyForm()
+        form.start_with(threads.reply_visibility(viewer, target))
+    ancestors, replies = threads.context(viewer, target)
     title = _("Post by %(username)s", username=target.author.username)
-    return render_template("main/post.html", title=title, post=target)
+    return render_template("main/post.html", title=title, post=target, ancestors=ancestors, replies=replies,
+                           form=form)
 
 
 @bp.route("/user/<username>/followers")
