@@ -8,13 +8,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Notification, User
+from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Block, Mute, Notification, NotificationKind, User
+from microblog.services import notification_mail
 from microblog.timeutil import utcnow
 
 # The badge says "99+" beyond this, so counting stops there whatever the backlog.
 UNREAD_CAP = 99
 # Kinds where one unread notification per actor is enough (follow, unfollow, follow again...).
 DEDUPLICATED = (NOTIFY_NEW_FOLLOWER,)
+# Kinds about a post, which a recipient who blocked or muted the actor never gets.
+ABOUT_A_POST = (
+    NotificationKind.MENTION, NotificationKind.REPLY, NotificationKind.LIKE, NotificationKind.REPOST,
+)
 
 
 def add_notification(
@@ -23,11 +28,22 @@ def add_notification(
     actor_id: int | None = None,
     payload: dict[str, Any] | None = None,
     created_at: datetime | None = None,
+    *,
+    post_id: int | None = None,
 ) -> Notification | None:
     """Add a notification to the session; the calling service commits it with the action behind it.
 
-    Returns None when an unread notification of a deduplicated kind from the same actor exists.
+    ``post_id``: the post it is about (a reply, a mention, a like, a repost). Mentions and replies are
+    also emailed to a recipient who has been away and wants them (``notification_mail``), after commit.
+
+    Returns None (and adds nothing) when an unread notification of a deduplicated kind from the same
+    actor exists, when the actor is the recipient, or, for the kinds about a post, when the recipient
+    blocked or muted the actor.
     """
+    if actor_id is not None and actor_id == user_id:
+        return None
+    if kind in ABOUT_A_POST and actor_id is not None and silenced(user_id, actor_id):
+        return None
     if kind in DEDUPLICATED and actor_id is not None:
         pending = sa.select(Notification.id).where(
             Notification.user_id == user_id, Notification.read_at.is_(None),
@@ -36,9 +52,18 @@ def add_notification(
         if db.session.scalar(sa.select(sa.exists(pending))):
             return None
     notification = Notification(user_id=user_id, kind=kind, actor_id=actor_id, payload=payload,
-                                created_at=created_at or utcnow())
+                                created_at=created_at or utcnow(), post_id=post_id)
     db.session.add(notification)
+    if kind in notification_mail.EMAILED_KINDS and actor_id is not None and post_id is not None:
+        notification_mail.email_if_away(notification)
     return notification
+
+
+def silenced(user_id: int, actor_id: int) -> bool:
+    """True when ``user_id`` blocked or muted ``actor_id`` (one query)."""
+    blocked = sa.select(Block.blocked_id).where(Block.blocker_id == user_id, Block.blocked_id == actor_id)
+    muted = sa.select(Mute.muted_id).where(Mute.muter_id == user_id, Mute.muted_id == actor_id)
+    return bool(db.session.scalar(sa.select(sa.or_(sa.exists(blocked), sa.exists(muted)))))
 
 
 def unread_count_select(user_id: int) -> sa.Select:
