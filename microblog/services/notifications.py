@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -123,3 +125,44 @@ def mark_read_from(user: User, kind: str, actor: User, until: datetime | None = 
         query = query.where(Notification.created_at <= until)
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount
+
+
+# -- the notifications page ----------------------------------------------------------------------
+# Kinds shown as one line per post on a page: "alice and 3 others liked your post".
+GROUPED = (NotificationKind.LIKE.value, NotificationKind.REPOST.value)
+
+
+@dataclass
+class NotificationGroup:
+    """One line of the notifications page: ``note`` (the newest of its group) and, for grouped kinds,
+    the other people who did the same to the same post among the notifications of the page."""
+
+    note: Notification
+    ids: list[int] = field(default_factory=list)
+    actor_ids: list[int] = field(default_factory=list)
+    unread: bool = False
+
+    @property
+    def others(self) -> int:
+        """How many people besides ``note.actor`` are in this group."""
+        return max(len(self.actor_ids) - 1, 0)
+
+
+def group_page(items: Iterable[Notification]) -> list[NotificationGroup]:
+    """The page's notifications as lines, newest first: likes and reposts of one post grouped into the
+    line of the newest; everything else one line each. Pure Python over the page's rows (no query)."""
+    lines: list[NotificationGroup] = []
+    grouped: dict[tuple[str, int], NotificationGroup] = {}
+    for note in items:
+        key = (note.kind, note.post_id) if note.kind in GROUPED and note.post_id is not None else None
+        line = grouped.get(key) if key is not None else None
+        if line is None:
+            line = NotificationGroup(note)
+            lines.append(line)
+            if key is not None:
+                grouped[key] = line
+        line.ids.append(note.id)
+        if note.actor_id is not None and note.actor_id not in line.actor_ids:
+            line.actor_ids.append(note.actor_id)
+        line.unread = line.unread or note.read_at is None
+    return lines
