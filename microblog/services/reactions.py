@@ -178,7 +178,12 @@ def bookmarks_page(user: User, per_page: int, position: Position | None = None, 
 
     :raises PageNotFound: past the end, or a cursor naming no row.
     """
-    return keyset_paginate(bookmarks_select(user), per_page, (Bookmark.created_at, Bookmark.id),
+    return page_bookmarks(bookmarks_select(user), per_page, position, page)
+
+
+def page_bookmarks(query: sa.Select, per_page: int, position: Position | None = None, page: int = 1) -> Page:
+    """One page of ``bookmarks_select(...)`` (narrowed or not), by keyset on the bookmark's time and id."""
+    return keyset_paginate(query, per_page, (Bookmark.created_at, Bookmark.id),
                            key=lambda row: (row[1], row[2]), position=position, page=page)
 
 
