@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.messages.routes import bp as messages_bp
     from microblog.notifications.routes import bp as notifications_bp
     from microblog.people.routes import bp as people_bp
+    from microblog.reactions.routes import bp as reactions_bp
     from microblog.reports.routes import bp as reports_bp
     from microblog.templating import register_template_helpers
     from microblog.threads.routes import bp as threads_bp
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(reactions_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)

@@ -5,12 +5,23 @@ from __future__ import annotations
 from flask import Flask
 
 from microblog import ratelimits
-from microblog.api import admin, messages, notifications, posts, reports, search, threads, tokens, users
+from microblog.api import (
+    admin,
+    messages,
+    notifications,
+    posts,
+    reactions,
+    reports,
+    search,
+    threads,
+    tokens,
+    users,
+)
 from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
-BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, search.bp, messages.bp, notifications.bp, reports.bp,
-              admin.bp)
+BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
+              notifications.bp, reports.bp, admin.bp)
 
 
 for _bp in BLUEPRINTS:

@@ -220,6 +220,8 @@ class NotificationSchema(ma.Schema):
     read_at = ma.fields.AwareDateTime(allow_none=True)
     actor = ma.fields.Nested(UserSummarySchema, allow_none=True, metadata={"description": "Who caused it"})
     payload = ma.fields.Dict(allow_none=True, metadata={"description": "Details by kind, e.g. message_id"})
+    post_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The post it is about (reply, mention, like, repost)"})
 
 
 class NotificationListSchema(ma.Schema):

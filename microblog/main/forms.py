@@ -40,6 +40,14 @@ class EditProfileForm(WebForm):
     about_me = TextAreaField(_l("About me"), validators=[Length(max=ABOUT_ME_MAX)])
     notify_new_follower = BooleanField(_l("Email me when someone follows me"))
     notify_new_message = BooleanField(_l("Email me about new messages while I am away"))
+    notify_mention = BooleanField(_l("Email me when someone mentions me while I am away"))
+    notify_reply = BooleanField(_l("Email me about replies to my posts while I am away"))
+    # Only the listed values (the service checks them too); left out of the request, it stays as it is.
+    default_visibility = SelectField(_l("Who sees my new posts by default"), validate_choice=False, choices=[
+        ("public", _l("Everyone (public)")),
+        ("unlisted", _l("Everyone, but not in Explore, tags or search (unlisted)")),
+        ("followers", _l("My followers and the people I mention (followers only)")),
+    ])
     # The service checks the values; a field left out of the request keeps the current setting.
     locale = SelectField(_l("Language"), validate_choice=False)
     timezone = SelectField(_l("Time zone"), validate_choice=False)

@@ -170,6 +170,9 @@ def edit_profile():
             current_user, form.username.data, form.about_me.data,
             notify_new_follower=form.notify_new_follower.data,
             notify_new_message=form.notify_new_message.data,
+            notify_mention=form.notify_mention.data,
+            notify_reply=form.notify_reply.data,
+            default_visibility=form.default_visibility.data if form.default_visibility.raw_data else None,
             locale=form.locale.data if form.locale.raw_data else None,
             timezone=form.timezone.data if form.timezone.raw_data else None,
         )
@@ -182,6 +185,9 @@ def edit_profile():
         form.about_me.data = current_user.about_me
         form.notify_new_follower.data = current_user.notify_new_follower
         form.notify_new_message.data = current_user.notify_new_message
+        form.notify_mention.data = current_user.notify_mention
+        form.notify_reply.data = current_user.notify_reply
+        form.default_visibility.data = current_user.default_visibility
         form.locale.data = current_user.locale or ""
         form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)

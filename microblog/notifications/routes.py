@@ -35,6 +35,7 @@ def show_notifications():
     unread = [n.id for n in page.items if n.read_at is None]
     return render_template(
         "notifications/index.html", title=_("Notifications"), page=page, unread=set(unread),
+        lines=notification_service.group_page(page.items),
         mark_form=MarkReadForm(up_to=max(unread)) if unread else None,
     )
 

@@ -23,6 +23,7 @@ from microblog.models import (
     EMAIL_MAX,
     User,
     UserActivity,
+    Visibility,
     user_by_username_select,
 )
 from microblog.services import api_tokens, stats
@@ -148,8 +149,13 @@ def update_profile(
     locale: str | None = None,
     timezone: str | None = None,
     notify_new_message: bool | None = None,
+    *,
+    notify_mention: bool | None = None,
+    notify_reply: bool | None = None,
+    default_visibility: str | None = None,
 ) -> User:
-    """Change a user's name, about-me text and, when given, notification, language and zone settings.
+    """Change a user's name, about-me text and, when given, notification, language and zone settings
+    and the visibility new posts get by default.
 
     An empty string for ``locale`` or ``timezone`` means "follow the browser".
     """
@@ -169,6 +175,8 @@ def update_profile(
         raise ValidationError(_("Please choose one of the listed languages."), field="locale")
     if timezone and not i18n.valid_timezone(timezone):
         raise ValidationError(_("Please choose one of the listed time zones."), field="timezone")
+    if default_visibility is not None and default_visibility not in {v.value for v in Visibility}:
+        raise ValidationError(_("Please choose one of the listed visibilities."), field="default_visibility")
 
     user.username = username
     user.about_me = about_me
@@ -176,6 +184,12 @@ def update_profile(
         user.notify_new_follower = notify_new_follower
     if notify_new_message is not None:
         user.notify_new_message = notify_new_message
+    if notify_mention is not None:
+        user.notify_mention = notify_mention
+    if notify_reply is not None:
+        user.notify_reply = notify_reply
+    if default_visibility is not None:
+        user.default_visibility = default_visibility
     if locale is not None:
         user.locale = locale or None
     if timezone is not None:
@@ -341,15 +355,12 @@ def confirmation_required(user: User) -> bool:
     return bool(current_app.config["EMAIL_CONFIRMATION"]) and user.confirmed_at is None
 
 
-NOTIFICATION_KINDS = ("new_follower", "new_message")
+NOTIFICATION_KINDS = ("new_follower", "new_message", "mention", "reply")
 
 
 def unsubscribe(user: User, kind: str) -> None:
     """Turn off one kind of notification email."""
     if kind not in NOTIFICATION_KINDS:
         raise ValidationError(_("Unknown kind of notification."))
-    if kind == "new_follower":
-        user.notify_new_follower = False
-    elif kind == "new_message":
-        user.notify_new_message = False
+    setattr(user, f"notify_{kind}", False)
     db.session.commit()

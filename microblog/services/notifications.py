@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Notification, User
+from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Block, Mute, Notification, NotificationKind, User
+from microblog.services import notification_mail
 from microblog.timeutil import utcnow
 
 # The badge says "99+" beyond this, so counting stops there whatever the backlog.
 UNREAD_CAP = 99
 # Kinds where one unread notification per actor is enough (follow, unfollow, follow again...).
 DEDUPLICATED = (NOTIFY_NEW_FOLLOWER,)
+# Kinds about a post, which a recipient who blocked or muted the actor never gets.
+ABOUT_A_POST = (
+    NotificationKind.MENTION, NotificationKind.REPLY, NotificationKind.LIKE, NotificationKind.REPOST,
+)
 
 
 def add_notification(
@@ -23,11 +30,22 @@ def add_notification(
     actor_id: int | None = None,
     payload: dict[str, Any] | None = None,
     created_at: datetime | None = None,
+    *,
+    post_id: int | None = None,
 ) -> Notification | None:
     """Add a notification to the session; the calling service commits it with the action behind it.
 
-    Returns None when an unread notification of a deduplicated kind from the same actor exists.
+    ``post_id``: the post it is about (a reply, a mention, a like, a repost). Mentions and replies are
+    also emailed to a recipient who has been away and wants them (``notification_mail``), after commit.
+
+    Returns None (and adds nothing) when an unread notification of a deduplicated kind from the same
+    actor exists, when the actor is the recipient, or, for the kinds about a post, when the recipient
+    blocked or muted the actor.
     """
+    if actor_id is not None and actor_id == user_id:
+        return None
+    if kind in ABOUT_A_POST and actor_id is not None and silenced(user_id, actor_id):
+        return None
     if kind in DEDUPLICATED and actor_id is not None:
         pending = sa.select(Notification.id).where(
             Notification.user_id == user_id, Notification.read_at.is_(None),
@@ -36,9 +54,18 @@ def add_notification(
         if db.session.scalar(sa.select(sa.exists(pending))):
             return None
     notification = Notification(user_id=user_id, kind=kind, actor_id=actor_id, payload=payload,
-                                created_at=created_at or utcnow())
+                                created_at=created_at or utcnow(), post_id=post_id)
     db.session.add(notification)
+    if kind in notification_mail.EMAILED_KINDS and actor_id is not None and post_id is not None:
+        notification_mail.email_if_away(notification)
     return notification
+
+
+def silenced(user_id: int, actor_id: int) -> bool:
+    """True when ``user_id`` blocked or muted ``actor_id`` (one query)."""
+    blocked = sa.select(Block.blocked_id).where(Block.blocker_id == user_id, Block.blocked_id == actor_id)
+    muted = sa.select(Mute.muted_id).where(Mute.muter_id == user_id, Mute.muted_id == actor_id)
+    return bool(db.session.scalar(sa.select(sa.or_(sa.exists(blocked), sa.exists(muted)))))
 
 
 def unread_count_select(user_id: int) -> sa.Select:
@@ -98,3 +125,44 @@ def mark_read_from(user: User, kind: str, actor: User, until: datetime | None = 
         query = query.where(Notification.created_at <= until)
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount
+
+
+# -- the notifications page ----------------------------------------------------------------------
+# Kinds shown as one line per post on a page: "alice and 3 others liked your post".
+GROUPED = (NotificationKind.LIKE.value, NotificationKind.REPOST.value)
+
+
+@dataclass
+class NotificationGroup:
+    """One line of the notifications page: ``note`` (the newest of its group) and, for grouped kinds,
+    the other people who did the same to the same post among the notifications of the page."""
+
+    note: Notification
+    ids: list[int] = field(default_factory=list)
+    actor_ids: list[int] = field(default_factory=list)
+    unread: bool = False
+
+    @property
+    def others(self) -> int:
+        """How many people besides ``note.actor`` are in this group."""
+        return max(len(self.actor_ids) - 1, 0)
+
+
+def group_page(items: Iterable[Notification]) -> list[NotificationGroup]:
+    """The page's notifications as lines, newest first: likes and reposts of one post grouped into the
+    line of the newest; everything else one line each. Pure Python over the page's rows (no query)."""
+    lines: list[NotificationGroup] = []
+    grouped: dict[tuple[str, int], NotificationGroup] = {}
+    for note in items:
+        key = (note.kind, note.post_id) if note.kind in GROUPED and note.post_id is not None else None
+        line = grouped.get(key) if key is not None else None
+        if line is None:
+            line = NotificationGroup(note)
+            lines.append(line)
+            if key is not None:
+                grouped[key] = line
+        line.ids.append(note.id)
+        if note.actor_id is not None and note.actor_id not in line.actor_ids:
+            line.actor_ids.append(note.actor_id)
+        line.unread = line.unread or note.read_at is None
+    return lines

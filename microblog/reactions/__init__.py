@@ -1,0 +1,1 @@
+"""Likes, reposts and bookmarks: the POST buttons on post cards, and the bookmarks page."""
