@@ -10,8 +10,8 @@ rendering). A card that ever shows more than its post's and author's columns (a 
 setting) must add that to the key here.
 
 What differs between viewers is part of the key too, as a few booleans: signed in or not, the
-author or not, and which of like/repost/bookmark the viewer did (``viewer_state``: one statement
-for the whole page). What differs per request is filled in after the cache: the relative time
+author or not, and which of like/repost/bookmark the viewer did (one statement for the whole page:
+``services.reactions.viewer_state``). What differs per request is filled in after the cache: the relative time
 ("5 minutes ago"), the CSRF token and the page to come back to after pressing a button.
 
 A post that mentions people is rendered with the set of those names that are accounts (only they
@@ -21,7 +21,7 @@ become links): the names of every card missing from the cache are looked up in o
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import cache
 from threading import Lock
 from typing import Any
@@ -35,7 +35,8 @@ from markupsafe import Markup, escape
 
 from microblog import post_text
 from microblog.extensions import db
-from microblog.models import Announce, Bookmark, Like, Post, User
+from microblog.models import Post, User
+from microblog.services import reactions
 from microblog.templating import timeago
 from microblog.timeline import Repost
 
@@ -79,22 +80,7 @@ def init_app(app: Flask) -> None:
     app.extensions["post_cards"] = LRU(int(app.config.get("POST_CARD_CACHE_SIZE", DEFAULT_SIZE)))
     app.add_template_global(post_card)
     app.add_template_global(post_cards)
-
-
-def viewer_state(user_id: int, post_ids: Sequence[int]) -> dict[int, frozenset[str]]:
-    """Which of ``post_ids`` the user liked, reposted or bookmarked: one statement for them all."""
-    if not post_ids:
-        return {}
-    ids = list(post_ids)
-    query = sa.union_all(*(
-        sa.select(sa.literal(kind).label("kind"), model.post_id)
-        .where(model.user_id == user_id, model.post_id.in_(ids))
-        for kind, model in (("like", Like), ("repost", Announce), ("bookmark", Bookmark))
-    ))
-    found: dict[int, set[str]] = {}
-    for kind, post_id in db.session.execute(query):
-        found.setdefault(post_id, set()).add(kind)
-    return {post_id: frozenset(kinds) for post_id, kinds in found.items()}
+    app.add_template_global(thread_cards)
 
 
 def known_usernames(names: Iterable[str]) -> frozenset[str]:
@@ -109,20 +95,35 @@ def known_usernames(names: Iterable[str]) -> frozenset[str]:
 def post_cards(entries: Iterable[Any]) -> Markup:
     """The cards of ``entries`` (posts, or ``Repost`` entries), as ``{% include "_post.html" %}`` would
     render each."""
-    entries = list(entries)
+    return _card_groups([list(entries)])[0]
+
+
+def thread_cards(ancestors: Iterable[Any], post: Any,
+                 replies: Iterable[Any]) -> tuple[Markup, Markup, Markup]:
+    """A permalink's cards: the posts it answers, the post, its replies (those that answer another
+    reply indented), rendered together so the viewer's state is read once for them all."""
+    ancestors_html, post_html, replies_html = _card_groups([list(ancestors), [post], list(replies)],
+                                                           nested_under=post.id)
+    return ancestors_html, post_html, replies_html
+
+
+def _card_groups(groups: list[list[Any]], nested_under: int | None = None) -> list[Markup]:
+    """The cards of each group of entries; one statement for the viewer's state of them all, and
+    one for the mentioned names of the cards missing from the cache."""
+    entries = [entry for group in groups for entry in group]
     posts = [entry.post if isinstance(entry, Repost) else entry for entry in entries]
     cache: LRU = current_app.extensions["post_cards"]
     # What every card of this page shares, looked up once (each lookup goes through a context proxy).
     context = (str(get_locale()), str(get_timezone()), request.script_root)
     signed_in = current_user.is_authenticated
     viewer = current_user.id if signed_in else None
-    states = viewer_state(viewer, [post.id for post in posts]) if viewer is not None else {}
+    states = reactions.viewer_state(current_user, [post.id for post in posts]) if signed_in else {}
     post_fields, author_fields = _fields()
     keys = []
     for post in posts:
         author = post.author
         reply_to = post.in_reply_to_user.username if post.in_reply_to_user is not None else None
-        state = states.get(post.id, frozenset())
+        state = frozenset(states.get(post.id, ()))
         keys.append((tuple(getattr(post, name) for name in post_fields),
                      tuple(getattr(author, name) for name in author_fields), reply_to, context,
                      signed_in, viewer == post.user_id, state))
@@ -136,13 +137,23 @@ def post_cards(entries: Iterable[Any]) -> Markup:
                 cache.put(keys[index], cached[index])
     csrf = generate_csrf() if signed_in else ""
     back = str(escape(request.full_path.rstrip("?")))
-    html: list[str] = []
-    for entry, post, card in zip(entries, posts, cached, strict=True):
-        if isinstance(entry, Repost):
-            html.append(_repost_label(cache, entry.by, context))
-        html.append(card.replace(_AGO, str(escape(timeago(post.timestamp))))
-                    .replace(_CSRF, csrf).replace(_BACK, back))
-    return Markup("".join(html))
+    rendered = iter(zip(entries, posts, cached, strict=True))
+    out = []
+    for number, group in enumerate(groups):
+        html: list[str] = []
+        for entry, post, card in (next(rendered) for _ in group):
+            if isinstance(entry, Repost):
+                html.append(_repost_label(cache, entry.by, context))
+            last_group = number == len(groups) - 1
+            nested = nested_under is not None and last_group and post.in_reply_to_id != nested_under
+            if nested:
+                html.append('<div class="thread-nested ms-4">')
+            html.append(card.replace(_AGO, str(escape(timeago(post.timestamp))))
+                        .replace(_CSRF, csrf).replace(_BACK, back))
+            if nested:
+                html.append("</div>")
+        out.append(Markup("".join(html)))
+    return out
 
 
 def _repost_label(cache: LRU, user: User, context: tuple[str, str, str]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
 from microblog.forms import ServiceRule, WebForm
 from microblog.models import SUMMARY_MAX, Visibility
@@ -27,7 +27,8 @@ class TextForm(WebForm):
     service_fields = {"body": "post", "summary": "spoiler"}
 
     post = TextAreaField(_l("Say something"), validators=[DataRequired(), ServiceRule(posts.clean_body)])
-    spoiler = StringField(_l("Content warning"), validators=[ServiceRule(posts.clean_summary)],
+    spoiler = StringField(_l("Content warning"),
+                          validators=[Length(max=SUMMARY_MAX), ServiceRule(posts.clean_summary)],
                           description=_l("Optional: readers see this and open the post to read it."),
                           render_kw={"maxlength": SUMMARY_MAX})
     submit = SubmitField(_l("Save"))

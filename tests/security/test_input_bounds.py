@@ -29,6 +29,7 @@ from microblog.models import (
     Post,
     Report,
     User,
+    Visibility,
 )
 from microblog.paging import MAX_PAGE
 from microblog.services import accounts, messages, posts
@@ -48,12 +49,14 @@ STORED_IN = {
     ("OptionalReasonForm", "reason"): AuditLogEntry.reason,
     ("RoleForm", "reason"): AuditLogEntry.reason,
     ("HandleReportForm", "note"): Report.note,
+    **{(form, "spoiler"): Post.summary for form in ("TextForm", "ComposeForm", "ReplyForm", "PostForm")},
 }
 # A suspension's reason is kept on the account too.
 ALSO_STORED_IN = {("ReasonForm", "reason"): User.suspension_reason}
 # Checked by a service against a setting (POST_MAX_LENGTH...), which the column caps.
 SERVICE_LIMITED = {
-    ("PostForm", "post"): (Post.body, "POST_MAX_LENGTH", posts.max_post_length),
+    **{(form, "post"): (Post.body, "POST_MAX_LENGTH", posts.max_post_length)
+       for form in ("TextForm", "ComposeForm", "ReplyForm", "PostForm")},
     ("MessageForm", "message"): (Message.body, "MESSAGE_MAX_LENGTH", messages.max_message_length),
 }
 # A value from a fixed list (the services refuse anything else).
@@ -62,6 +65,9 @@ CHOICES = {
     ("EditProfileForm", "timezone"): (User.timezone, i18n.sorted_timezones),
     ("RoleForm", "role"): (User.role, lambda: list(ROLES)),
     ("HandleReportForm", "outcome"): (Report.status, lambda: [REPORT_RESOLVED, REPORT_DISMISSED]),
+    **{(form, "visibility"): (Post.visibility, lambda: list(Visibility))
+       for form in ("ComposeForm", "ReplyForm", "PostForm")},
+    ("EditProfileForm", "default_visibility"): (User.default_visibility, lambda: list(Visibility)),
 }
 NOT_INPUT = {"SubmitField", "BooleanField", "CSRFTokenField", "HiddenField"}
 
