@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.notifications.routes import bp as notifications_bp
     from microblog.people.routes import bp as people_bp
     from microblog.reports.routes import bp as reports_bp
+    from microblog.tags.routes import bp as tags_bp
     from microblog.templating import register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule names it
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(messages_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(tags_bp)
     app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Notification, User
+from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Block, Mute, Notification, User
 from microblog.timeutil import utcnow
 
 # The badge says "99+" beyond this, so counting stops there whatever the backlog.
@@ -98,3 +99,19 @@ def mark_read_from(user: User, kind: str, actor: User, until: datetime | None = 
         query = query.where(Notification.created_at <= until)
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
     return result.rowcount
+
+
+def silenced_among(recipient_ids: Iterable[int], actor_id: int) -> set[int]:
+    """Which of ``recipient_ids`` blocked or muted ``actor_id`` (one query): they get no notification
+    of what the actor does."""
+    ids = list(set(recipient_ids))
+    if not ids:
+        return set()
+    blocked = sa.select(Block.blocker_id).where(Block.blocked_id == actor_id, Block.blocker_id.in_(ids))
+    muted = sa.select(Mute.muter_id).where(Mute.muted_id == actor_id, Mute.muter_id.in_(ids))
+    return set(db.session.scalars(blocked.union(muted)))
+
+
+def is_silenced(recipient_id: int, actor_id: int) -> bool:
+    """True when ``recipient_id`` blocked or muted ``actor_id``: notify them of nothing the actor does."""
+    return bool(silenced_among([recipient_id], actor_id))

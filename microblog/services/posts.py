@@ -10,7 +10,7 @@ from microblog.exceptions import NotFound, PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.languages import detect_language
 from microblog.models import ID_MAX, POST_BODY_CEILING, Post, User
-from microblog.services import counters, roles
+from microblog.services import counters, roles, tags
 from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters, has_visible_character
 
@@ -62,6 +62,7 @@ def publish_post(author: User, body: str) -> Post:
     post = Post(body=body, author=author, language=detect_language(body))
     db.session.add(post)
     counters.posts_added(author.id)
+    tags.file_post(post)
     db.session.commit()
     search.queue_posts(post.id)
     return post
@@ -82,6 +83,7 @@ def edit_post(user: User, post_id: int, body: str) -> Post:
     roles.check_not_suspended(user)  # an edit is a new post as far as what it says goes
     post.body = clean_body(body)
     post.language = detect_language(post.body)
+    tags.refile_post(post)
     db.session.commit()
     search.queue_posts(post.id)
     return post
