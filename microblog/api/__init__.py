@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Flask
 
 from microblog import ratelimits
-from microblog.api import admin, messages, notifications, posts, reports, search, tokens, users
+from microblog.api import admin, messages, notifications, posts, reports, search, tags, tokens, users
 from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
-BLUEPRINTS = (tokens.bp, users.bp, posts.bp, search.bp, messages.bp, notifications.bp, reports.bp, admin.bp)
+BLUEPRINTS = (tokens.bp, users.bp, posts.bp, search.bp, messages.bp, notifications.bp, reports.bp, admin.bp,
+              tags.bp)
 
 
 for _bp in BLUEPRINTS:
