@@ -57,7 +57,9 @@ def _tag_ids(names: Sequence[str]) -> dict[str, int]:
     if not names:
         return {}
     found = dict(db.session.execute(sa.select(Tag.name, Tag.id).where(Tag.name.in_(names))).tuples().all())
-    missing = [name for name in names if name not in found]
+    # Sorted: two posts bringing the same new tags in another order take the name locks in one order
+    # (PostgreSQL would otherwise let them deadlock).
+    missing = sorted(name for name in names if name not in found)
     if missing:
         now = utcnow()
         rows = [{"name": name, "created_at": now} for name in missing]
