@@ -16,6 +16,7 @@ from microblog.timeutil import utcnow
 from tests.factories import make_user
 
 A = "{http://www.w3.org/2005/Atom}"
+FEED_LINK = r'<link rel="alternate" type="application/atom\+xml"'
 
 
 def parse(response) -> ET.Element:
@@ -40,7 +41,8 @@ def writer(app):
         author = make_user("writer")
         start = utcnow() - timedelta(hours=2)
         for i in range(25):
-            post = Post(body=f"post {i} <b>&</b> #feed", author=author, timestamp=start + timedelta(minutes=i))
+            moment = start + timedelta(minutes=i)
+            post = Post(body=f"post {i} <b>&</b> #feed", author=author, timestamp=moment)
             db.session.add(post)
             db.session.flush()
             tags.file_post(post)
@@ -76,12 +78,12 @@ def test_unknown_feeds_are_404(client):
 
 def test_feeds_are_advertised_and_pages_carry_opengraph(app, client, writer):
     html = client.get("/user/writer").get_data(as_text=True)
-    assert re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="/user/writer/feed.atom"', html)
+    assert re.search(FEED_LINK + r'[^>]*href="/user/writer/feed.atom"', html)
     for prop in ("og:title", "og:description", "og:url", "og:type"):
         assert f'property="{prop}"' in html
     assert '<meta name="description"' in html
     html = client.get("/tags/feed").get_data(as_text=True)
-    assert re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="/tags/feed/feed.atom"', html)
+    assert re.search(FEED_LINK + r'[^>]*href="/tags/feed/feed.atom"', html)
     with app.app_context():
         post = posts.publish_post(db.session.get(User, writer),
                                   'quote " and <tag> in a post')

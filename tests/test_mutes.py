@@ -67,8 +67,8 @@ def test_the_muted_are_not_told_and_do_not_notify(app, pair):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
                                  .where(Notification.user_id == bob_id)) == 0
         posts.publish_post(bob, "hey @alice")
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)
-                                 .where(Notification.user_id == alice_id, Notification.actor_id == bob_id)) == 0
+        from_bob = sa.and_(Notification.user_id == alice_id, Notification.actor_id == bob_id)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(from_bob)) == 0
 
 
 def test_settings_page_lists_muted_and_blocked_with_undo(app, client, auth, pair):
