@@ -27,7 +27,7 @@ from microblog.main.forms import EditProfileForm, PostForm
 from microblog.models import Post
 from microblog.pagination import follow_page, paginate, post_page, requested_page
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts, blocks, mutes, posts
+from microblog.services import accounts, mutes, posts
 from microblog.services import search as search_service
 from microblog.web import quiet, user_or_404
 
@@ -111,8 +111,7 @@ def user(username: str):
     is_following = current_user.is_authenticated and current_user.is_following(person)
     blocked_them = blocked_me = muted_them = False
     if current_user.is_authenticated and current_user.id != person.id:
-        blocked_them, blocked_me = blocks.block_state(current_user, person)
-        muted_them = mutes.is_muted(current_user, person)
+        blocked_them, blocked_me, muted_them = mutes.profile_state(current_user, person)
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
         is_following=is_following, form=EmptyForm(), blocked_them=blocked_them, blocked_me=blocked_me,
