@@ -185,3 +185,41 @@ def test_posts_bringing_the_same_new_tag_at_once_all_succeed(app):
     with app.app_context():
         assert set(db.session.scalars(sa.select(Tag.name))) == {"brandnew", "another"}
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PostTag)) == 2 * count
+
+
+def test_tag_pages_use_few_statements_whatever_the_depth(make_app):
+    app = make_app(POSTS_PER_PAGE=5)
+    client = app.test_client()
+    with app.app_context():
+        make_user("alice")
+        authors = [make_user(f"author{i}") for i in range(4)]
+        start = utcnow() - timedelta(hours=3)
+        for i in range(60):
+            post = Post(body=f"n {i} #busy", author=authors[i % 4], timestamp=start + timedelta(minutes=i))
+            db.session.add(post)
+            db.session.flush()
+            tags.file_post(post)
+        db.session.commit()
+        engine = db.engine
+    client.post("/auth/login", data={"username": "alice", "password": "correct-horse"})
+
+    def statements(path: str) -> tuple[int, str]:
+        client.get(path)  # warm what a process caches
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            html = client.get(path).get_data(as_text=True)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        return len(seen), html
+
+    first, html = statements("/tags/busy")
+    assert first <= 6
+    for _ in range(6):
+        url = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+        count, html = statements(url)
+        assert count == first
