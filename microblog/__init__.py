@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.people.routes import bp as people_bp
     from microblog.reactions.routes import bp as reactions_bp
     from microblog.reports.routes import bp as reports_bp
+    from microblog.tags.routes import bp as tags_bp
     from microblog.templating import register_template_helpers
     from microblog.threads.routes import bp as threads_bp
 
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(messages_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(tags_bp)
     app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from html import unescape
+from urllib.parse import quote
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale
@@ -14,6 +15,7 @@ from markupsafe import Markup, escape
 from microblog.avatars import avatar_url
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
 from microblog.pagination import url_args
+from microblog.post_text import iter_tokens, normalize_tag
 from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
 
@@ -42,10 +44,13 @@ def _url_end(url: str) -> int:
 
 
 def linkify(text: str, known_names: Collection[str] | None = None) -> Markup:
-    """Escape ``text`` and turn its http(s) URLs into links that pass on neither ranking nor opener.
+    """Escape ``text`` and turn its http(s) URLs, ``@mentions`` and ``#tags`` into links.
 
-    URLs are found in the text as written and each piece is escaped on its own, so the link text
-    and the ``href`` are escaped like everything else and a quote always ends a link.
+    URLs pass on neither ranking nor opener. A mention links to the profile only when its name,
+    lower-cased, is in ``known_names`` (the accounts that exist; None links no mention); every hashtag
+    that ``post_text`` finds links to its tag page. URLs are found in the text as written and each
+    piece is escaped on its own, so link texts and ``href``s are escaped like everything else and a
+    quote always ends a link.
     """
     out, last = [], 0
     for match in _URL_RE.finditer(text):
@@ -55,24 +60,46 @@ def linkify(text: str, known_names: Collection[str] | None = None) -> Markup:
             continue  # nothing after the scheme
         start = match.start()
         safe = escape(url)
-        out.append(str(escape(text[last:start])))
+        out.append(_link_tokens(text[last:start], known_names))
         out.append(f'<a href="{safe}" rel="nofollow noopener noreferrer" target="_blank">{safe}</a>')
         last = start + len(url)
-    out.append(str(escape(text[last:])))
+    out.append(_link_tokens(text[last:], known_names))
     return Markup("".join(out))
+
+
+def _link_tokens(text: str, known_names: Collection[str] | None) -> str:
+    """``text`` (no URLs in it) escaped, with its known mentions and its hashtags as links."""
+    if "@" not in text and "#" not in text:
+        return str(escape(text))
+    out, last = [], 0
+    for start, end, kind, name in iter_tokens(text):
+        if kind == "@":
+            if known_names is None or name.lower() not in known_names:
+                continue
+            href = f"/user/{escape(name)}"
+            link = f'<a href="{href}" class="mention">@{escape(name)}</a>'
+        else:
+            href = f"/tags/{escape(quote(normalize_tag(name), safe=''))}"
+            link = f'<a href="{href}" class="hashtag" rel="tag">{escape(text[start:end])}</a>'
+        out.append(str(escape(text[last:start])))
+        out.append(link)
+        last = end
+    out.append(str(escape(text[last:])))
+    return "".join(out)
 
 
 # linkify's output holds only our own <a> tags; everything between them is escaped text.
 _TAG_SPLIT_RE = re.compile(r"(<[^>]*>)")
 
 
-def highlight(text: str, matches: Callable[[str], bool] | None) -> Markup:
-    """``linkify(text)`` with every word that ``matches`` wrapped in ``<mark>``.
+def highlight(text: str, matches: Callable[[str], bool] | None,
+              known_names: Collection[str] | None = None) -> Markup:
+    """``linkify(text, known_names)`` with every word that ``matches`` wrapped in ``<mark>``.
 
     Safe by construction: the text is escaped first; only the text between tags is searched, after
     un-escaping, and each piece is escaped again, so a search word can never form or split markup.
     """
-    html = str(linkify(text))
+    html = str(linkify(text, known_names))
     if matches is None:
         return Markup(html)
     parts = _TAG_SPLIT_RE.split(html)

@@ -13,6 +13,7 @@ from microblog.api import (
     reactions,
     reports,
     search,
+    tags,
     threads,
     tokens,
     users,
@@ -21,7 +22,7 @@ from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
-              notifications.bp, reports.bp, admin.bp)
+              notifications.bp, reports.bp, admin.bp, tags.bp)
 
 
 for _bp in BLUEPRINTS:

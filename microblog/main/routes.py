@@ -114,7 +114,7 @@ def user(username: str):
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
         is_following=standing.following, form=EmptyForm(), blocked_them=standing.blocked_them,
-        blocked_me=standing.blocked_me, muted=standing.muted,
+        blocked_me=standing.blocked_me, muted_them=standing.muted,
     )
 
 

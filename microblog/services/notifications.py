@@ -32,6 +32,7 @@ def add_notification(
     created_at: datetime | None = None,
     *,
     post_id: int | None = None,
+    silence_checked: bool = False,
 ) -> Notification | None:
     """Add a notification to the session; the calling service commits it with the action behind it.
 
@@ -40,11 +41,11 @@ def add_notification(
 
     Returns None (and adds nothing) when an unread notification of a deduplicated kind from the same
     actor exists, when the actor is the recipient, or, for the kinds about a post, when the recipient
-    blocked or muted the actor.
+    blocked or muted the actor (``silence_checked``: the caller already asked ``silenced_among``).
     """
     if actor_id is not None and actor_id == user_id:
         return None
-    if kind in ABOUT_A_POST and actor_id is not None and silenced(user_id, actor_id):
+    if kind in ABOUT_A_POST and actor_id is not None and not silence_checked and silenced(user_id, actor_id):
         return None
     if kind in DEDUPLICATED and actor_id is not None:
         pending = sa.select(Notification.id).where(
@@ -166,3 +167,15 @@ def group_page(items: Iterable[Notification]) -> list[NotificationGroup]:
             line.actor_ids.append(note.actor_id)
         line.unread = line.unread or note.read_at is None
     return lines
+
+
+def silenced_among(recipient_ids: Iterable[int], actor_id: int) -> set[int]:
+    """Which of ``recipient_ids`` blocked or muted ``actor_id`` (one query): they get no notification
+    of what the actor does."""
+    ids = list(set(recipient_ids))
+    if not ids:
+        return set()
+    blocked = sa.select(Block.blocker_id).where(Block.blocked_id == actor_id, Block.blocker_id.in_(ids))
+    muted = sa.select(Mute.muter_id).where(Mute.muted_id == actor_id, Mute.muter_id.in_(ids))
+    return set(db.session.scalars(blocked.union(muted)))
+

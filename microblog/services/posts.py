@@ -23,7 +23,7 @@ from microblog.models import (
     User,
     Visibility,
 )
-from microblog.services import blocks, counters, roles, threads
+from microblog.services import blocks, counters, roles, tags, threads
 from microblog.services.accounts import confirmation_required
 from microblog.services.notifications import add_notification
 from microblog.textutil import has_control_characters, has_visible_character
@@ -136,7 +136,7 @@ def publish_post(author: User, body: str, *, in_reply_to: int | None = None, vis
         db.session.flush()  # the reply's id, for its notification
         _count_reply(parent.id, 1)
         _notify_reply(parent, post)
-    # mentions and tags are filed here (services.tags)
+    tags.file_post(post)
     db.session.commit()
     search.queue_posts(post.id)
     return post
@@ -191,6 +191,7 @@ def edit_post(user: User, post_id: int, body: str, summary: str | None = None) -
     post.summary = summary
     post.edited_at = utcnow()
     post.language = detect_language(post.body)
+    tags.refile_post(post)
     db.session.commit()
     search.queue_posts(post.id)
     return post

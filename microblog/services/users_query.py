@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
-from microblog.models import User
+from microblog.models import USERNAME_MAX, User
 
 
 def all_users_select(role: str | None = None, suspended: bool = False) -> sa.Select:
@@ -19,3 +21,29 @@ def all_users_select(role: str | None = None, suspended: bool = False) -> sa.Sel
 
 def user_count_select() -> sa.Select:
     return sa.select(sa.func.count()).select_from(User)
+
+
+# A name prefix the autocomplete answers for: what a username may hold (letters, digits, "_").
+NAME_PREFIX_RE = re.compile(rf"[A-Za-z0-9_]{{1,{USERNAME_MAX}}}")
+
+
+def username_prefix_select(prefix: str, limit: int = 8) -> sa.Select | None:
+    """The accounts whose name starts with ``prefix`` (any case), by name; None for a prefix no name
+    can have.
+
+    A range on the ``lower(username)`` unique index, so it reads ``limit`` index entries whatever the
+    number of accounts; the LIKE (wildcards escaped, though a valid prefix has none but ``_``) keeps
+    the answer exact where the database's collation orders ``_`` unlike bytes.
+    """
+    if not NAME_PREFIX_RE.fullmatch(prefix or ""):
+        return None
+    low = prefix.lower()
+    high = low[:-1] + chr(ord(low[-1]) + 1)
+    pattern = low.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    name = sa.func.lower(User.username)
+    return (
+        sa.select(User)
+        .where(name >= low, name < high, name.like(pattern, escape="\\"))
+        .order_by(name)
+        .limit(limit)
+    )
