@@ -27,6 +27,8 @@ class Target:
     method: str = "GET"
     body: str = ""
     auth: str = "cookie"  # "cookie" (signed-in session), "bearer" (API token) or "none"
+    # Every other request goes to this path instead (like, then unlike: the state never runs out).
+    alternate: str = ""
     result: dict = field(default_factory=dict)
 
 
@@ -56,6 +58,7 @@ def ensure_wrk() -> str:
 def wrk(wrk_bin: str, server: Server, target: Target, seconds: float, options: WrkOptions,
         cookie: str, bearer: str) -> dict:
     env = {**os.environ, "BENCH_METHOD": target.method, "BENCH_BODY": target.body,
+           "BENCH_ALTERNATE": target.alternate,
            "BENCH_COOKIE": cookie if target.auth == "cookie" else "",
            "BENCH_AUTH": f"Bearer {bearer}" if target.auth == "bearer" else ""}
     cmd = [wrk_bin, f"-t{options.threads}", f"-c{options.connections}", f"-d{max(1, round(seconds))}s",

@@ -58,6 +58,7 @@ FULL = {"users": 10_000, "posts": 1_000_000, "follows": 50}
 SMALL = {"users": 1_000, "posts": 10_000, "follows": 50}
 HOME_DEEP_PAGE = 50
 EXPLORE_DEEP_PAGE = 2_000
+TAG_DEEP_PAGE = 500
 SEARCH_QUERY = "coffee"
 
 
@@ -75,6 +76,9 @@ def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, tok
     explore_deep, explore_reached = (page_link(server, "/explore", EXPLORE_DEEP_PAGE, cookie)
                                      if wanted(args, "explore-deep") else ("/explore", 1))
     other = urllib.parse.quote(me["other"])
+    tag = f"/tags/{urllib.parse.quote(me['tag'] or 'coffee')}"
+    tag_deep, tag_reached = (page_link(server, tag, TAG_DEEP_PAGE, cookie)
+                             if wanted(args, "tag-deep") else (tag, 1))
     found = [
         Target("home", "home timeline, page 1", "/", "page"),
         Target("home-deep", f"home timeline, page {home_reached}", home_deep, "page"),
@@ -82,6 +86,9 @@ def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, tok
         Target("explore-deep", f"explore, page {explore_reached:,}", explore_deep, "page"),
         Target("profile", "profile", f"/user/{other}", "page"),
         Target("followers", "followers list", f"/user/{other}/followers"),
+        Target("thread", "permalink, 200-reply thread", f"/post/{me['thread']}", "page"),
+        Target("tag", "tag page 1", tag, "page"),
+        Target("tag-deep", f"tag page {tag_reached:,}", tag_deep, "page"),
     ]
     if searchable:
         found.append(Target("search", f"search ?q={SEARCH_QUERY}", f"/search?q={SEARCH_QUERY}"))
@@ -92,7 +99,9 @@ def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, tok
         Target("api-followers", "GET /api/users/<id>/followers", f"/api/users/{me['other_id']}/followers",
                "api", auth="none"),
         Target("api-timeline", "GET /api/timeline", "/api/timeline", "api", auth="bearer"),
-        # Posting last: its after-commit jobs (search indexing) must not slow the reads above.
+        # Writes last: their after-commit jobs (search indexing) must not slow the reads above.
+        Target("like", "POST like / unlike", f"/post/{me['liked']}/like", "", "POST",
+               urllib.parse.urlencode({"csrf_token": token}), alternate=f"/post/{me['liked']}/unlike"),
         Target("post", "POST / (new post)", "/", "", "POST",
                urllib.parse.urlencode({"csrf_token": token, "post": "Benchmark post"}) + "+{n}"),
     ]
@@ -171,7 +180,7 @@ def parse_args() -> argparse.Namespace:
                              "(on SQLite it needs a Whoosh index: ~15-20 minutes at 1M posts)")
     parser.add_argument("--paths", default="", metavar="KEYS",
                         help="measure only these paths: keys or their prefixes, comma-separated (search, "
-                             "home, explore, profile, followers, api, post); hello world is always measured")
+                             "home, explore, profile, followers, thread, tag, api, like, post); hello world is always measured")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                         help="before each data set, wait up to this long for the load average to drop")
     parser.add_argument("--no-save", action="store_true", help="print the table, do not write bench/results/")

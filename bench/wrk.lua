@@ -3,10 +3,13 @@
 --   BENCH_COOKIE  Cookie header (the signed-in session), optional
 --   BENCH_AUTH    Authorization header (an API bearer token), optional
 --   BENCH_BODY    form body for POST; "{n}" becomes a per-request counter, so every post differs
+--   BENCH_ALTERNATE  a second path: requests alternate between the URL's path and this one
 local method = os.getenv("BENCH_METHOD") or "GET"
 local cookie = os.getenv("BENCH_COOKIE")
 local auth = os.getenv("BENCH_AUTH")
 local body = os.getenv("BENCH_BODY")
+local alternate = os.getenv("BENCH_ALTERNATE")
+if alternate == "" then alternate = nil end
 
 local headers = {}
 if cookie and cookie ~= "" then headers["Cookie"] = cookie end
@@ -23,12 +26,14 @@ function setup(thread)
 end
 
 function request()
+  counter = counter + 1
+  local path = nil
+  if alternate and counter % 2 == 0 then path = alternate end
   if method == "POST" then
-    counter = counter + 1
     local text = string.gsub(body or "", "{n}", tostring(thread_id) .. "-" .. tostring(counter))
-    return wrk.format("POST", nil, headers, text)
+    return wrk.format("POST", path, headers, text)
   end
-  return wrk.format(method, nil, headers, nil)
+  return wrk.format(method, path, headers, nil)
 end
 
 function done(summary, latency, requests)

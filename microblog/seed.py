@@ -13,8 +13,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import ROLE_USER, Post, User, followers
+from microblog.models import ROLE_USER, Announce, Bookmark, Like, Mention, Post, PostTag, User, followers
 from microblog.passwords import hash_password
+from microblog.seed_conversations import (
+    BOOKMARKS_PER_POST,
+    LIKES_PER_POST,
+    REPOSTS_PER_POST,
+    Conversations,
+    recount_statements,
+    tag_rows_for,
+)
 from microblog.services.counters import recount_statement
 from microblog.timeutil import utcnow
 
@@ -23,7 +31,7 @@ BATCH = 10_000
 
 Row = dict[str, Any]
 Progress = Callable[[str, int], None]
-InsertTarget = type[User] | type[Post] | sa.Table
+InsertTarget = type[Any] | sa.Table
 
 # Times are worked out in whole microseconds (what both databases store), so "after" stays exact.
 _US = timedelta(microseconds=1)
@@ -64,10 +72,6 @@ _SENTENCES = tuple(
     for topic in _TOPICS
     for closer in _CLOSERS
 )
-_BODIES = tuple(sentence for sentence, _ in _SENTENCES)
-_LINKED_BODIES = tuple(
-    f"{sentence} https://example.com/{topic.replace(' ', '-')}" for sentence, topic in _SENTENCES
-)
 
 
 def seed(
@@ -78,7 +82,9 @@ def seed(
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """Add ``users`` users, ``posts`` posts over the past year and ``follows`` follows per new user.
+    """Add ``users`` users, ``posts`` posts over the past year and ``follows`` follows per new user,
+    and the conversations around the posts (``seed_conversations``: replies, tags, mentions, likes,
+    reposts, bookmarks).
 
     The same ``seed_value`` (and ``now``, which defaults to the current time) gives the same rows,
     apart from the salt of the password hash. Account ids grow with join dates and post ids with
@@ -94,15 +100,23 @@ def seed(
     with _bulk_cache(conn):
         _insert(conn, User, _user_rows(rng, users, start_id, now), "users", report)
         joined = conn.execute(
-            sa.select(User.id, User.created_at).where(User.id >= start_id).order_by(User.created_at, User.id)
+            sa.select(User.id, User.created_at, User.username).where(User.id >= start_id)
+            .order_by(User.created_at, User.id)
         ).all()
         ids = [row.id for row in joined]
         ages = [(now - row.created_at) // _US for row in joined]  # oldest account first
-        added_posts = _insert(conn, Post, _post_rows(rng, posts, ids, ages, now), "posts", report)
+        first_post = (conn.scalar(sa.select(sa.func.max(Post.id))) or 0) + 1
+        talk = Conversations(rng, first_post, posts, {row.id: row.username for row in joined},
+                             tag_rows_for(conn, list(_TOPICS), now), _posts_start(ages, now), now)
+        added_posts = _insert(conn, Post, _post_rows(rng, posts, ids, ages, now, talk), "posts", report)
         follow_rows = _follow_rows(rng, follows, ids, ages, now)
         added_follows = _insert(conn, followers, follow_rows, "follows", report)
-        # The bulk inserts bypass the services: set the new accounts' counters from the rows.
+        _insert_conversations(conn, talk, random.Random(seed_value + 1), ids)
+        # The bulk inserts bypass the services: set the new accounts' and posts' counters from the rows.
         conn.execute(recount_statement().where(User.id >= start_id))
+        for statement in recount_statements(first_post):
+            conn.execute(statement)
+        _advance_sequence(conn, Post)
     _analyze(conn)
     db.session.commit()
     return {"users": len(ids), "posts": added_posts, "follows": added_follows}
@@ -110,6 +124,36 @@ def seed(
 
 def _no_progress(stage: str, count: int) -> None:
     pass
+
+
+def _posts_start(ages: list[int], now: datetime) -> datetime:
+    """When the posts of ``_post_rows`` start (the oldest account's join, at most a year ago)."""
+    span = min(POSTS_SPAN // _US, ages[0]) if ages else 0
+    return now - timedelta(microseconds=span)
+
+
+def _insert_conversations(conn: sa.Connection, talk: Conversations, rng: random.Random,
+                          ids: list[int]) -> None:
+    """The rows about the new posts: their tags and mentions, then likes, reposts and bookmarks."""
+    _insert(conn, PostTag, talk.tag_rows(), "tags", _no_progress)
+    _insert(conn, Mention, talk.mention_rows(), "mentions", _no_progress)
+    _insert(conn, Like, talk.reaction_rows(rng, LIKES_PER_POST, ids, public_only=False), "likes",
+            _no_progress)
+    _insert(conn, Announce, talk.reaction_rows(rng, REPOSTS_PER_POST, ids, public_only=True), "reposts",
+            _no_progress)
+    _insert(conn, Bookmark, talk.reaction_rows(rng, BOOKMARKS_PER_POST, ids, public_only=True), "bookmarks",
+            _no_progress)
+
+
+def _advance_sequence(conn: sa.Connection, model: type[Any]) -> None:
+    """On PostgreSQL, move the id sequence past ids that were inserted explicitly."""
+    if conn.dialect.name != "postgresql":
+        return
+    table = model.__table__.name
+    conn.exec_driver_sql(
+        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+        f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))"
+    )
 
 
 @contextmanager
@@ -131,7 +175,8 @@ def _analyze(conn: sa.Connection) -> None:
     if conn.dialect.name != "postgresql":
         return  # SQLite plans without statistics unless ANALYZE was ever run; leave that choice alone
     quote = conn.dialect.identifier_preparer
-    tables = (sa.insert(target).table for target in (User, Post, followers))
+    tables = (sa.insert(target).table for target in (User, Post, followers, PostTag, Mention, Like, Announce,
+                                                      Bookmark))
     conn.exec_driver_sql(f"ANALYZE {', '.join(quote.format_table(table) for table in tables)}")
 
 
@@ -195,23 +240,27 @@ def _user_rows(rng: random.Random, count: int, start_id: int, now: datetime) -> 
 
 
 def _post_rows(
-    rng: random.Random, count: int, ids: list[int], ages: list[int], now: datetime
+    rng: random.Random, count: int, ids: list[int], ages: list[int], now: datetime, talk: Conversations
 ) -> Iterator[Row]:
-    """Posts in time order, each by someone who had already joined (early members post more)."""
+    """Posts in time order, each by someone who had already joined (early members post more), with
+    explicit ids (``talk`` links replies to earlier posts by id)."""
     if not ids:
         return
-    span = min(POSTS_SPAN // _US, ages[0])
-    start = now - timedelta(microseconds=span)
+    start = _posts_start(ages, now)
+    span = (now - start) // _US
     joined = [span - age for age in ages]  # microseconds after ``start``, ascending; joined[0] <= 0
-    bodies, linked = _BODIES, _LINKED_BODIES
-    for fraction in _ascending_uniforms(rng, count):
+    for index, fraction in enumerate(_ascending_uniforms(rng, count)):
         offset = int(fraction * span)
         members = bisect_right(joined, offset)
-        texts = linked if rng.random() < LINK_SHARE else bodies
+        linked = rng.random() < LINK_SHARE
+        sentence, topic = _SENTENCES[int(rng.random() * len(_SENTENCES))]
+        body = f"{sentence} https://example.com/{topic.replace(' ', '-')}" if linked else sentence
+        author = ids[int(rng.random() * members)]
         yield {
-            "body": texts[int(rng.random() * len(texts))],
-            "user_id": ids[int(rng.random() * members)],
+            "id": talk.first_id + index,
+            "user_id": author,
             "timestamp": start + timedelta(microseconds=offset),
+            **talk.shape(index, author, members, offset, body, topic, ids),
         }
 
 

@@ -181,3 +181,47 @@ def test_demo_users_count_as_confirmed_and_can_post_where_confirmation_is_requir
     assert signed_in.status_code == 302
     response = client.post("/", data={"post": "Hello from a demo account"}, follow_redirects=True)
     assert b"Your post is now live!" in response.data
+
+
+def test_seeded_conversations_are_consistent(app):
+    """Replies answer earlier posts, tags and mentions match the text, every counter matches its rows,
+    and one post has the long thread the benchmark opens."""
+    from microblog import post_text
+    from microblog.models import Announce, Bookmark, Like, Mention, PostTag, Tag
+    from microblog.seed_conversations import LONG_THREAD_REPLIES
+
+    with app.app_context():
+        seed(40, 3_000, 5, now=NOW)
+        posts = {post.id: post for post in db.session.scalars(sa.select(Post))}
+        names = {user.id: user.username.lower() for user in db.session.scalars(sa.select(User))}
+        tags = dict(db.session.execute(sa.select(Tag.id, Tag.name)).tuples().all())
+        filed: dict[int, set[str]] = {}
+        for post_id, tag_id in db.session.execute(sa.select(PostTag.post_id, PostTag.tag_id)):
+            filed.setdefault(post_id, set()).add(tags[tag_id])
+        mentioned: dict[int, set[str]] = {}
+        for post_id, user_id in db.session.execute(sa.select(Mention.post_id, Mention.user_id)):
+            mentioned.setdefault(post_id, set()).add(names[user_id])
+        replies: dict[int, int] = {}
+        for post in posts.values():
+            assert set(post_text.tag_names(post.body)) == filed.get(post.id, set())
+            assert set(post_text.mentioned_names(post.body)) == mentioned.get(post.id, set())
+            if post.is_reply:
+                parent = posts[post.in_reply_to_id]
+                assert parent.id < post.id and post.in_reply_to_user_id == parent.user_id
+                replies[parent.id] = replies.get(parent.id, 0) + 1
+            assert post.visibility in ("public", "unlisted", "followers")
+        assert all(post.reply_count == replies.get(post.id, 0) for post in posts.values())
+        assert max(replies.values()) >= LONG_THREAD_REPLIES
+        assert 0.15 < len(filed) / len(posts) and 0.2 < sum(replies.values()) / len(posts) < 0.5
+        for model, column in ((Like, Post.like_count), (Announce, Post.repost_count)):
+            rows = dict(db.session.execute(
+                sa.select(model.post_id, sa.func.count()).group_by(model.post_id)).tuples().all())
+            assert rows, model
+            counted = dict(db.session.execute(sa.select(Post.id, column)).tuples().all())
+            assert all(counted[post_id] == rows.get(post_id, 0) for post_id in counted), model
+        reposted = db.session.scalars(sa.select(Announce.post_id)).all()
+        assert all(posts[post_id].visibility != "followers" for post_id in reposted)
+        assert count(Bookmark) > 0
+        for model in (Like, Announce, Bookmark):
+            for created_at, post_id in db.session.execute(sa.select(model.created_at, model.post_id)):
+                assert posts[post_id].timestamp <= created_at <= NOW
