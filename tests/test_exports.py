@@ -27,6 +27,7 @@ from microblog.models import (
     User,
 )
 from microblog.services import export_writers, exports, tasks
+from microblog.services.exports import CSV_HEADER
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_posts, make_user
 
@@ -97,13 +98,19 @@ def test_csv_export_round_trips(app, client, auth, alice):
         user = db.session.get(User, alice)
         posts = [make_post(user, body, timestamp=start_time + timedelta(minutes=i))
                  for i, body in enumerate(BODIES)]
-        expected = [[str(p.id), iso(p.timestamp), export_writers.csv_safe(p.body)] for p in posts]
+        posts[1].visibility, posts[1].summary, posts[1].in_reply_to_id = "followers", "=cw", posts[0].id
+        posts[1].edited_at = posts[1].timestamp + timedelta(seconds=30)
+        db.session.commit()
+        expected = [[str(p.id), iso(p.timestamp), export_writers.csv_safe(p.body), p.visibility,
+                     export_writers.csv_safe(p.summary or ""), str(p.in_reply_to_id or ""),
+                     iso(p.edited_at) if p.edited_at else ""] for p in posts]
         make_post(make_user("bob"), "not alice's")
     auth.login()
     task_id = start(client, "csv")
     rows = read_csv(export_path(app, task_id))
-    assert rows[0] == ["id", "created_at", "body"]
+    assert rows[0] == list(CSV_HEADER)
     assert rows[1:] == expected  # oldest first
+    assert rows[2][3:6] == ["followers", "'=cw", rows[1][0]]
     assert rows[4][2] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows[1][1])
 
@@ -114,7 +121,11 @@ def test_json_export_round_trips(app, client, auth, alice):
         user = db.session.get(User, alice)
         posts = [make_post(user, body, timestamp=start_time + timedelta(minutes=i))
                  for i, body in enumerate(BODIES)]
-        expected = [{"id": p.id, "created_at": iso(p.timestamp), "body": p.body} for p in posts]
+        posts[2].summary, posts[2].visibility, posts[2].in_reply_to_id = "a warning", "unlisted", posts[1].id
+        db.session.commit()
+        expected = [{"id": p.id, "created_at": iso(p.timestamp), "body": p.body, "visibility": p.visibility,
+                     "content_warning": p.summary, "in_reply_to_id": p.in_reply_to_id, "edited_at": None}
+                    for p in posts]
     auth.login()
     before = utcnow().replace(microsecond=0)
     task_id = start(client, "json")
@@ -161,7 +172,7 @@ def test_formula_posts_are_text_in_the_csv(app, client, auth, alice, body):
 def test_a_user_without_posts_gets_a_header_only_csv(app, client, auth, alice):
     auth.login()
     task_id = start(client, "csv")
-    assert read_csv(export_path(app, task_id)) == [["id", "created_at", "body"]]
+    assert read_csv(export_path(app, task_id)) == [list(CSV_HEADER)]
     assert get_task(app, task_id).progress == 100
 
 

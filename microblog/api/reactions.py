@@ -3,6 +3,9 @@ and ``GET /api/bookmarks`` lists yours, newest bookmark first."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import marshmallow as ma
 
 from microblog import ratelimits
@@ -49,89 +52,38 @@ def _caller() -> User:
     return user
 
 
-# A post the caller may not see is a 404 and a refusal a 403: the services' errors, as JSON.
-@bp.route("/posts/<id:post_id>/like", methods=["POST"])
-@token_required
-@ratelimits.api_writes
-@bp.response(200, ReactedPostSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[BEARER])
-def add_like(post_id: int) -> Post:
-    """Like a post (liking twice changes nothing)."""
-    return reactions.like(_caller(), post_id)
+# (path, method, service, view name, what it does): a post the caller may not see is a 404 and a
+# refusal (reposting a followers-only post) a 403, the services' errors as JSON.
+REACTIONS: tuple[tuple[str, str, Callable[[User, int], Post], str, str], ...] = (
+    ("like", "POST", reactions.like, "add_like", "Like a post (liking twice changes nothing)."),
+    ("like", "DELETE", reactions.unlike, "remove_like", "Take your like back (harmless when there is none)."),
+    ("repost", "POST", reactions.repost, "add_repost",
+     "Repost a post to your followers (a followers-only post is refused: 403)."),
+    ("repost", "DELETE", reactions.unrepost, "remove_repost",
+     "Take your repost back (harmless when there is none)."),
+    ("bookmark", "POST", reactions.bookmark, "add_bookmark", "Keep a post in your private bookmarks."),
+    ("bookmark", "DELETE", reactions.unbookmark, "remove_bookmark",
+     "Remove a post from your bookmarks (harmless when it is not there)."),
+)
 
 
-@bp.route("/posts/<id:post_id>/like", methods=["DELETE"])
-@token_required
-@ratelimits.api_writes
-@bp.response(200, ReactedPostSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[BEARER])
-def remove_like(post_id: int) -> Post:
-    """Take your like back (harmless when there is none)."""
-    return reactions.unlike(_caller(), post_id)
+def _register(path: str, method: str, action: Callable[[User, int], Post], name: str, summary: str) -> None:
+    """One reaction endpoint: ``method /api/posts/<id>/<path>`` calls ``action`` for the token's user."""
+    def view(post_id: int) -> Post:
+        return action(_caller(), post_id)
+
+    view.__name__ = view.__qualname__ = name
+    view.__doc__ = summary
+    endpoint: Callable[..., Any] = bp.doc(security=[BEARER])(view)
+    for status, response in ((429, "TOO_MANY_REQUESTS"), (404, "NOT_FOUND"), (403, "FORBIDDEN"),
+                             (401, "UNAUTHORIZED")):
+        endpoint = bp.alt_response(status, response=response)(endpoint)
+    endpoint = bp.response(200, ReactedPostSchema)(endpoint)
+    bp.route(f"/posts/<id:post_id>/{path}", methods=[method])(token_required(ratelimits.api_writes(endpoint)))
 
 
-@bp.route("/posts/<id:post_id>/repost", methods=["POST"])
-@token_required
-@ratelimits.api_writes
-@bp.response(200, ReactedPostSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[BEARER])
-def add_repost(post_id: int) -> Post:
-    """Repost a post to your followers (a followers-only post is refused: 403)."""
-    return reactions.repost(_caller(), post_id)
-
-
-@bp.route("/posts/<id:post_id>/repost", methods=["DELETE"])
-@token_required
-@ratelimits.api_writes
-@bp.response(200, ReactedPostSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[BEARER])
-def remove_repost(post_id: int) -> Post:
-    """Take your repost back (harmless when there is none)."""
-    return reactions.unrepost(_caller(), post_id)
-
-
-@bp.route("/posts/<id:post_id>/bookmark", methods=["POST"])
-@token_required
-@ratelimits.api_writes
-@bp.response(200, ReactedPostSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[BEARER])
-def add_bookmark(post_id: int) -> Post:
-    """Keep a post in your private bookmarks."""
-    return reactions.bookmark(_caller(), post_id)
-
-
-@bp.route("/posts/<id:post_id>/bookmark", methods=["DELETE"])
-@token_required
-@ratelimits.api_writes
-@bp.response(200, ReactedPostSchema)
-@bp.alt_response(401, response="UNAUTHORIZED")
-@bp.alt_response(403, response="FORBIDDEN")
-@bp.alt_response(404, response="NOT_FOUND")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS")
-@bp.doc(security=[BEARER])
-def remove_bookmark(post_id: int) -> Post:
-    """Remove a post from your bookmarks (harmless when it is not there)."""
-    return reactions.unbookmark(_caller(), post_id)
+for _reaction in REACTIONS:
+    _register(*_reaction)
 
 
 def _bookmark_keyset(query, per_page: int, page: int = 1) -> Page:

@@ -113,7 +113,8 @@ class CsvWriter:
 
 
 class JsonWriter:
-    """``{"username", "exported_at", "posts": [{id, created_at, body}, ...]}``, written as it goes."""
+    """``{"username", "exported_at", "posts": [{id, created_at, body, visibility, content_warning,
+    in_reply_to_id, edited_at}, ...]}``, written as it goes."""
 
     def __init__(self, fh: IO[str], username: str, exported_at: datetime) -> None:
         self._fh = fh
@@ -123,7 +124,10 @@ class JsonWriter:
 
     def write(self, rows: Sequence[Any]) -> None:
         for row in rows:
-            item = {"id": row.id, "created_at": iso(row.timestamp), "body": row.body}
+            item = {"id": row.id, "created_at": iso(row.timestamp), "body": row.body,
+                    "visibility": row.visibility, "content_warning": row.summary,
+                    "in_reply_to_id": row.in_reply_to_id,
+                    "edited_at": iso(row.edited_at) if row.edited_at else None}
             self._fh.write(("\n  " if self._first else ",\n  ") + json.dumps(item, ensure_ascii=False))
             self._first = False
 

@@ -40,7 +40,7 @@ TASK_PREFIX = "export_"
 ADMIN_TASK_PREFIX = "admin_export_"
 # Larger files are not attached to the email (mail servers refuse big messages); the link remains.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-CSV_HEADER = ("id", "created_at", "body")
+CSV_HEADER = ("id", "created_at", "body", "visibility", "content_warning", "in_reply_to_id", "edited_at")
 
 
 class ExportInProgress(ConflictError):
@@ -203,7 +203,8 @@ def _post_batches(user: User) -> Iterator[Sequence[sa.Row]]:
     first, a batch at a time (keyset paging on the profile index)."""
     size = export_writers.batch_size()
     query = (
-        sa.select(Post.id, Post.timestamp, Post.body)
+        sa.select(Post.id, Post.timestamp, Post.body, Post.visibility, Post.summary, Post.in_reply_to_id,
+                  Post.edited_at)
         .where(Post.user_id == user.id, Post.visible_to(user))
         .order_by(Post.timestamp, Post.id)
         .limit(size)
