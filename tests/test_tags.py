@@ -151,12 +151,9 @@ def test_trending_counts_distinct_people_in_the_last_day(make_app):
         db.session.commit()
         result = [(item.name, item.people) for item in tags.trending(10)]
         assert result == [("shared", 3), ("pair", 2), ("old", 1), ("solo", 1)]
-    html = app.test_client().get("/tags/shared").get_data(as_text=True)
-    assert html  # the page renders with the global available
-    with app.test_request_context():
-        from flask import render_template
-        rendered = render_template("_trending.html")
-        assert 'href="/tags/shared"' in rendered and "3 people" in rendered
+    explore = app.test_client().get("/explore").get_data(as_text=True)
+    assert 'href="/tags/shared"' in explore and "3 people" in explore
+    assert 'href="/tags/quiet"' not in explore  # unlisted posts do not trend
 
 
 def test_posts_bringing_the_same_new_tag_at_once_all_succeed(app):
