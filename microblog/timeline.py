@@ -81,8 +81,8 @@ def _keys(user: User, limit: int, position: Position | None) -> list[Key]:
         Post.timestamp.label("moment"), Post.id.label("row_id"), Post.id.label("post_id"),
         sa.null().label("reposter"),
     ).limit(limit).subquery()
-    reposts = _bounded(reposts_select(user), (Announce.created_at, Announce.id), position)
-    reposts = reposts.limit(limit).subquery()
+    reposted = _bounded(reposts_select(user), (Announce.created_at, Announce.id), position)
+    reposts = reposted.limit(limit).subquery()
     both = sa.union_all(sa.select(*posts.c), sa.select(*reposts.c))
     return [((moment, row_id), post_id, reposter)
             for moment, row_id, post_id, reposter in db.session.execute(both)]

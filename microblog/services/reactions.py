@@ -172,8 +172,8 @@ def viewer_state(user: User | None, post_ids: list[int] | set[int] | tuple[int, 
 def _viewer_state_statement() -> sa.CompoundSelect:
     """``viewer_state``'s statement, built once: every card of every page runs it, and building it
     anew (with its cache key) cost more than running it."""
-    user_id = sa.bindparam("user_id")
-    post_ids = sa.bindparam("post_ids", expanding=True)
+    user_id: sa.BindParameter[int] = sa.bindparam("user_id")
+    post_ids: sa.BindParameter[list[int]] = sa.bindparam("post_ids", expanding=True)
     return sa.union_all(*(
         sa.select(sa.literal_column(f"'{name}'").label("kind"), spec.model.post_id.label("post_id"))
         .where(spec.model.user_id == user_id, spec.model.post_id.in_(post_ids))
