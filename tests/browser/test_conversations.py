@@ -92,6 +92,14 @@ def test_reply_from_the_permalink_shows_in_the_thread_and_notifies_the_author(pa
     expect(page.get_by_role("region", name="Earlier in the conversation")
            .get_by_text("What tea do you drink?")).to_be_visible()
     expect(card(page, "Sencha, mostly.")).to_be_visible()
+    sign_out(page)
+
+    # Signed out, the card's reply count links to the thread's replies.
+    page.goto("/explore")
+    card(page, "What tea do you drink?").get_by_role("link", name="Replies 1").click()
+    expect(page).to_have_url(f"/post/{post_id}#replies")
+    target = page.evaluate("document.querySelector(':target')?.getAttribute('aria-labelledby')")
+    assert target == "replies-heading"  # the #replies anchor lands on the Replies section
 
 
 # --- likes, reposts, bookmarks --------------------------------------------------------------------
@@ -152,6 +160,17 @@ def test_like_repost_and_bookmark_from_explore(new_context, live_app):
     expect(like).to_have_attribute("aria-pressed", "true")
     repost.click()
     expect(repost).to_have_attribute("aria-pressed", "true")
+    bookmark.click()
+    expect(bookmark).to_have_attribute("aria-pressed", "true")
+
+    # Removing a bookmark from /bookmarks stays there, and the post leaves the list.
+    page.goto("/bookmarks")
+    saved = card(page, "Kettle's on.")
+    expect(button(saved, "Bookmark")).to_have_attribute("aria-pressed", "true")
+    expect(button(saved, "Like")).to_have_attribute("aria-pressed", "true")
+    button(saved, "Bookmark").click()
+    expect(page).to_have_url("/bookmarks")
+    expect(card(page, "Kettle's on.")).to_have_count(0)
 
     other = new_context().new_page()
     sign_in(other, "dave")
@@ -248,6 +267,15 @@ def test_the_composer_posts_without_picking_a_suggestion(page, live_app):
     expect(page.get_by_role("alert")).to_contain_text("Your post is now live!")
     expect(card(page, "Hi @ali")).to_be_visible()
 
+    # A suggestion can be picked with the mouse too.
+    composer = page.get_by_label("Say something")
+    composer.click()
+    composer.press_sequentially("Cheers @a")
+    page.get_by_role("listbox", name="Suggested people").get_by_role("option", name="@alice").click()
+    expect(composer).to_have_value("Cheers @alice ")
+    expect(composer).to_be_focused()
+    composer.fill("")
+
     composer = page.get_by_label("Say something")
     composer.fill("Typed in one go, no list: @alice")
     page.get_by_role("button", name="Post", exact=True).click()
@@ -318,6 +346,11 @@ def test_edit_from_the_permalink_and_read_the_history(page, live_app):
 
     page.get_by_role("link", name="Back to the post by alice").click()
     expect(page).to_have_url(f"/post/{post_id}")
+
+    # Cards elsewhere follow the new text too.
+    page.goto("/explore")
+    expect(card(page, "Oolong is the best.").get_by_role("link", name="edited")).to_be_visible()
+    expect(page.get_by_text("Green tea is the best.")).to_have_count(0)
 
 
 # --- visibility -----------------------------------------------------------------------------------
