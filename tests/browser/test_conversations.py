@@ -392,3 +392,45 @@ def test_a_followers_only_post_is_a_404_for_others_and_visible_to_followers(new_
     expect(post).to_be_visible()
     # A followers-only post cannot be reposted: no repost button, a lock instead.
     expect(button(post, "Repost")).to_have_count(0)
+
+
+def test_buttons_on_a_permalink_come_back_to_it(page, live_app):
+    seed_user(live_app, "alice")
+    seed_user(live_app, "bob")
+    post_id = seed_post(live_app, "alice", "Milk first?")
+    sign_in(page, "bob")
+    page.goto(f"/post/{post_id}")
+    page.get_by_label("Your reply").fill("Never.")
+    page.get_by_role("button", name="Reply", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Your reply is now live!")
+
+    focus, reply = card(page, "Milk first?").first, card(page.get_by_role("region", name="Replies"), "Never.")
+    button(focus, "Like").click()
+    expect(page).to_have_url(f"/post/{post_id}")
+    expect(button(focus, "Like")).to_have_attribute("aria-pressed", "true")
+    expect(button(reply, "Like")).to_have_attribute("aria-pressed", "false")
+    button(reply, "Repost").click()
+    expect(page).to_have_url(f"/post/{post_id}")
+    expect(button(reply, "Repost")).to_have_attribute("aria-pressed", "true")
+    expect(button(reply, "Repost")).to_have_accessible_name("Repost 1")
+    expect(button(focus, "Repost")).to_have_accessible_name("Repost 0")
+
+
+def test_the_new_pages_break_no_policy(page, live_app):
+    """Signed in, with the composer's script loaded: the permalink, its edit and history pages,
+    notifications and bookmarks run under the Content-Security-Policy without a violation."""
+    seed_user(live_app, "alice")
+    post_id = seed_post(live_app, "alice", "Policy check.")
+    violations = collect_csp_violations(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, "alice")
+    for path in ("/", f"/post/{post_id}", f"/post/{post_id}/edit", f"/post/{post_id}/history",
+                 "/notifications", "/bookmarks", "/explore"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    # The suggestions script did run (it makes the post fields comboboxes).
+    page.goto(f"/post/{post_id}/edit")
+    expect(page.get_by_role("combobox", name="Say something")).to_be_visible()
+    assert violations == []
+    assert errors == []
