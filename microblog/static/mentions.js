@@ -26,6 +26,7 @@
     var people = [], active = -1, query = null, timer = null, pending = 0;
 
     function close() {
+      query = null;  // the next "@name" typed looks its suggestions up again, even the same name
       list.hidden = true;
       list.textContent = "";
       people = [];
@@ -121,7 +122,6 @@
         pick(active);
       } else if (event.key === "Escape") {
         event.preventDefault();
-        query = null;
         close();
       }
     });
