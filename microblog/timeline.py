@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import Announce, Post, User, Visibility, followers
+from microblog.models import Announce, Permission, Post, User, ViewerRef, followers
 from microblog.paging import MAX_PAGE, Page, PageNotFound, Position, SortKey, encode_cursor
 
 # ?page=N is served by reading N pages of both walks: beyond this many entries it is refused
@@ -37,37 +38,69 @@ class Repost:
     by: str  # the reposter's username
 
 
-def reposts_select(user: User) -> sa.Select:
-    """(time, id, post id, reposter's name) of the reposts by the people ``user`` follows, newest
-    first, of posts ``user`` may see in a list.
+def reposts_select(viewer: User | ViewerRef) -> sa.Select:
+    """(time, id, post id, reposter's name) of the reposts by the people ``viewer`` follows (and did not
+    block or mute), newest first: announce rows only, read from announce(user_id, created_at, id,
+    post_id) without visiting a post.
 
-    The visibility rule's audience test is left out on purpose: followers-only posts cannot be
-    reposted (``services.reactions``) and a post's visibility never changes, so every reposted post
-    is addressed to everyone; the rule's other parts (hidden posts, blocked and muted authors) apply.
+    The rest of the visibility rule (hidden posts, posts by people ``viewer`` blocked or muted) is
+    applied when the page's posts are loaded (``_load``), to the few posts shown instead of every
+    repost of the people followed. The audience test is not needed: followers-only posts cannot be
+    reposted (``services.reactions``) and a post's visibility never changes.
     """
-    left_out = Post.left_out_authors(user)
     reposters = sa.select(followers.c.followed_id).where(
-        followers.c.follower_id == user.id, followers.c.followed_id.not_in(left_out)
+        followers.c.follower_id == viewer.id, followers.c.followed_id.not_in(Post.left_out_authors(viewer))
     )
     return (
         sa.select(Announce.created_at, Announce.id, Announce.post_id, User.username)
-        .join(Post, Post.id == Announce.post_id)
         .join(User, User.id == Announce.user_id)
-        .where(Announce.user_id.in_(reposters), Post.visibility != Visibility.FOLLOWERS.value,
-               Post.visible_to(user, listing=True, audience_checked=True))
+        .where(Announce.user_id.in_(reposters))
         .order_by(Announce.created_at.desc(), Announce.id.desc())
     )
 
 
-def _bounded(query: sa.Select, columns: tuple[Any, Any], position: Position | None) -> sa.Select:
-    if position is None:
+# The statements below are built once per shape (and whether the viewer moderates), with the viewer,
+# the cursor and the limit as bound parameters: building and keying them anew on every request cost
+# more than running them.
+def _viewer(moderator: bool) -> ViewerRef:
+    return ViewerRef(sa.bindparam("viewer_id", type_=sa.Integer), moderator)
+
+
+def _bounded(query: sa.Select, columns: tuple[Any, Any], direction: str | None) -> sa.Select:
+    """``query`` from the cursor's row (bound parameters ``moment`` and ``row_id``) in ``direction``."""
+    if direction is None:
         return query
     time_column, id_column = columns
-    moment, row_id = position.key
-    if position.direction == "before":
+    moment = sa.bindparam("moment", type_=time_column.type)
+    row_id = sa.bindparam("row_id", type_=sa.Integer)
+    if direction == "before":
         return query.where(time_column <= moment, sa.or_(time_column < moment, id_column < row_id))
     return (query.where(time_column >= moment, sa.or_(time_column > moment, id_column > row_id))
             .order_by(None).order_by(time_column.asc(), id_column.asc()))
+
+
+@cache
+def _keys_statement(direction: str | None, moderator: bool) -> sa.CompoundSelect:
+    """Both walks' keys from a cursor in ``direction`` (None: the top), each up to ``limit`` rows."""
+    viewer = _viewer(moderator)
+    limit = sa.bindparam("limit", type_=sa.Integer)
+    posts = _bounded(User.timeline_select_for(viewer), (Post.timestamp, Post.id), direction)
+    posts = posts.with_only_columns(Post.timestamp.label("moment"), Post.id.label("row_id"),
+                                    Post.id.label("post_id"), sa.null().label("reposter"))
+    reposts = _bounded(reposts_select(viewer), (Announce.created_at, Announce.id), direction)
+    return sa.union_all(sa.select(*posts.limit(limit).subquery().c),
+                        sa.select(*reposts.limit(limit).subquery().c))
+
+
+@cache
+def _load_statement(moderator: bool) -> sa.Select:
+    """The posts with the ids ``post_ids`` that the viewer may see in a list."""
+    rule = Post.visible_to(_viewer(moderator), listing=True, audience_checked=True)
+    return sa.select(Post).where(Post.id.in_(sa.bindparam("post_ids", expanding=True)), rule)
+
+
+def _moderator(user: User) -> bool:
+    return user.can(Permission.MODERATE_POSTS)
 
 
 # An entry before its post is loaded: (sort key, post id, reposter's name or None for the post itself).
@@ -77,24 +110,22 @@ Key = tuple[SortKey, int, str | None]
 def _keys(user: User, limit: int, position: Position | None) -> list[Key]:
     """Up to ``limit`` entries of each walk from ``position``, unmerged: one statement (UNION ALL of
     the two index walks, each with its own order and limit), no ORM objects."""
-    posts = _bounded(user.timeline_select(), (Post.timestamp, Post.id), position).with_only_columns(
-        Post.timestamp.label("moment"), Post.id.label("row_id"), Post.id.label("post_id"),
-        sa.null().label("reposter"),
-    ).limit(limit).subquery()
-    reposted = _bounded(reposts_select(user), (Announce.created_at, Announce.id), position)
-    reposts = reposted.limit(limit).subquery()
-    both = sa.union_all(sa.select(*posts.c), sa.select(*reposts.c))
+    params: dict[str, Any] = {"viewer_id": user.id, "limit": limit}
+    if position is not None:
+        params["moment"], params["row_id"] = position.key
+    statement = _keys_statement(position.direction if position else None, _moderator(user))
     return [((moment, row_id), post_id, reposter)
-            for moment, row_id, post_id, reposter in db.session.execute(both)]
+            for moment, row_id, post_id, reposter in db.session.execute(statement, params)]
 
 
-def _load(keys: Sequence[Key]) -> list[tuple[SortKey, Any]]:
-    """The entries of ``keys`` with their posts (and authors), read in one statement."""
-    wanted = {post_id for _key, post_id, _by in keys}
+def _load(user: User, keys: Sequence[Key]) -> list[tuple[SortKey, Any]]:
+    """The entries of ``keys`` with their posts (and authors), read in one statement through the
+    visibility rule for lists: an entry whose post ``user`` may not see in a list is left out."""
+    wanted = sorted({post_id for _key, post_id, _by in keys})
     if not wanted:
         return []
-    loaded = db.session.scalars(sa.select(Post).where(Post.id.in_(wanted))).unique()
-    posts = {post.id: post for post in loaded}
+    loaded = db.session.scalars(_load_statement(_moderator(user)), {"viewer_id": user.id, "post_ids": wanted})
+    posts = {post.id: post for post in loaded.unique()}
     entries = []
     for key, post_id, by in keys:
         post = posts.get(post_id)
@@ -124,20 +155,20 @@ def home_page(user: User, per_page: int, position: Position | None = None, numbe
         if len(rows) <= per_page:
             return home_page(user, per_page)  # back at the top: the real first page
         newest_first = _once(rows[:per_page][::-1])
-        return _page(_load(newest_first), max(position.page, 1), per_page, True, True)
+        return _page(_load(user, newest_first), max(position.page, 1), per_page, True, True)
     if position is not None:
         rows = sorted(_keys(user, per_page + 1, position), key=lambda item: item[0], reverse=True)
         if not rows:
             raise PageNotFound(position.page)
-        return _page(_load(_once(rows[:per_page])), position.page, per_page, len(rows) > per_page, True)
+        return _page(_load(user, _once(rows[:per_page])), position.page, per_page, len(rows) > per_page, True)
     skip = (number - 1) * per_page
     if skip + per_page > MAX_NUMBERED_ENTRIES:
         raise PageNotFound(number)
     rows = sorted(_keys(user, skip + per_page + 1, None), key=lambda item: item[0], reverse=True)
     if number > 1 and len(rows) <= skip:
         raise PageNotFound(number)
-    return _page(_load(_once(rows[skip:skip + per_page])), number, per_page, len(rows) > skip + per_page,
-                 number > 1)
+    shown = _load(user, _once(rows[skip:skip + per_page]))
+    return _page(shown, number, per_page, len(rows) > skip + per_page, number > 1)
 
 
 def _page(rows: list[tuple[SortKey, Any]], number: int, per_page: int, has_next: bool,

@@ -39,7 +39,7 @@ from microblog.models.outbox import (
     OutboxMessage,
     OutboxStatus,
 )
-from microblog.models.posts import POST_BODY_CEILING, SUMMARY_MAX, Post, Visibility
+from microblog.models.posts import POST_BODY_CEILING, SUMMARY_MAX, Post, ViewerRef, Visibility
 from microblog.models.reactions import Announce, Bookmark, Like
 from microblog.models.roles import (
     ROLE_ADMIN,
@@ -72,7 +72,7 @@ __all__ = [
     # users
     "ABOUT_ME_MAX", "Block", "Mute", "User", "UserActivity", "followers", "user_by_username_select",
     # posts
-    "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "Visibility",
+    "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "ViewerRef", "Visibility",
     # conversations
     "Announce", "Bookmark", "Like", "Mention", "PostTag", "TAG_MAX", "Tag",
     # messaging

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from microblog import fulltext
 from microblog.extensions import db
-from microblog.models.follows import followers
+from microblog.models.follows import Block, Mute, followers
 from microblog.models.roles import Permission
 from microblog.models.tags import Mention
 from microblog.timeutil import UTCDateTime, utcnow
@@ -37,6 +38,19 @@ class Visibility(enum.StrEnum):
     PUBLIC = "public"
     UNLISTED = "unlisted"
     FOLLOWERS = "followers"
+
+
+@dataclass(frozen=True)
+class ViewerRef:
+    """A viewer as a statement sees them, for statements built once and run for anyone: ``id`` is a
+    bound parameter (or a value), ``moderator`` whether they may moderate posts. ``Post.visible_to``
+    takes one wherever it takes a User."""
+
+    id: Any
+    moderator: bool = False
+
+    def can(self, permission: Permission | str) -> bool:
+        return self.moderator and permission == Permission.MODERATE_POSTS
 
 
 class Post(db.Model):
@@ -111,8 +125,8 @@ class Post(db.Model):
 
     # -- the visibility rule: every read of posts, web, API, search and exports, goes through it --
     @staticmethod
-    def visible_to(viewer: User | None, *, listing: bool = False, audience_checked: bool = False
-                   ) -> sa.ColumnElement[bool]:
+    def visible_to(viewer: User | ViewerRef | None, *, listing: bool = False, audience_checked: bool = False,
+                   public: bool = False) -> sa.ColumnElement[bool]:
         """The one visibility rule, as a where-clause: the posts ``viewer`` (None: signed out) may see.
 
         - A post a moderator hid (``hidden_at``) is seen by its author, everywhere it would appear,
@@ -126,22 +140,28 @@ class Post(db.Model):
           leaves out the authors in :meth:`left_out_authors` (the people the viewer blocked or muted).
           A profile or a permalink still shows them: the viewer went there on purpose.
 
-        Lists for everyone (Explore, tags, search, feeds) add :meth:`public_only`.
+        - ``public``: a list for everyone (Explore, tags, search, feeds) holds public posts only
+          (:meth:`public_only`), which are addressed to anyone: no audience test.
         """
+        if public:
+            audience_checked = True
         if viewer is None:
-            return sa.and_(Post.hidden_at.is_(None), Post.visibility != Visibility.FOLLOWERS.value)
+            shown = Post.public_only() if public else Post.visibility != Visibility.FOLLOWERS.value
+            return sa.and_(Post.hidden_at.is_(None), shown)
         if viewer.can(Permission.MODERATE_POSTS):
             seen: sa.ColumnElement[bool] = sa.true()
         else:
             seen = sa.or_(Post.hidden_at.is_(None), Post.user_id == viewer.id)
             if not audience_checked:
                 seen = sa.and_(seen, Post.audience_includes(viewer))
+        if public:
+            seen = sa.and_(seen, Post.public_only())
         if listing:
             return sa.and_(seen, Post.user_id.not_in(Post.left_out_authors(viewer)))
         return seen
 
     @staticmethod
-    def audience_includes(viewer: User) -> sa.ColumnElement[bool]:
+    def audience_includes(viewer: User | ViewerRef) -> sa.ColumnElement[bool]:
         """The posts addressed to ``viewer``: anything not followers-only, their own, those of the
         people they follow, and those that mention them."""
         followed = sa.select(followers.c.followed_id).where(followers.c.follower_id == viewer.id)
@@ -159,9 +179,10 @@ class Post(db.Model):
         return Post.visibility == Visibility.PUBLIC.value
 
     @staticmethod
-    def left_out_authors(viewer: User) -> sa.Select:
+    def left_out_authors(viewer: User | ViewerRef) -> sa.Select:
         """Ids of the authors whose posts ``viewer``'s lists leave out: the people they blocked or muted."""
-        return viewer.blocked_ids_select().union_all(viewer.muted_ids_select())
+        return (sa.select(Block.blocked_id).where(Block.blocker_id == viewer.id)
+                .union_all(sa.select(Mute.muted_id).where(Mute.muter_id == viewer.id)))
 
     @staticmethod
     def visible_select(viewer: User | None, *, listing: bool = False) -> sa.Select:
@@ -171,4 +192,4 @@ class Post(db.Model):
     @staticmethod
     def explore_select(viewer: User | None = None) -> sa.Select:
         """Everyone's public posts that ``viewer`` may see in a list, newest first."""
-        return Post.newest_first(Post.visible_select(viewer, listing=True).where(Post.public_only()))
+        return Post.newest_first(sa.select(Post).where(Post.visible_to(viewer, listing=True, public=True)))

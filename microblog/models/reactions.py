@@ -47,8 +47,9 @@ class Announce(_Reaction, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "post_id", name="uq_announce_user_id_post_id"),
         sa.Index("ix_announce_post_id_id", "post_id", "id"),
-        # The home timeline walks the reposts of the people one follows, newest first.
-        sa.Index("ix_announce_user_id_created_at_id", "user_id", "created_at", "id"),
+        # The home timeline walks the reposts of the people one follows, newest first, from this
+        # index alone (the post id rides along).
+        sa.Index("ix_announce_user_id_created_at_id_post_id", "user_id", "created_at", "id", "post_id"),
     )
 
     user: so.Mapped[User] = so.relationship(lazy="joined", innerjoin=True)

@@ -11,10 +11,10 @@ from flask_login import UserMixin
 
 from microblog import fulltext, passwords
 from microblog.extensions import db
-from microblog.models.follows import followers
+from microblog.models.follows import Block, Mute, followers
 from microblog.models.limits import EMAIL_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.messaging import Message, Notification
-from microblog.models.posts import Post
+from microblog.models.posts import Post, ViewerRef
 from microblog.models.roles import ROLE_PERMISSIONS, ROLE_RANK, Permission, Role
 from microblog.timeutil import UTCDateTime, utcnow
 
@@ -206,21 +206,27 @@ class User(UserMixin, db.Model):
 
     def timeline_select(self) -> sa.Select:
         """Posts by this user or anyone they follow, as ``Post.visible_to`` lets them see, newest first."""
+        return User.timeline_select_for(self)
+
+    @staticmethod
+    def timeline_select_for(viewer: User | ViewerRef) -> sa.Select:
+        """``timeline_select`` of ``viewer``, who may be a ``ViewerRef`` (for a statement built once)."""
         # One IN list of authors (me included), not "me OR IN (...)": with the OR, PostgreSQL cannot
         # use the per-author index and walks the whole table newest first.
-        # The rule's list filter (Post.left_out_authors: people this user blocked) is applied inside
-        # that small list (blocking also ends the follow, so this is a safeguard), which keeps the
-        # outer query's shape and plan unchanged.
+        # The rule's list filter (Post.left_out_authors: people this user blocked or muted) is applied
+        # inside that small list (blocking also ends the follow, so this is a safeguard), which keeps
+        # the outer query's shape and plan unchanged.
+        left_out = Post.left_out_authors(viewer)
         authors = sa.select(followers.c.followed_id).where(
-            followers.c.follower_id == self.id, followers.c.followed_id.not_in(Post.left_out_authors(self))
+            followers.c.follower_id == viewer.id, followers.c.followed_id.not_in(left_out)
         )
-        authors = authors.union_all(sa.select(sa.literal(self.id)))
+        me = sa.literal(viewer.id) if isinstance(viewer, User) else viewer.id
+        authors = authors.union_all(sa.select(me))
         # The rest of the rule is a row filter on that same walk (its columns are all in the index):
-        # no other table, no change of plan.
-        # The authors are this user and the people they follow: every post of theirs is addressed to
-        # this user, so the rule's audience test is skipped (audience_checked).
+        # no other table, no change of plan. The authors are this user and the people they follow:
+        # every post of theirs is addressed to this user, so the audience test is skipped.
         return Post.newest_first(
-            sa.select(Post).where(Post.user_id.in_(authors), Post.visible_to(self, audience_checked=True))
+            sa.select(Post).where(Post.user_id.in_(authors), Post.visible_to(viewer, audience_checked=True))
         )
 
 
@@ -231,45 +237,6 @@ sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
 def user_by_username_select(username: str) -> sa.Select:
     """The user with this name, ignoring case."""
     return sa.select(User).where(sa.func.lower(User.username) == username.lower())
-
-
-class Block(db.Model):
-    """``blocker`` does not want to hear from ``blocked``: no messages or follows, no posts in timelines."""
-
-    __table_args__ = (
-        sa.CheckConstraint("blocker_id <> blocked_id", name="not_self"),
-        # "Has X blocked me?" from the other side; the primary key serves "whom did I block".
-        sa.Index("ix_block_blocked_id_blocker_id", "blocked_id", "blocker_id"),
-    )
-
-    blocker_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
-    )
-    blocked_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
-    )
-    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"<Block {self.blocker_id} blocks {self.blocked_id}>"
-
-
-class Mute(db.Model):
-    """``muter`` does not want to see ``muted``: their posts and reposts leave the muter's lists and
-    notifications. The muted person is not told and can still follow, reply and write."""
-
-    __table_args__ = (sa.CheckConstraint("muter_id <> muted_id", name="not_self"),)
-
-    muter_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
-    )
-    muted_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"<Mute {self.muter_id} mutes {self.muted_id}>"
 
 
 class UserActivity(db.Model):

@@ -105,7 +105,7 @@ def search_posts(
 
 def _visible_condition(viewer: Any) -> Any:
     """The posts ``viewer`` may find: the visibility rule for lists (``Post.visible_to``), public ones."""
-    return sa.and_(Post.visible_to(viewer, listing=True), Post.public_only())
+    return Post.visible_to(viewer, listing=True, public=True)
 
 
 def _visible_ids(find: Callable[[int], list[int]], visible: Any, offset: int, count: int) -> list[int]:

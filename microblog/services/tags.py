@@ -147,7 +147,7 @@ def tag_page_select(tag_name: str, viewer: User | None) -> sa.Select:
     return (
         sa.select(Post, PostTag.timestamp)
         .join(PostTag, PostTag.post_id == Post.id)
-        .where(PostTag.tag_id == tag_id, Post.public_only(), Post.visible_to(viewer, listing=True))
+        .where(PostTag.tag_id == tag_id, Post.visible_to(viewer, listing=True, public=True))
         .order_by(PostTag.timestamp.desc(), PostTag.post_id.desc())
     )
 
@@ -179,7 +179,7 @@ def _trending_select(limit: int) -> sa.Select:
         sa.select(Tag.name, people)
         .join(PostTag, PostTag.tag_id == Tag.id)
         .join(Post, Post.id == PostTag.post_id)
-        .where(PostTag.timestamp >= utcnow() - TRENDING_WINDOW, Post.public_only(), Post.visible_to(None))
+        .where(PostTag.timestamp >= utcnow() - TRENDING_WINDOW, Post.visible_to(None, public=True))
         .group_by(Tag.id, Tag.name)
         .order_by(people.desc(), Tag.name)
         .limit(limit)

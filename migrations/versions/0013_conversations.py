@@ -50,7 +50,8 @@ def upgrade():
     )
     with op.batch_alter_table('announce', schema=None) as batch_op:
         batch_op.create_index('ix_announce_post_id_id', ['post_id', 'id'], unique=False)
-        batch_op.create_index('ix_announce_user_id_created_at_id', ['user_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_announce_user_id_created_at_id_post_id', ['user_id', 'created_at', 'id', 'post_id'],
+                              unique=False)
 
     op.create_table('bookmark',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -206,7 +207,7 @@ def downgrade():
 
     op.drop_table('bookmark')
     with op.batch_alter_table('announce', schema=None) as batch_op:
-        batch_op.drop_index('ix_announce_user_id_created_at_id')
+        batch_op.drop_index('ix_announce_user_id_created_at_id_post_id')
         batch_op.drop_index('ix_announce_post_id_id')
 
     op.drop_table('announce')
