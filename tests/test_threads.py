@@ -246,7 +246,15 @@ def test_permalink_of_a_big_thread_uses_few_statements(client, app, people):
     assert client.get(path).status_code == 200
     with counting(app) as statements:
         html = client.get(path).get_data(as_text=True)
-    assert len(post_ids_on(html)) == 201
+    # The first REPLIES_SHOWN replies (the nearest levels), in thread order, and a link to all of them.
+    shown = post_ids_on(html)
+    assert len(shown) == 1 + threads.REPLIES_SHOWN
+    assert "?replies=all#replies" in html
+    assert len(statements) <= MAX_STATEMENTS, statements
+    with counting(app) as statements:
+        html = client.get(path + "?replies=all").get_data(as_text=True)
+    assert len(post_ids_on(html)) == 201 and "?replies=all#replies" not in html
+    assert post_ids_on(html)[:3] == shown[:3]
     assert len(statements) <= MAX_STATEMENTS, statements
     client.post("/auth/logout")
     with counting(app) as statements:

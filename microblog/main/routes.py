@@ -135,10 +135,14 @@ def post(post_id: int):
     if viewer is not None:
         form = ReplyForm()
         form.start_with(threads.reply_visibility(viewer, target))
-    ancestors, replies = threads.context(viewer, target)
+    # The first replies, and a link to all of them (``?replies=all``) when there are more.
+    everything = request.args.get("replies") == "all"
+    shown = threads.MAX_REPLIES if everything else threads.REPLIES_SHOWN
+    replies, more = threads.replies_and_more(viewer, target, shown)
     title = _("Post by %(username)s", username=target.author.username)
-    return render_template("main/post.html", title=title, post=target, ancestors=ancestors, replies=replies,
-                           form=form)
+    return render_template("main/post.html", title=title, post=target,
+                           ancestors=threads.ancestors(viewer, target), replies=replies,
+                           more_replies=more and not everything, form=form)
 
 
 @bp.route("/user/<username>/followers")

@@ -11,10 +11,12 @@ import sqlalchemy.orm as so
 from microblog.extensions import db
 from microblog.models import Post, PostEdit, User, Visibility
 
-# How far up a conversation the permalink looks, and how deep and how many replies it shows.
+# How far up a conversation the permalink looks, and how deep and how many replies it shows: the
+# first REPLIES_SHOWN (the nearest levels first), and up to MAX_REPLIES when asked for all of them.
 MAX_ANCESTORS = 40
 MAX_DEPTH = 40
 MAX_REPLIES = 500
+REPLIES_SHOWN = 40
 
 
 def ancestors(viewer: User | None, post: Post) -> list[Post]:
@@ -37,13 +39,20 @@ def ancestors(viewer: User | None, post: Post) -> list[Post]:
     return list(db.session.scalars(query))
 
 
-def replies(viewer: User | None, post: Post) -> list[Post]:
+def replies(viewer: User | None, post: Post, limit: int = MAX_REPLIES) -> list[Post]:
+    """The replies under ``post`` (see ``replies_and_more``)."""
+    return replies_and_more(viewer, post, limit)[0]
+
+
+def replies_and_more(viewer: User | None, post: Post, limit: int = MAX_REPLIES) -> tuple[list[Post], bool]:
     """The replies under ``post``, direct and nested, that ``viewer`` may see, in thread order (one
     statement): each reply followed by its own replies, oldest first at each level.
 
     The rule leaves out hidden and followers-only posts the viewer may not see and, as in any list,
     the authors the viewer blocked or muted; a reply whose parent is left out goes with it. At most
-    MAX_REPLIES replies, MAX_DEPTH levels down, the nearest levels first.
+    ``limit`` replies (MAX_REPLIES at most), MAX_DEPTH levels down, the nearest levels first: a
+    reply's parent is always among them, since it is a level nearer. The flag says whether the
+    thread has more replies than that.
     """
     start = sa.select(Post.id.label("id"), sa.literal(1).label("depth")).where(Post.in_reply_to_id == post.id)
     tree = start.cte("replies", recursive=True)
@@ -54,9 +63,10 @@ def replies(viewer: User | None, post: Post) -> list[Post]:
     )
     query = (sa.select(Post).join(tree, tree.c.id == Post.id)
              .where(Post.visible_to(viewer, listing=True))
-             .order_by(tree.c.depth, Post.id).limit(MAX_REPLIES))
+             .order_by(tree.c.depth, Post.id).limit(min(limit, MAX_REPLIES) + 1))
     found = list(db.session.scalars(query))
-    return thread_order(post.id, found)
+    more = len(found) > limit
+    return thread_order(post.id, found[:limit]), more
 
 
 def thread_order(root_id: int, posts: list[Post]) -> list[Post]:
