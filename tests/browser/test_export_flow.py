@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from microblog.services import export_writers, tasks
+from microblog.services.exports import CSV_HEADER
 from tests.browser.helpers import seed_user, sign_in
 
 try:
@@ -56,4 +57,4 @@ def test_export_shows_progress_then_downloads(page, live_app, monkeypatch):
     download = info.value
     assert re.fullmatch(r"microblog-alice-posts-\d{8}\.csv", download.suggested_filename)
     rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read(), newline="")))
-    assert rows[0] == ["id", "created_at", "body"] and len(rows) == 9
+    assert rows[0] == list(CSV_HEADER) and len(rows) == 9
