@@ -123,9 +123,8 @@ def _card_groups(groups: list[list[Any]], nested_under: int | None = None) -> li
     keys = []
     for post in posts:
         author = post.author
-        reply_to = post.in_reply_to_user.username if post.in_reply_to_user is not None else None
         state = frozenset(states.get(post.id, ()))
-        keys.append((_values(post_fields, post), _values(author_fields, author), reply_to, context,
+        keys.append((_values(post_fields, post), _values(author_fields, author), context,
                      signed_in, viewer == post.user_id, state))
     cached = [cache.get(key) for key in keys]
     missing = [post for post, card in zip(posts, cached, strict=True) if card is None]

@@ -13,6 +13,7 @@ browser before (or read from a page shown to the previous user) does not work ac
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +42,15 @@ def parse_session_id(raw: object) -> tuple[int, int] | None:
     return user_id, number
 
 
+@cache
+def _account_with_badge() -> sa.Select:
+    """The account and its unread notification count, one statement built once (every request runs it)."""
+    account_id = sa.bindparam("account_id", type_=sa.Integer)
+    return sa.select(User, notifications.unread_count_select(account_id).scalar_subquery()).where(
+        User.id == account_id
+    )
+
+
 def load_user(raw: str) -> User | None:
     """Flask-Login's user loader: the account, if the cookie's version is still its current one."""
     parsed = parse_session_id(raw)
@@ -48,10 +58,7 @@ def load_user(raw: str) -> User | None:
         return None
     user_id, version = parsed
     # The navbar's unread count comes with the account, in the same statement (every page shows it).
-    row = db.session.execute(
-        sa.select(User, notifications.unread_count_select(user_id).scalar_subquery())
-        .where(User.id == user_id)
-    ).first()
+    row = db.session.execute(_account_with_badge(), {"account_id": user_id}).first()
     user = row[0] if row is not None else None
     if row is not None:
         g.unread_notifications = row[1] or 0

@@ -111,10 +111,8 @@ class Post(db.Model):
     author: so.Mapped[User] = so.relationship(
         back_populates="posts", lazy="joined", innerjoin=True, foreign_keys=[user_id]
     )
-    # The parent's author, for "replying to @x" on the card: loaded with the post (one outer join).
-    in_reply_to_user: so.Mapped[User | None] = so.relationship(
-        foreign_keys=[in_reply_to_user_id], lazy="joined"
-    )
+    # The parent's author's name, for "Replying to @name" on the card: ``in_reply_to_username``, a
+    # column of the post (a correlated lookup by primary key), added in models/users.py.
 
     def __repr__(self) -> str:
         return f"<Post {self.id}>"

@@ -230,6 +230,14 @@ class User(UserMixin, db.Model):
         )
 
 
+# "Replying to @name" on a reply's card: the parent's author's name, read with every post (one lookup
+# by primary key per reply) instead of a second, joined User of twenty columns per post.
+Post.in_reply_to_username = so.column_property(
+    sa.select(User.username).where(User.id == Post.in_reply_to_user_id)
+    .correlate_except(User).scalar_subquery()
+)
+
+
 # Usernames are unique without regard to case (an expression index works on SQLite and PostgreSQL).
 sa.Index("uq_user_username_lower", sa.func.lower(User.username), unique=True)
 

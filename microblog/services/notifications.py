@@ -69,7 +69,7 @@ def silenced(user_id: int, actor_id: int) -> bool:
     return bool(db.session.scalar(sa.select(sa.or_(sa.exists(blocked), sa.exists(muted)))))
 
 
-def unread_count_select(user_id: int) -> sa.Select:
+def unread_count_select(user_id: int | sa.BindParameter[int]) -> sa.Select:
     """The number of unread notifications, counted up to UNREAD_CAP + 1 on the (user_id, read_at) index."""
     unread = (
         sa.select(Notification.id)
