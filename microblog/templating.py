@@ -13,6 +13,7 @@ from flask_babel import format_date, format_datetime, format_number, format_time
 from markupsafe import Markup, escape
 
 from microblog.avatars import avatar_url
+from microblog.external_urls import external_url
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
 from microblog.pagination import url_args
 from microblog.post_text import iter_tokens, normalize_tag
@@ -174,6 +175,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
+    # Absolute links (OpenGraph, feeds) name the configured site, not the Host a request claimed.
+    app.add_template_global(external_url)
     app.add_template_global(url_args, "page_url_args")
     app.add_template_filter(format_number, "number")
     app.add_template_global(current_language)

@@ -66,7 +66,17 @@ def test_feeds_hold_the_newest_twenty_public_posts(client, writer, path):
     assert not any("secret" in body or "hidden" in body for body in bodies)
     # The HTML content is escaped markup: the post's own "<b>" arrives as text, not as a tag.
     assert "&lt;b&gt;&amp;&lt;/b&gt;" in bodies[0]
-    assert entries[0].find(f"{A}id").text.startswith("http://localhost/post/")
+    assert entries[0].find(f"{A}id").text.startswith("http://microblog.test/post/")  # SITE_URL
+
+
+def test_feed_links_name_the_site_not_the_host_a_request_claims(client, writer):
+    """Absolute links in feeds and OpenGraph tags come from SITE_URL: a forged Host header cannot put
+    another site into a feed a cache or a reader keeps."""
+    forged = {"Host": "evil.example"}
+    text = client.get("/user/writer/feed.atom", headers=forged).get_data(as_text=True)
+    assert "evil.example" not in text and "http://microblog.test/user/writer" in text
+    html = client.get("/user/writer", headers=forged).get_data(as_text=True)
+    assert 'property="og:url" content="http://microblog.test/user/writer"' in html
 
 
 def test_unknown_feeds_are_404(client):
@@ -88,6 +98,6 @@ def test_feeds_are_advertised_and_pages_carry_opengraph(app, client, writer):
         post = posts.publish_post(db.session.get(User, writer),
                                   'quote " and <tag> in a post')
     html = client.get(f"/post/{post.id}").get_data(as_text=True)
-    assert 'property="og:url" content="http://localhost/post/' in html
+    assert 'property="og:url" content="http://microblog.test/post/' in html
     assert 'content="quote &#34; and &lt;tag&gt; in a post"' in html or \
         'content="quote &quot; and &lt;tag&gt; in a post"' in html

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
-from flask import url_for
-
+from microblog.external_urls import external_url
 from microblog.models import Post
 from microblog.templating import linkify
 from microblog.timeutil import utcnow
@@ -50,7 +49,7 @@ def atom_feed(title: str, self_url: str, alternate_url: str, posts: Sequence[Pos
     _sub(feed, "link", rel="alternate", type="text/html", href=alternate_url)
     _sub(feed, "generator", "Microblog")
     for post in posts:
-        permalink = url_for("main.post", post_id=post.id, _external=True)
+        permalink = external_url("main.post", post_id=post.id)
         entry = _sub(feed, "entry")
         _sub(entry, "id", permalink)
         _sub(entry, "title", _title(post.summary or post.body))
@@ -58,7 +57,7 @@ def atom_feed(title: str, self_url: str, alternate_url: str, posts: Sequence[Pos
         _sub(entry, "updated", _iso(post.edited_at or post.timestamp))
         author = _sub(entry, "author")
         _sub(author, "name", post.author.username)
-        _sub(author, "uri", url_for("main.user", username=post.author.username, _external=True))
+        _sub(author, "uri", external_url("main.user", username=post.author.username))
         _sub(entry, "link", rel="alternate", type="text/html", href=permalink)
         if post.summary:
             _sub(entry, "summary", post.summary)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from microblog.external_urls import external_url
 from microblog.pagination import requested_page, requested_position
 from microblog.paging import PageNotFound
 from microblog.services import tags
@@ -50,8 +51,8 @@ def feed(name: str) -> Response:
     """An Atom feed of the newest public posts with this hashtag."""
     tag_name = _tag_or_404(name)
     body = atom_feed(
-        _("Posts tagged #%(tag)s", tag=tag_name), url_for("tags.feed", name=tag_name, _external=True),
-        url_for("tags.tag", name=tag_name, _external=True), tags.tag_feed_posts(tag_name),
+        _("Posts tagged #%(tag)s", tag=tag_name), external_url("tags.feed", name=tag_name),
+        external_url("tags.tag", name=tag_name), tags.tag_feed_posts(tag_name),
     )
     return _feed_response(body)
 
@@ -62,8 +63,8 @@ def user_feed(username: str) -> Response:
     person = user_or_404(username)
     body = atom_feed(
         _("Posts by %(username)s", username=person.username),
-        url_for("tags.user_feed", username=person.username, _external=True),
-        url_for("main.user", username=person.username, _external=True), tags.user_feed_posts(person),
+        external_url("tags.user_feed", username=person.username),
+        external_url("main.user", username=person.username), tags.user_feed_posts(person),
     )
     return _feed_response(body)
 
