@@ -54,7 +54,7 @@ test: $(VENV)/.dev
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-fast: the lane to run on every change: unit and service tests on SQLite, no slow, browser, deploy,
-## fault, fuzz or PostgreSQL tests (markers in pyproject.toml); under a minute on two cores.
+## fault, fuzz or PostgreSQL tests (markers in pyproject.toml); about a minute on two cores (1,583 tests).
 FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres and not deploy
 # The folders and modules of the lanes left out are not even collected (their imports cost seconds).
 FAST_SKIP := --ignore=tests/browser --ignore=tests/faults --ignore=tests/deploy \
