@@ -84,6 +84,19 @@ def make_block(blocker: User, blocked: User) -> None:
 
 
 # -- API credentials -------------------------------------------------------------------------------
+def find_user(username: str) -> User:
+    """The account with this exact username (None when there is none)."""
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+def signed_in_client(app, username: str, password: str = DEFAULT_PASSWORD):
+    """A test client of ``app`` signed in as ``username`` through the real login form."""
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": password})
+    assert response.status_code == 302, f"{username} could not sign in"
+    return client
+
+
 def basic(username: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
     """HTTP Basic headers, as ``POST /api/tokens`` wants them."""
     raw = base64.b64encode(f"{username}:{password}".encode()).decode()

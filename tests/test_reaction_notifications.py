@@ -9,21 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import Block, Mute, Notification, NotificationKind, OutboxMessage, User
+from microblog.models import Block, Mute, Notification, NotificationKind, OutboxMessage
 from microblog.services import accounts, notifications, reactions
 from microblog.timeutil import utcnow
-from tests.factories import DEFAULT_PASSWORD, make_post, make_user
-
-
-def user(username: str) -> User:
-    return db.session.scalar(sa.select(User).where(User.username == username))
-
-
-def sign_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/auth/login", data={"username": username, "password": DEFAULT_PASSWORD})
-    assert response.status_code == 302
-    return client
+from tests.factories import find_user as user
+from tests.factories import make_post, make_user
+from tests.factories import signed_in_client as sign_in
 
 
 def outbox() -> list[OutboxMessage]:

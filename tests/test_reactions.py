@@ -28,17 +28,8 @@ from microblog.models import (
 from microblog.services import posts, reactions
 from microblog.timeutil import utcnow
 from tests.factories import DEFAULT_PASSWORD, make_post, make_user
-
-
-def user(username: str) -> User:
-    return db.session.scalar(sa.select(User).where(User.username == username))
-
-
-def sign_in(app, username: str):
-    client = app.test_client()
-    response = client.post("/auth/login", data={"username": username, "password": DEFAULT_PASSWORD})
-    assert response.status_code == 302
-    return client
+from tests.factories import find_user as user
+from tests.factories import signed_in_client as sign_in
 
 
 @pytest.fixture
