@@ -27,6 +27,10 @@ from tests.fuzzcount import (  # noqa: F401
     pytest_terminal_summary,
 )
 
+# A real S3-compatible server (moto's, over HTTP on loopback) for the media tests: fixtures s3_endpoint
+# and s3_storage_config (see tests/s3server.py).
+pytest_plugins = ["tests.s3server"]
+
 speedups.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
