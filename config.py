@@ -132,6 +132,35 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
+    # --- Media: images on posts, profile pictures and headers --------------------------------------
+    # "local": files in MEDIA_DIR (default INSTANCE_DIR/media), served by the app at /media (or by
+    # nginx: deploy/nginx.conf); "s3": an S3-compatible bucket (AWS, MinIO, Ceph...) through boto3.
+    MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local").strip().lower()
+    MEDIA_DIR = os.environ.get("MEDIA_DIR", "")
+    # Where browsers load media from when it is not the site itself: a CDN or the bucket's public address.
+    MEDIA_BASE_URL = os.environ.get("MEDIA_BASE_URL", "").rstrip("/")
+    MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+    MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL") or None
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION") or None
+    # Empty: boto3's own AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or an instance role).
+    MEDIA_S3_ACCESS_KEY = os.environ.get("MEDIA_S3_ACCESS_KEY") or None
+    MEDIA_S3_SECRET_KEY = os.environ.get("MEDIA_S3_SECRET_KEY") or None
+    # Seconds to connect and to wait for an answer, and tries per request, before an upload says the
+    # storage is down (nothing is posted) or a job leaves its work for the next sweep.
+    MEDIA_S3_CONNECT_TIMEOUT = as_int(os.environ.get("MEDIA_S3_CONNECT_TIMEOUT"), 3)
+    MEDIA_S3_READ_TIMEOUT = as_int(os.environ.get("MEDIA_S3_READ_TIMEOUT"), 10)
+    MEDIA_S3_MAX_ATTEMPTS = as_int(os.environ.get("MEDIA_S3_MAX_ATTEMPTS"), 3)
+    # One file's size, its pixels (larger images are refused before they are decoded), an animation's
+    # frames, images per post, and what one account may store in all.
+    MEDIA_MAX_BYTES = as_int(os.environ.get("MEDIA_MAX_BYTES"), 10 * 1024 * 1024)
+    MEDIA_MAX_PIXELS = as_int(os.environ.get("MEDIA_MAX_PIXELS"), 33_177_600)  # 7680 x 4320
+    MEDIA_MAX_FRAMES = as_int(os.environ.get("MEDIA_MAX_FRAMES"), 1000)
+    MEDIA_PER_POST = as_int(os.environ.get("MEDIA_PER_POST"), 4)
+    MEDIA_QUOTA_BYTES = as_int(os.environ.get("MEDIA_QUOTA_BYTES"), 1024 * 1024 * 1024)
+    # Uploads never attached to a post are deleted after this long.
+    MEDIA_ORPHAN_HOURS = as_int(os.environ.get("MEDIA_ORPHAN_HOURS"), 24)
+    RATELIMIT_UPLOADS = os.environ.get("RATELIMIT_UPLOADS", "60 per hour")
+
     # --- Private messages and notifications ----------------------------------------------------
     MESSAGE_MAX_LENGTH = as_int(os.environ.get("MESSAGE_MAX_LENGTH"), 1000)
     MESSAGES_PER_PAGE = as_int(os.environ.get("MESSAGES_PER_PAGE"), 20)
@@ -204,6 +233,8 @@ class Config:
     @staticmethod
     def derive_paths(settings: dict) -> None:
         """Paths that default to places inside INSTANCE_DIR, which tests and tools may override."""
+        if not settings.get("MEDIA_DIR"):
+            settings["MEDIA_DIR"] = str(Path(settings["INSTANCE_DIR"]) / "media")
         if not settings.get("EXPORTS_DIR"):
             settings["EXPORTS_DIR"] = str(Path(settings["INSTANCE_DIR"]) / "exports")
         if not settings.get("RATELIMIT_STORAGE_URI"):

@@ -31,13 +31,19 @@ class NotFound(DomainError):
     """The thing asked for does not exist."""
 
 
+class Unavailable(DomainError):
+    """A service the action needs (the media storage) cannot be reached: nothing was saved, try again."""
+
+
 class AccountSuspended(PermissionDenied):
     """The account is suspended: it can read, export its data and sign out, but change nothing."""
 
 
 def http_status(exc: DomainError) -> int:
-    """The HTTP status that answers a broken rule: 422 invalid, 409 conflict, 403 refused, 404 missing."""
-    statuses = ((ValidationError, 422), (ConflictError, 409), (PermissionDenied, 403), (NotFound, 404))
+    """The HTTP status that answers a broken rule: 422 invalid, 409 conflict, 403 refused, 404 missing,
+    503 a service it needs is down."""
+    statuses = ((ValidationError, 422), (ConflictError, 409), (PermissionDenied, 403), (NotFound, 404),
+                (Unavailable, 503))
     for kind, status in statuses:
         if isinstance(exc, kind):
             return status

@@ -7,6 +7,14 @@ for annotations only under ``if TYPE_CHECKING:``; importing this package registe
 from microblog.models.edits import PostEdit
 from microblog.models.follows import followers
 from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.media import (
+    MEDIA_DESCRIPTION_MAX,
+    MEDIA_KEY_MAX,
+    MEDIA_PER_POST_CEILING,
+    FileDeletion,
+    Media,
+    MediaStatus,
+)
 from microblog.models.messaging import (
     MESSAGE_BODY_CEILING,
     NOTIFICATION_KINDS,
@@ -75,6 +83,9 @@ __all__ = [
     "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "ViewerRef", "Visibility",
     # conversations
     "Announce", "Bookmark", "Like", "Mention", "PostTag", "TAG_MAX", "Tag",
+    # media
+    "FileDeletion", "MEDIA_DESCRIPTION_MAX", "MEDIA_KEY_MAX", "MEDIA_PER_POST_CEILING", "Media",
+    "MediaStatus",
     # messaging
     "MESSAGE_BODY_CEILING", "Message", "Notification", "NotificationKind", "NOTIFICATION_KINDS",
     "NOTIFY_MENTION", "NOTIFY_MESSAGE", "NOTIFY_NEW_FOLLOWER", "NOTIFY_REPORT",

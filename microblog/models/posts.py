@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from microblog import fulltext
 from microblog.extensions import db
 from microblog.models.follows import Block, Mute, followers
+from microblog.models.media import MEDIA_PER_POST_CEILING
 from microblog.models.roles import Permission
 from microblog.models.tags import Mention
 from microblog.timeutil import UTCDateTime, utcnow
@@ -106,6 +107,11 @@ class Post(db.Model):
     )
     repost_count: so.Mapped[int] = so.mapped_column(
         sa.CheckConstraint("repost_count >= 0", name="repost_count"), default=0, server_default="0"
+    )
+    # How many images the post has (media rows): a card looks its images up only when it has some.
+    media_count: so.Mapped[int] = so.mapped_column(
+        sa.SmallInteger, sa.CheckConstraint(f"media_count BETWEEN 0 AND {MEDIA_PER_POST_CEILING}",
+                                            name="media_count"), default=0, server_default="0"
     )
 
     author: so.Mapped[User] = so.relationship(

@@ -13,6 +13,7 @@ from microblog import fulltext, passwords
 from microblog.extensions import db
 from microblog.models.follows import Block, Mute, followers
 from microblog.models.limits import EMAIL_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.media import MEDIA_KEY_MAX
 from microblog.models.messaging import Message, Notification
 from microblog.models.posts import Post, ViewerRef
 from microblog.models.roles import ROLE_PERMISSIONS, ROLE_RANK, Permission, Role
@@ -32,6 +33,9 @@ class User(UserMixin, db.Model):
     email: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX), unique=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     about_me: so.Mapped[str | None] = so.mapped_column(sa.String(ABOUT_ME_MAX))
+    # The uploaded profile picture and header image (storage keys, "m/..."); None: the identicon, no header.
+    avatar_key: so.Mapped[str | None] = so.mapped_column(sa.String(MEDIA_KEY_MAX))
+    header_key: so.Mapped[str | None] = so.mapped_column(sa.String(MEDIA_KEY_MAX))
     # A Role, read back as its plain str value (equal to the member). The server default is DDL
     # text, so it gets the plain value too.
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default=Role.USER, server_default=Role.USER.value)
