@@ -183,7 +183,8 @@ def test_a_decompression_bomb_header_is_refused_before_any_decoding():
     with pytest.raises(ImageRefused) as caught:
         images.process_attachment(png_claiming(100_000, 100_000), **LIMITS)
     assert caught.value.reason == "pixels"
-    assert time.perf_counter() - started < 1
+    # A guard, not a speed goal: decoding 10 gigapixels would take minutes and tens of GB.
+    assert time.perf_counter() - started < 10
 
 
 def test_the_pixel_limit_is_checked_before_decoding():
@@ -247,7 +248,8 @@ def test_ten_thousand_frames_are_refused_quickly():
     data = gif([gif_frame()] * 10_000)
     started = time.perf_counter()
     assert refusal(data, max_frames=1000) == "frames"
-    assert time.perf_counter() - started < 0.5
+    # A guard, not a speed goal: counting stops at the 1,001st frame instead of decoding 10,000.
+    assert time.perf_counter() - started < 10
     assert images.probe(gif([gif_frame()] * 1000), **LIMITS).frames == 1000
 
 
