@@ -64,7 +64,7 @@ def check_schema_at_boot(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from microblog import search
+    from microblog import media_storage, search
     from microblog.extensions import babel, bootstrap, csrf, db, limiter, login, mail, migrate
 
     db.init_app(app)
@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     search.init_app(app)
+    media_storage.init_app(app)
     limiter.init_app(app)
 
     from flask_babel import lazy_gettext as _l
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.errors.handlers import register_error_handlers
     from microblog.exports.routes import bp as exports_bp
     from microblog.main.routes import bp as main_bp
+    from microblog.media.routes import bp as media_bp
     from microblog.messages.routes import bp as messages_bp
     from microblog.notifications.routes import bp as notifications_bp
     from microblog.people.routes import bp as people_bp
@@ -128,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(reactions_bp)
     app.register_blueprint(messages_bp)

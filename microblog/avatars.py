@@ -6,6 +6,8 @@ import hashlib
 
 from flask import current_app, url_for
 
+from microblog.media_storage import storage
+
 GRID = 5
 
 
@@ -32,7 +34,15 @@ def identicon_svg(digest: str) -> str:
 
 
 def avatar_url(user, size: int = 64) -> str:
-    """Where the browser fetches ``user``'s avatar."""
+    """Where the browser fetches ``user``'s avatar: the picture they uploaded, else the identicon (or
+    Gravatar when configured)."""
+    if user.avatar_key:
+        return storage().url(user.avatar_key)
     if current_app.config.get("AVATAR_PROVIDER") == "gravatar":
         return f"https://www.gravatar.com/avatar/{user.email_digest}?d=identicon&s={size}"
     return url_for("main.avatar", digest=user.avatar_digest)
+
+
+def header_url(user) -> str | None:
+    """Where the browser fetches ``user``'s header image, or None without one."""
+    return storage().url(user.header_key) if user.header_key else None

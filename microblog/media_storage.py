@@ -366,3 +366,8 @@ def storage() -> Storage:
     """The current app's media store."""
     found: Storage = current_app.extensions["media_storage"]
     return found
+
+
+def media_url(key: str | None) -> str | None:
+    """Where a browser loads the stored file ``key`` from (None for no file)."""
+    return storage().url(key) if key else None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from threading import Lock
 from typing import Any
@@ -36,8 +36,8 @@ from markupsafe import Markup, escape
 
 from microblog import post_text
 from microblog.extensions import db
-from microblog.models import Post, User
-from microblog.services import reactions
+from microblog.models import Media, Post, User
+from microblog.services import media, reactions
 from microblog.templating import timeago
 from microblog.timeline import Repost
 
@@ -82,6 +82,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(post_card)
     app.add_template_global(post_cards)
     app.add_template_global(thread_cards)
+    app.add_template_global(post_media)
 
 
 def known_usernames(names: Iterable[str]) -> frozenset[str]:
@@ -119,20 +120,23 @@ def _card_groups(groups: list[list[Any]], nested_under: int | None = None) -> li
     signed_in = current_user.is_authenticated
     viewer = current_user.id if signed_in else None
     states = reactions.viewer_state(current_user, [post.id for post in posts]) if signed_in else {}
+    # The images of the cards that have some, in one statement (none for a page without images).
+    attachments = media.media_of_posts([post.id for post in posts if post.media_count])
     post_fields, author_fields = _fields()
     keys = []
     for post in posts:
         author = post.author
         state = frozenset(states.get(post.id, ()))
+        shown = tuple(_values(_media_fields(), item) for item in attachments.get(post.id, ()))
         keys.append((_values(post_fields, post), _values(author_fields, author), context,
-                     signed_in, viewer == post.user_id, state))
+                     signed_in, viewer == post.user_id, state, shown))
     cached = [cache.get(key) for key in keys]
     missing = [post for post, card in zip(posts, cached, strict=True) if card is None]
     if missing:
         names = known_usernames(name for post in missing for name in post_text.mentioned_names(post.body))
         for index, (post, card) in enumerate(zip(posts, cached, strict=True)):
             if card is None:
-                cached[index] = _render(post, keys[index][-1], names)
+                cached[index] = _render(post, keys[index][5], names, attachments.get(post.id, ()))
                 cache.put(keys[index], cached[index])
     csrf = generate_csrf() if signed_in else ""
     back = str(escape(request.full_path.rstrip("?")))
@@ -194,12 +198,23 @@ def _fields() -> tuple[Callable[[dict], tuple], Callable[[dict], tuple]]:
     return operator.itemgetter(*post_fields), operator.itemgetter(*author_fields)
 
 
+@cache
+def _media_fields() -> Callable[[dict], tuple]:
+    """Every column of a post's image (its processing, alt text, hiding all show on the card)."""
+    return operator.itemgetter(*[attr.key for attr in sa.inspect(Media).column_attrs])
+
+
+def post_media(post: Any) -> list[Any]:
+    """One post's images, for a card rendered outside ``post_cards`` (search results, moderation pages)."""
+    return media.media_of_posts([post.id]).get(post.id, []) if post.media_count else []
+
+
 def post_card(post: Any) -> Markup:
     """One post's card (see ``post_cards``)."""
     return post_cards((post,))
 
 
-def _render(post: Any, state: frozenset[str], known_names: frozenset[str]) -> str:
+def _render(post: Any, state: frozenset[str], known_names: frozenset[str], attachments: Sequence[Any]) -> str:
     """The card with stand-ins for the relative time, the CSRF token and the page to come back to."""
     return render_template("_post.html", post=post, ago=Markup(_AGO), csrf=Markup(_CSRF), back=Markup(_BACK),
-                           state=state, known_names=known_names)
+                           state=state, known_names=known_names, attachments=attachments)

@@ -1,18 +1,20 @@
 """The forms that write a post's text, shared by the pages that show them: the home page's composer,
 the reply form on a permalink, and the edit form. Fields: ``post`` (the text, the URL map's
-contract), ``spoiler`` (an optional content warning) and ``visibility``."""
+contract), ``spoiler`` (an optional content warning), ``visibility``, and up to four images
+(file fields ``media-0`` ... ``media-3``, each with its alt text ``alt-0`` ... ``alt-3``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import FieldList, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from microblog.forms import ServiceRule, WebForm
-from microblog.models import SUMMARY_MAX, Visibility
-from microblog.services import posts
+from microblog.models import MEDIA_DESCRIPTION_MAX, MEDIA_PER_POST_CEILING, SUMMARY_MAX, Visibility
+from microblog.services import media, posts
 
 
 def visibility_choices() -> list[tuple[str, Any]]:
@@ -39,9 +41,16 @@ class TextForm(WebForm):
 
 
 class ComposeForm(TextForm):
-    """A new post: its text, content warning and who may see it."""
+    """A new post: its text, content warning, who may see it, and its images."""
 
     service_fields = {"body": "post", "summary": "spoiler", "visibility": "visibility"}
+
+    # The alt text of each image slot (alt-0 ... alt-3); the files come from request.files.
+    alt = FieldList(TextAreaField(_l("Description (alt text)"),
+                                  validators=[Length(max=MEDIA_DESCRIPTION_MAX)],
+                                  description=_l("Describe the image for people who cannot see it."),
+                                  render_kw={"maxlength": MEDIA_DESCRIPTION_MAX, "rows": 2}),
+                    min_entries=MEDIA_PER_POST_CEILING, max_entries=MEDIA_PER_POST_CEILING)
 
     # Left out of a request, the service picks the default (the author's, or the parent post's).
     visibility = SelectField(_l("Who can see it"), choices=visibility_choices, validate_choice=False,
@@ -54,9 +63,25 @@ class ComposeForm(TextForm):
             self.visibility.data = visibility
 
     def publish_args(self) -> dict[str, Any]:
-        """The keyword arguments of ``posts.publish_post`` for what was submitted."""
+        """The keyword arguments of ``posts.publish_post`` for what was submitted; the images are
+        checked from their bytes here.
+
+        :raises ValidationError: an image is refused (``media.check_upload``).
+        """
         return {"body": self.post.data, "summary": self.spoiler.data,
-                "visibility": self.visibility.data or None}
+                "visibility": self.visibility.data or None, "uploads": self.uploads()}
+
+    def uploads(self) -> list[media.Upload]:
+        """The images sent with the form (slots left empty are skipped), checked, with their alt text."""
+        limit = current_app.config["MEDIA_MAX_BYTES"]
+        checked = []
+        for slot in range(MEDIA_PER_POST_CEILING):
+            sent = request.files.get(f"media-{slot}")
+            if sent is None or not sent.filename:
+                continue
+            description = self.alt.entries[slot].data if slot < len(self.alt.entries) else None
+            checked.append(media.check_upload(sent.stream.read(limit + 1), description))
+        return checked
 
 
 class ReplyForm(ComposeForm):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app
 
 BASE_POLICY = {
@@ -18,7 +20,20 @@ def content_security_policy() -> str:
     policy = dict(BASE_POLICY)
     if current_app.config.get("AVATAR_PROVIDER") == "gravatar":
         policy["img-src"] += " https://www.gravatar.com"
+    media_origin = _media_origin()
+    if media_origin:
+        policy["img-src"] += f" {media_origin}"
     return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def _media_origin() -> str | None:
+    """The origin images are loaded from when it is not the site itself (a CDN, an S3 endpoint)."""
+    config = current_app.config
+    base = config.get("MEDIA_BASE_URL")
+    if not base and config.get("MEDIA_STORAGE") == "s3":
+        base = config.get("MEDIA_S3_ENDPOINT_URL")
+    parts = urlsplit(base or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def add_security_headers(response: Response) -> Response:

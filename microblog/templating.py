@@ -12,9 +12,10 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale
 from markupsafe import Markup, escape
 
-from microblog.avatars import avatar_url
+from microblog.avatars import avatar_url, header_url
 from microblog.external_urls import external_url
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
+from microblog.media_storage import media_url
 from microblog.pagination import url_args
 from microblog.post_text import iter_tokens, normalize_tag
 from microblog.search.query import WORD_RE
@@ -175,6 +176,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)
+    app.add_template_global(header_url)
+    app.add_template_global(media_url)
     # Absolute links (OpenGraph, feeds) name the configured site, not the Host a request claimed.
     app.add_template_global(external_url)
     app.add_template_global(url_args, "page_url_args")

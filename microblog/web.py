@@ -3,6 +3,7 @@ navbar badge's answer."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -34,6 +35,21 @@ def get_or_404(model: Any, ident: int) -> Any:
 def user_or_404(username: str) -> User:
     """The account with this username (any case), or a 404."""
     return accounts.get_user_by_username(username) or abort(404)
+
+
+def accepts_uploads(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let this view's requests carry a post's images: MEDIA_PER_POST files of MEDIA_MAX_BYTES (every
+    other request stays under MAX_CONTENT_LENGTH)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method == "POST":
+            config = current_app.config
+            request.max_content_length = (config["MEDIA_PER_POST"] * config["MEDIA_MAX_BYTES"]
+                                          + config["MAX_CONTENT_LENGTH"])
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def quiet(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,7 +13,7 @@ from microblog import search
 from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import ID_MAX, REPORT_RESOLVED, Message, Permission, Post, User, followers
-from microblog.services import audit, counters, reports, roles
+from microblog.services import audit, counters, media_files, reports, roles
 from microblog.timeutil import utcnow
 
 
@@ -63,9 +63,11 @@ def delete_post(moderator: User, post: Post, reason: str) -> None:
     post_id = post.id
     audit.record(moderator, audit.POST_DELETE, post, reason=reason)
     reports.close(moderator, reports.open_reports_about(post_ids=[post_id]), REPORT_RESOLVED)
+    media_files.discard_post_media([post_id])
     db.session.delete(post)
     counters.posts_added(post.user_id, -1)
     db.session.commit()
+    media_files.queue_deletions()
     search.queue_posts(post_id)
 
 
@@ -135,6 +137,7 @@ def delete_account(admin: User, user: User, reason: str) -> None:
     audit.record(admin, audit.USER_DELETE, user, reason=reason, details=details)
     reports.close(admin, reports.open_reports_about(user_id=user_id), REPORT_RESOLVED)
     quiet = {"synchronize_session": False}
+    media_files.discard_user_media(user)
     db.session.execute(sa.delete(Message).where(their_messages), execution_options=quiet)
     db.session.execute(sa.delete(followers).where(their_follows))
     db.session.execute(sa.delete(Post).where(Post.user_id == user_id), execution_options=quiet)
@@ -142,5 +145,6 @@ def delete_account(admin: User, user: User, reason: str) -> None:
     db.session.flush()
     counters.recount(others)
     db.session.commit()
+    media_files.queue_deletions()
     search.queue_posts(*post_ids)
     search.queue_users(user_id)

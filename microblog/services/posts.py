@@ -3,6 +3,8 @@ viewer may see."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
@@ -23,7 +25,7 @@ from microblog.models import (
     User,
     Visibility,
 )
-from microblog.services import blocks, counters, roles, tags, threads
+from microblog.services import blocks, counters, media, media_files, roles, tags, threads
 from microblog.services.accounts import confirmation_required
 from microblog.services.notifications import add_notification
 from microblog.textutil import has_control_characters, has_visible_character
@@ -98,8 +100,12 @@ def clean_visibility(visibility: str | None, default: str) -> str:
 
 
 def publish_post(author: User, body: str, *, in_reply_to: int | None = None, visibility: str | None = None,
-                 summary: str | None = None) -> Post:
-    """Create a post by ``author``, maybe a reply to the post ``in_reply_to``.
+                 summary: str | None = None, media_ids: Sequence[int] = (),
+                 uploads: Sequence[media.Upload] = ()) -> Post:
+    """Create a post by ``author``, maybe a reply to the post ``in_reply_to``, maybe with images: uploads
+    made before (``media_ids``, the API's way) and files sent with the post (``uploads``, checked by
+    ``media.check_upload``; stored here, after every other rule has passed, so a refused post stores
+    nothing). Images are processed by a job after the commit.
 
     A reply counts on its parent (``reply_count``, in this transaction) and notifies the parent's
     author. It is followers-only by default when its parent is.
@@ -107,7 +113,8 @@ def publish_post(author: User, body: str, *, in_reply_to: int | None = None, vis
     :raises PermissionDenied: the author is suspended, has not confirmed their address yet (when the
         site asks), or the parent's author blocked them.
     :raises NotFound: ``in_reply_to`` is no post the author may see.
-    :raises ValidationError: the body, the content warning or the visibility breaks the rules.
+    :raises ValidationError: the body, the content warning, the visibility or the images break the rules.
+    :raises Unavailable: the media storage is down (nothing is posted).
     """
     roles.check_not_suspended(author)
     if confirmation_required(author):
@@ -124,8 +131,11 @@ def publish_post(author: User, body: str, *, in_reply_to: int | None = None, vis
             raise PermissionDenied(_("You cannot reply to %(username)s.", username=parent.author.username))
         default = threads.reply_visibility(author, parent)
     visibility = clean_visibility(visibility, default)
+    attachments = media.claim_media(author, media_ids)
+    attachments += media.store_uploads(author, uploads, already=len(attachments))
     post = Post(body=body, author=author, language=detect_language(body), visibility=visibility,
                 summary=summary)
+    media.attach(post, attachments)
     if parent is not None:
         post.in_reply_to_id = parent.id
         post.in_reply_to_user_id = parent.user_id
@@ -138,6 +148,7 @@ def publish_post(author: User, body: str, *, in_reply_to: int | None = None, vis
         _notify_reply(parent, post)
     tags.file_post(post)
     db.session.commit()
+    media.queue_processing(attachments)
     search.queue_posts(post.id)
     return post
 
@@ -209,9 +220,13 @@ def delete_post(user: User, post_id: int) -> None:
     if post.user_id != user.id:
         raise PermissionDenied(_("You can only delete your own posts."))
     parent_id = post.in_reply_to_id
+    if post.media_count:
+        media_files.discard_post_media([post.id])
     db.session.delete(post)
     counters.posts_added(post.user_id, -1)
     if parent_id is not None:
         _count_reply(parent_id, -1)
     db.session.commit()
+    if post.media_count:
+        media_files.queue_deletions()
     search.queue_posts(post_id)

@@ -25,6 +25,7 @@ from microblog.models import (
     REPORT_RESOLVED,
     ROLES,
     AuditLogEntry,
+    Media,
     Message,
     Post,
     Report,
@@ -50,6 +51,8 @@ STORED_IN = {
     ("RoleForm", "reason"): AuditLogEntry.reason,
     ("HandleReportForm", "note"): Report.note,
     **{(form, "spoiler"): Post.summary for form in ("TextForm", "ComposeForm", "ReplyForm", "PostForm")},
+    # Each image's alt text (a list of fields: alt-0, alt-1, ...).
+    **{(form, "alt"): Media.description for form in ("ComposeForm", "ReplyForm", "PostForm")},
 }
 # A suspension's reason is kept on the account too.
 ALSO_STORED_IN = {("ReasonForm", "reason"): User.suspension_reason}
@@ -91,6 +94,8 @@ def input_fields() -> list[tuple[str, str, UnboundField]]:
 
 
 def validators(unbound: UnboundField) -> list:
+    if unbound.field_class.__name__ == "FieldList":  # the fields of a list are bounded one by one
+        unbound = unbound.args[0]
     return list(unbound.kwargs.get("validators") or (unbound.args[1] if len(unbound.args) > 1 else []))
 
 
