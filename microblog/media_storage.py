@@ -204,8 +204,9 @@ class S3Storage:
         config = Config(
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
-            # A few retries with backoff, then fail: a request never waits on a dead store for long.
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
+            # A few attempts with backoff, then fail: a request never waits on a dead store for long.
+            # total_max_attempts counts the first attempt; botocore's "max_attempts" would not.
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
             # Path style (endpoint/bucket/key) works with every S3-compatible server, moto and MinIO too.
             s3={"addressing_style": "path"},
             signature_version="s3v4",
