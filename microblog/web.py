@@ -4,10 +4,11 @@ navbar badge's answer."""
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
-from flask import Flask, Response, abort, current_app, jsonify, request
+from flask import Flask, Request, Response, abort, current_app, jsonify, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -35,6 +36,20 @@ def get_or_404(model: Any, ident: int) -> Any:
 def user_or_404(username: str) -> User:
     """The account with this username (any case), or a 404."""
     return accounts.get_user_by_username(username) or abort(404)
+
+
+class InMemoryUploadsRequest(Request):
+    """Flask's request, with uploaded files kept in memory instead of spooled to a temporary file.
+
+    Every upload is read whole anyway (its bytes are checked, then stored), the body is capped
+    (MAX_CONTENT_LENGTH, or what ``accepts_uploads`` allows), and receiving a post must not need free
+    disk space: on a full disk the spool failed while the form was parsed, a 500 before the view could
+    say why (tests/faults/test_media_faults.py).
+    """
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
 
 
 def accepts_uploads(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,4 +110,5 @@ def badge_response(user_id: int) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = InMemoryUploadsRequest
     app.before_request(record_activity)
