@@ -141,13 +141,14 @@ def store_uploads(user: User, uploads: Sequence[Upload], already: int = 0) -> li
         raise ValidationError(_("A post has at most %(count)d images.", count=_limit("MEDIA_PER_POST")),
                               field="media")
     _check_quota(user, sum(len(upload.data) for upload in uploads))
-    rows = []
+    rows: list[Media] = []
     for upload in uploads:
         key = key_for(upload.digest, None, public=False)
         try:
             storage().put(key, upload.data, upload.probe.mime)
         except StorageError:
             log.exception("could not store an upload")
+            _forget_stored(rows)
             raise Unavailable(_("Images cannot be saved right now. Nothing was posted: please try again "
                                 "in a moment."), field="media") from None
         media = Media(user_id=user.id, digest=upload.digest, original_key=key, size_bytes=len(upload.data),
@@ -157,6 +158,14 @@ def store_uploads(user: User, uploads: Sequence[Upload], already: int = 0) -> li
         db.session.add(media)
         rows.append(media)
     return rows
+
+
+def _forget_stored(rows: Sequence[Media]) -> None:
+    """Undo the part of ``store_uploads`` that worked before a later file failed: its rows leave the
+    session, and its raw files are deleted now (they would have no row to find them by later)."""
+    for media in rows:
+        db.session.expunge(media)
+    media_files.delete_unused([media.original_key for media in rows if media.original_key])
 
 
 def upload_media(user: User, data: bytes, description: str | None = None) -> Media:
@@ -268,7 +277,8 @@ def process_media(media_id: int) -> None:
     try:
         for rendition in (processed.display, processed.thumbnail):
             key = key_for(hashlib.sha256(rendition.data).hexdigest(), rendition.ext)
-            storage().put(key, rendition.data, rendition.mime)
+            if key not in keys:  # a small image's thumbnail is its display size: the same file
+                storage().put(key, rendition.data, rendition.mime)
             keys.append(key)
     except StorageError:
         log.warning("upload %s: its files cannot be stored now; retried later", media_id, exc_info=True)

@@ -63,6 +63,18 @@ def _in_use(key: str) -> bool:
     return bool(db.session.scalar(sa.select(sa.exists(used))))
 
 
+def delete_unused(keys: Iterable[str]) -> None:
+    """Delete these files now unless a row uses them (files stored by a transaction that will not
+    commit); a failure is logged and the file left behind."""
+    for key in dict.fromkeys(keys):
+        if _in_use(key):
+            continue
+        try:
+            storage().delete(key)
+        except StorageError:
+            log.warning("could not delete %s, stored for an upload that was not saved", key, exc_info=True)
+
+
 @jobs.task
 def delete_files() -> int:
     """Delete the files whose time has come and that nothing uses; a failure waits and is retried.
