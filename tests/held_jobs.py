@@ -29,7 +29,15 @@ def wait_at_gate(gate_id: str) -> None:
 def run_queued(app: Flask, timeout: float = 30) -> None:
     """Wait until every job queued so far on ``app``'s in-process engine has run."""
     assert app.config["JOBS_BACKEND"] == "thread", "held jobs need JOBS_BACKEND='thread'"
-    jobs._thread_runner(app).join(timeout)
+    runner = jobs._thread_runner(app)
+    # A job may queue another (processing queues the deletion of the raw upload): wait again until a
+    # wait finds nothing new behind it.
+    for _ in range(10):
+        runner.join(timeout)
+        if runner.queue.empty():
+            runner.join(timeout)
+            if runner.queue.empty():
+                return
 
 
 @contextmanager
