@@ -27,7 +27,8 @@ PLACES = {
     f"/etc/letsencrypt/live/{HOST}/fullchain.pem": "{certificate}",
     f"/etc/letsencrypt/live/{HOST}/privkey.pem": "{key}",
     "/srv/microblog/microblog/static/": f"{ROOT}/microblog/static/",
-    "http://127.0.0.1:8000": "http://127.0.0.1:{app_port}",
+    "/srv/microblog/instance/media/": "{media}/",
+    "server 127.0.0.1:8000;": "server 127.0.0.1:{app_port};",
 }
 
 # The parts of /etc/nginx/nginx.conf a site relies on, with every path inside the test's folder.
@@ -91,13 +92,15 @@ class Nginx:
         return (self.folder / "error.log").read_text() if (self.folder / "error.log").exists() else ""
 
 
-def start_nginx(nginx: str, openssl: str, folder: Path, app_port: int) -> Nginx:
-    """nginx in the foreground with the shipped site in front of 127.0.0.1:``app_port``."""
+def start_nginx(nginx: str, openssl: str, folder: Path, app_port: int, media: Path) -> Nginx:
+    """nginx in the foreground with the shipped site in front of 127.0.0.1:``app_port``, serving the
+    media files of the folder ``media``."""
     folder.mkdir(parents=True, exist_ok=True)
     certificate, key = make_certificate(openssl, folder)
     http_port, https_port = free_port(), free_port()
     (folder / "site.conf").write_text(site_config(http_port=http_port, https_port=https_port,
-                                                  certificate=certificate, key=key, app_port=app_port))
+                                                  certificate=certificate, key=key, app_port=app_port,
+                                                  media=media))
     # As root, nginx's workers would switch to "nobody", who cannot enter pytest's private folders.
     user = "user root;" if os.geteuid() == 0 else ""
     (folder / "nginx.conf").write_text(MAIN.format(folder=folder, user=user))

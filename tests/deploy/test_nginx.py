@@ -1,13 +1,19 @@
-"""deploy/nginx.conf in front of gunicorn, as on a Linux server: TLS, redirects, static files, proxy headers.
+"""deploy/nginx.conf in front of gunicorn, as on a Linux server: TLS, redirects, static files, proxy
+headers, media files served from the media folder, and the body limits.
 
 One production site (SQLite, migrated by `flask db upgrade`, PROXY_HOPS=1 as the systemd unit sets
-it) behind one nginx with a self-signed certificate, shared by the tests of this module. Media
-uploads do not exist yet; when they do, nginx should serve them like /static/ and a test belongs here.
+it, media in the instance folder) behind one nginx with a self-signed certificate, shared by the
+tests of this module.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import random
+import re
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +32,7 @@ class Site:
     app: Server
     nginx: Nginx
     certificate: Path
+    folder: Path
 
     def visitor(self, source: str = "127.0.0.1") -> Browser:
         return Browser(self.nginx.https_port, HOST, tls_context(str(self.certificate)), source)
@@ -45,11 +52,11 @@ def site(tmp_path_factory) -> Site:
     migrate(f"sqlite:///{folder / 'app.db'}", folder / "instance")
     app = start_gunicorn("microblog:create_app()", env, folder, "app", workers=1)
     try:
-        proxy = start_nginx(nginx, openssl, folder / "nginx", app.port)
+        proxy = start_nginx(nginx, openssl, folder / "nginx", app.port, folder / "instance" / "media")
     except BaseException:
         stop(app)
         raise
-    yield Site(app, proxy, proxy.folder / "cert.pem")
+    yield Site(app, proxy, proxy.folder / "cert.pem", folder)
     proxy.stop()
     stop(app)
 
@@ -108,17 +115,126 @@ def test_rate_limits_count_the_real_client_address(site):
     assert "198.51.100.7" not in site.app_log()
 
 
-def test_bodies_over_the_limit_are_refused_by_nginx(site):
+def announce_body(site: Site, path: str, length: int) -> bytes:
+    """Send only the headers of a POST announcing ``length`` bytes; nginx's answer (it may answer
+    before the body, as it does when the body is too large)."""
     context = tls_context(str(site.certificate))
     with socket.create_connection(("127.0.0.1", site.nginx.https_port), timeout=10) as raw, \
             context.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
-        conn.sendall(f"POST /auth/login HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {2 * 1024 * 1024}\r\n"
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {length}\r\n"
                      "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n".encode())
         answer = b""
         # Until the whole page has come (nginx keeps the connection a while for the unsent body).
         while b"</html>" not in answer and (chunk := conn.recv(65536)):
             answer += chunk
-    status_line, _, rest = answer.partition(b"\r\n")
+    return answer
+
+
+@pytest.mark.parametrize("path, length", [
+    ("/auth/login", 2 * 1024 * 1024),
+    ("/", 46 * 1024 * 1024),  # the views that take images allow 45 MiB
+    ("/api/media", 46 * 1024 * 1024),
+])
+def test_bodies_over_the_limit_are_refused_by_nginx(site, path, length):
+    status_line, _, rest = announce_body(site, path, length).partition(b"\r\n")
     assert status_line.split()[1] == b"413"
     assert b"nginx" in rest
-    assert "POST /auth/login" not in site.app_log()
+    assert f"POST {path} " not in site.app_log()
+
+
+# -- media ---------------------------------------------------------------------------------------------
+
+def photo(size: tuple[int, int] = (1600, 1200)) -> bytes:
+    """A photo of random pixels (they do not compress: ~2 MB, over the 1 MiB of other views), with
+    GPS coordinates in its EXIF as a phone would send it."""
+    from PIL import Image
+
+    image = Image.frombytes("RGB", size, random.Random(7).randbytes(size[0] * size[1] * 3))
+    exif = Image.Exif()
+    exif.get_ifd(0x8825)[1] = "N"
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95, exif=exif.tobytes())
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def poster(site) -> Browser:
+    """A member of the site, signed in through nginx (from an address of their own)."""
+    from microblog import create_app
+    from microblog.extensions import db
+    from tests.conftest import TestConfig
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{site.folder / 'app.db'}",
+                                  "INSTANCE_DIR": str(site.folder / "instance")})
+    with app.app_context():
+        make_user("photographer")
+        db.engine.dispose()
+    visitor = site.visitor("127.0.0.4")
+    signed_in = visitor.submit("/auth/login", {"username": "photographer", "password": DEFAULT_PASSWORD})
+    assert signed_in.status == 302
+    return visitor
+
+
+def test_an_image_posted_through_nginx_is_served_by_nginx(site, poster):
+    from urllib3 import encode_multipart_formdata
+
+    from bench.servers import csrf_token
+
+    upload = photo()
+    assert len(upload) > 1024 * 1024
+    fields = {"csrf_token": csrf_token(poster.get("/").text), "post": "Served by nginx",
+              "media-0": ("photo.jpg", upload, "image/jpeg"), "alt-0": "Static on a screen"}
+    body, content_type = encode_multipart_formdata(fields)
+    posted = poster.request("POST", "/", body, {"Content-Type": content_type, "Referer": f"{poster.origin}/"})
+    assert posted.status == 302, posted.text[:2000]
+
+    # The job resizes it in the web process's jobs thread; the card then shows the thumbnail.
+    deadline = time.monotonic() + 30
+    while not (found := re.search(r'<img[^>]* src="(/media/m/[^"]+)" alt="Static on a screen"',
+                                  poster.get("/").text)):
+        assert time.monotonic() < deadline, "the image was not processed within 30 s"
+        time.sleep(0.2)
+    src = found.group(1)
+    served = poster.get(src)
+    assert served.status == 200
+    assert served.body == (site.folder / "instance" / "media" / src.removeprefix("/media/")).read_bytes()
+    assert served.headers["Content-Type"] == "image/jpeg"
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert served.headers["Content-Disposition"] == "inline"
+    assert served.headers["Server"].startswith("nginx")
+    assert len(served.all("Strict-Transport-Security")) == 1
+    assert b"Exif" not in served.body
+    assert f"GET {src}" not in site.app_log()  # from disk: gunicorn never saw it
+    # A revalidation is answered by nginx too (the ETag of the file).
+    again = poster.get(src, **{"If-None-Match": served.headers["ETag"]})
+    assert again.status == 304
+
+
+def test_only_processed_media_files_are_served(site):
+    from microblog.media_storage import LocalStorage, key_for
+
+    store = LocalStorage(site.folder / "instance" / "media")
+    digest = hashlib.sha256(b"raw upload").hexdigest()
+    raw = key_for(digest, None, public=False)
+    store.put(raw, photo((64, 64)), "image/jpeg")
+    public = key_for(digest, "png")
+    store.put(public, b"\x89PNG\r\n\x1a\n not really", "image/png")
+    media = site.folder / "instance" / "media"
+    # Files the app never writes, planted next to the real ones.
+    (media / "m" / digest[:2] / f"{digest}.html").write_text("<script>alert(1)</script>")
+    (media / "m" / digest[:2] / f"{digest}.svg").write_text("<svg><script>alert(1)</script></svg>")
+    (media / "m" / digest[:2] / ".tmp-abc123").write_text("half written")
+    visitor = site.visitor()
+    assert visitor.get(f"/media/{public}").status == 200
+    assert visitor.get(f"/media/{public}").headers["Content-Type"] == "image/png"
+    folder = f"/media/m/{digest[:2]}"
+    for path in (f"/media/{raw}", f"{folder}/{digest}.html", f"{folder}/{digest}.svg",
+                 f"{folder}/.tmp-abc123", f"/media/m/../{raw}", f"/media/m/%2e%2e/{raw}", "/media/",
+                 "/media/m/", f"{folder}/{digest}.png/x"):
+        reply = visitor.get(path)
+        assert reply.status in (400, 404), (path, reply.status)
+        assert b"not really" not in reply.body and b"script" not in reply.body
+    assert "GET /media/" not in site.app_log()
