@@ -1,9 +1,10 @@
-"""Backups of a site: the database (pg_dump, or SQLite's online backup) and the search index folder.
+"""Backups of a site: the database (pg_dump, or SQLite's online backup), the search index folder and
+the media folder.
 
 `flask backup create` writes one dated folder; `flask backup restore` puts one back (the Makefile's
 `make backup` and `make restore`). A backup folder holds ``backup.json`` (what it holds and the
 schema revision), ``database.dump`` (PostgreSQL, pg_dump's custom format) or ``database.sqlite``,
-and a copy of each data folder. Media uploads, once the site has them, join :func:`data_folders`.
+and a copy of each data folder (:func:`data_folders`).
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ def database_url(app: Flask) -> sa.URL:
 
 def data_folders(app: Flask) -> dict[str, Path]:
     """The folders a backup copies, by name: the Whoosh index when it is the search backend (the
-    PostgreSQL backend keeps its index in the database). Exports are not kept: they expire anyway."""
+    PostgreSQL backend keeps its index in the database), and the media files when they are on this
+    machine (MEDIA_STORAGE=local; an S3 bucket is kept by its own means: versioning, replication).
+    Exports are not kept: they expire anyway."""
     folders: dict[str, Path] = {}
     if app.config.get("SEARCH_BACKEND", "whoosh") == "whoosh" and app.config.get("WHOOSH_INDEX_DIR"):
         folders["search-index"] = Path(app.config["WHOOSH_INDEX_DIR"])
+    if (app.config.get("MEDIA_STORAGE") or "local") == "local" and app.config.get("MEDIA_DIR"):
+        folders["media"] = Path(app.config["MEDIA_DIR"])
     return folders
 
 
@@ -69,7 +74,8 @@ def create_backup(app: Flask, into: Path) -> Path:
         copied = []
         for name, folder in data_folders(app).items():
             if folder.is_dir():
-                shutil.copytree(folder, partial / name)
+                copy = _copy_media if name == "media" else shutil.copytree
+                copy(folder, partial / name)
                 copied.append(name)
         manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "database": url.get_backend_name(), "revision": sorted(database_revision(app)),
@@ -118,6 +124,21 @@ def restore_backup(app: Flask, source: Path) -> dict[str, Any]:
         shutil.rmtree(folders[name], ignore_errors=True)
         shutil.copytree(source / name, folders[name])
     return manifest
+
+
+def _copy_media(source: Path, target: Path) -> None:
+    """Copy the media folder while the site may be writing to it: files half written (their temporary
+    names start with ".tmp-") are left out, and a file deleted while the copy runs is skipped, not an
+    error. The copy follows the database's: a file deleted in between belonged to a post deleted in
+    between, and a file stored in between is one the copied database does not name."""
+    def copy_if_still_there(src: str, dst: str) -> None:
+        try:
+            shutil.copy2(src, dst)
+        except FileNotFoundError:
+            pass
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".tmp-*"),
+                    copy_function=copy_if_still_there)
 
 
 def _unused(path: Path) -> Path:
