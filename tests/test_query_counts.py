@@ -7,6 +7,7 @@ avatars or counts one row at a time (an N+1) changes the count with the page siz
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 
 from microblog import jobs
 from microblog.extensions import db
-from microblog.models import Announce, Bookmark, Like
+from microblog.models import Announce, Bookmark, Like, Media, MediaStatus
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_posts, make_user, token_for
 
@@ -172,3 +173,73 @@ def test_pages_use_few_statements_with_a_cold_card_cache(site, path):
     assert len(statements) <= MAX_STATEMENTS, statements
     assert any("lower(user.username) IN" in s or 'lower("user".username) IN' in s for s in statements), \
         "the mentioned names were not looked up"
+
+
+# -- pages full of images ------------------------------------------------------------------------------
+
+def fake_key(seed: str, ext: str) -> str:
+    """A well-formed public key (no file behind it: these pages only link to files)."""
+    from microblog.media_storage import key_for
+
+    return key_for(hashlib.sha256(seed.encode()).hexdigest(), ext)
+
+
+def with_images(posts: list, per_post: int = 4) -> None:
+    """Give each post ``per_post`` processed images (rows as the job leaves them), in one insert."""
+    rows = []
+    for post in posts:
+        post.media_count = per_post
+        for position in range(per_post):
+            seed = f"{post.id}-{position}"
+            rows.append({
+                "user_id": post.user_id, "post_id": post.id, "position": position,
+                "status": MediaStatus.READY, "digest": hashlib.sha256(seed.encode()).hexdigest(),
+                "description": f"picture {seed}", "mime": "image/jpeg", "file_key": fake_key(seed, "jpg"),
+                "thumbnail_key": fake_key(seed + "t", "jpg"), "width": 1920, "height": 1280,
+                "thumbnail_width": 480, "thumbnail_height": 320, "colour": "#336699",
+                "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj", "size_bytes": 300_000,
+                "created_at": post.timestamp, "processed_at": post.timestamp})
+    db.session.execute(sa.insert(Media), rows)
+
+
+@pytest.fixture
+def image_site(make_app, per_page):
+    """alice follows four people whose every post has four images, and who have profile pictures."""
+    app = make_app(POSTS_PER_PAGE=per_page)
+    start = utcnow() - timedelta(days=30)
+    with app.app_context():
+        alice = make_user("alice")
+        for i in range(4):
+            author = make_user(f"author{i}", avatar_key=fake_key(f"avatar{i}", "jpg"),
+                               header_key=fake_key(f"header{i}", "jpg"))
+            make_follow(alice, author)
+            with_images(make_posts(author, 3 * LARGE, start=start + timedelta(seconds=i)))
+        db.session.commit()
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": "correct-horse"})
+    return app, client
+
+
+def images_shown(html: str) -> int:
+    return len(re.findall(r'<img[^>]* src="/media/m/', html))
+
+
+@pytest.mark.parametrize("cold", [False, True], ids=["warm", "cold-card-cache"])
+@pytest.mark.parametrize("path", ["/", "/explore", "/user/author0"])
+def test_pages_full_of_images_use_few_statements(image_site, per_page, path, cold):
+    app, client = image_site
+    counts = []
+    for url in (path, deep(client, path)):
+        page = client.get(url)
+        assert page.status_code == 200
+        # Every post of the page shows its four thumbnails (and profile pages their avatar too).
+        assert images_shown(page.get_data(as_text=True)) >= 4 * per_page
+        if cold:
+            app.extensions["post_cards"]._data.clear()
+        with counting(app) as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) <= MAX_STATEMENTS, statements
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    # The images of a page come in one statement, whatever their number.
+    assert sum("FROM media" in s for s in statements) == 1, statements
