@@ -17,6 +17,7 @@ from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.models import ROLES, OutboxMessage, OutboxStatus, Role, User
 from microblog.seed import DEMO_PASSWORD, seed
+from microblog.seed_media import seed_media
 from microblog.services import accounts, roles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +34,11 @@ users_cli = AppGroup("users", help="Manage user accounts.")
     "--seed", "seed_value", default=1, show_default=True, help="Random seed (same seed, same data)."
 )
 @click.option("--if-empty", is_flag=True, help="Do nothing when the site already has users.")
-def seed_command(n_users: int, n_posts: int, n_follows: int, seed_value: int, if_empty: bool) -> None:
-    """Add realistic demo data: users, posts over the past year, and follows."""
+@click.option("--images/--no-images", default=True, show_default=True,
+              help="Give some of the newest posts pictures, and some people profile pictures.")
+def seed_command(n_users: int, n_posts: int, n_follows: int, seed_value: int, if_empty: bool,
+                 images: bool) -> None:
+    """Add realistic demo data: users, posts over the past year, follows, and images."""
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(User)):
         click.echo("The database already has users: not seeding.")
         return
@@ -42,9 +46,12 @@ def seed_command(n_users: int, n_posts: int, n_follows: int, seed_value: int, if
     total = n_users + n_posts + n_users * min(n_follows, max(n_users - 1, 0))
     with click.progressbar(length=total, label="Seeding", show_pos=True) as bar:
         counts = seed(n_users, n_posts, n_follows, seed_value, progress=lambda _stage, n: bar.update(n))
+    pictures = seed_media(seed_value) if images else None
     elapsed = time.perf_counter() - started
+    shown = (f" ({pictures['images']} images on {pictures['posts']} posts, {pictures['avatars']} profile "
+             f"pictures)" if pictures else "")
     click.echo(
-        f"Added {counts['users']} users, {counts['posts']} posts and {counts['follows']} follows "
+        f"Added {counts['users']} users, {counts['posts']} posts and {counts['follows']} follows{shown} "
         f"in {elapsed:.1f} s. Every demo account's password is '{DEMO_PASSWORD}'."
     )
 

@@ -98,7 +98,7 @@ def seed(
     conn = db.session.connection()
     start_id = (conn.scalar(sa.select(sa.func.max(User.id))) or 0) + 1
     with _bulk_cache(conn):
-        _insert(conn, User, _user_rows(rng, users, start_id, now), "users", report)
+        insert_rows(conn, User, _user_rows(rng, users, start_id, now), "users", report)
         joined = conn.execute(
             sa.select(User.id, User.created_at, User.username).where(User.id >= start_id)
             .order_by(User.created_at, User.id)
@@ -108,9 +108,9 @@ def seed(
         first_post = (conn.scalar(sa.select(sa.func.max(Post.id))) or 0) + 1
         talk = Conversations(rng, first_post, posts, {row.id: row.username for row in joined},
                              tag_rows_for(conn, list(_TOPICS), now), _posts_start(ages, now), now)
-        added_posts = _insert(conn, Post, _post_rows(rng, posts, ids, ages, now, talk), "posts", report)
+        added_posts = insert_rows(conn, Post, _post_rows(rng, posts, ids, ages, now, talk), "posts", report)
         follow_rows = _follow_rows(rng, follows, ids, ages, now)
-        added_follows = _insert(conn, followers, follow_rows, "follows", report)
+        added_follows = insert_rows(conn, followers, follow_rows, "follows", report)
         _insert_conversations(conn, talk, random.Random(seed_value + 1), ids)
         # The bulk inserts bypass the services: set the new accounts' and posts' counters from the rows.
         conn.execute(recount_statement().where(User.id >= start_id))
@@ -135,14 +135,14 @@ def _posts_start(ages: list[int], now: datetime) -> datetime:
 def _insert_conversations(conn: sa.Connection, talk: Conversations, rng: random.Random,
                           ids: list[int]) -> None:
     """The rows about the new posts: their tags and mentions, then likes, reposts and bookmarks."""
-    _insert(conn, PostTag, talk.tag_rows(), "tags", _no_progress)
-    _insert(conn, Mention, talk.mention_rows(), "mentions", _no_progress)
-    _insert(conn, Like, talk.reaction_rows(rng, LIKES_PER_POST, ids, public_only=False), "likes",
-            _no_progress)
-    _insert(conn, Announce, talk.reaction_rows(rng, REPOSTS_PER_POST, ids, public_only=True), "reposts",
-            _no_progress)
-    _insert(conn, Bookmark, talk.reaction_rows(rng, BOOKMARKS_PER_POST, ids, public_only=True), "bookmarks",
-            _no_progress)
+    insert_rows(conn, PostTag, talk.tag_rows(), "tags", _no_progress)
+    insert_rows(conn, Mention, talk.mention_rows(), "mentions", _no_progress)
+    insert_rows(conn, Like, talk.reaction_rows(rng, LIKES_PER_POST, ids, public_only=False), "likes",
+                _no_progress)
+    insert_rows(conn, Announce, talk.reaction_rows(rng, REPOSTS_PER_POST, ids, public_only=True),
+                "reposts", _no_progress)
+    insert_rows(conn, Bookmark, talk.reaction_rows(rng, BOOKMARKS_PER_POST, ids, public_only=True),
+                "bookmarks", _no_progress)
 
 
 def _advance_sequence(conn: sa.Connection, model: type[Any]) -> None:
@@ -180,7 +180,7 @@ def _analyze(conn: sa.Connection) -> None:
     conn.exec_driver_sql(f"ANALYZE {', '.join(quote.format_table(table) for table in tables)}")
 
 
-def _insert(
+def insert_rows(
     conn: sa.Connection, target: InsertTarget, rows: Iterable[Row], stage: str, report: Progress
 ) -> int:
     """Insert ``rows`` (dicts with the same keys) in batches, reporting each batch; return the count.

@@ -225,3 +225,43 @@ def test_seeded_conversations_are_consistent(app):
         for model in (Like, Announce, Bookmark):
             for created_at, post_id in db.session.execute(sa.select(model.created_at, model.post_id)):
                 assert posts[post_id].timestamp <= created_at <= NOW
+
+
+def test_seed_command_adds_pictures_to_some_new_posts_and_profiles(app, runner):
+    from pathlib import Path
+
+    from microblog.models import Media, MediaStatus
+
+    result = invoke_seed(app, runner, "--users", "30", "--posts", "300", "--follows", "4")
+    assert "images on" in result.output
+    media_dir = Path(app.config["MEDIA_DIR"])
+    with app.app_context():
+        shown = db.session.scalars(sa.select(Media)).all()
+        assert shown and all(item.status == MediaStatus.READY and item.description for item in shown)
+        # Every image's files are stored, and each post counts its images, in order.
+        keys = [key for item in shown for key in (item.file_key, item.thumbnail_key)]
+        assert all((media_dir / key).is_file() for key in keys)
+        by_post: dict[int, list[int]] = {}
+        for item in shown:
+            by_post.setdefault(item.post_id, []).append(item.position)
+        with_images = sa.select(Post.id, Post.media_count).where(Post.media_count > 0)
+        counts = dict(db.session.execute(with_images).tuples().all())
+        assert counts == {post_id: len(positions) for post_id, positions in by_post.items()}
+        assert all(sorted(positions) == list(range(len(positions))) for positions in by_post.values())
+        avatars = db.session.scalars(sa.select(User.avatar_key).where(User.avatar_key.is_not(None))).all()
+        assert avatars and all((media_dir / key).is_file() for key in avatars)
+        newest = db.session.scalar(sa.select(Post.id).where(Post.media_count > 0, Post.visibility == "public")
+                                   .order_by(Post.timestamp.desc()))
+    # The pictures show on the posts' pages, with their alt text.
+    page = app.test_client().get(f"/post/{newest}").get_data(as_text=True)
+    assert '<img src="/media/m/' in page and 'alt="A ' in page
+
+
+def test_seed_command_without_images_adds_none(app, runner):
+    from microblog.models import Media
+
+    result = invoke_seed(app, runner, "--users", "5", "--posts", "40", "--follows", "2", "--no-images")
+    assert "images on" not in result.output
+    with app.app_context():
+        assert count(Media) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).where(User.avatar_key.is_not(None))) == 0
