@@ -161,6 +161,39 @@ def test_posting_uses_few_statements_and_leaves_indexing_to_a_job(site, monkeypa
     assert queued, "posting queued no background work"
 
 
+def test_posting_images_uses_few_statements_and_leaves_the_resize_to_a_job(site, monkeypatch):
+    """One image: within the budget. More images add nothing but the rows' INSERTs (on SQLite,
+    SQLAlchemy inserts rows with a database-made key one at a time; PostgreSQL takes them in one)."""
+    import io
+
+    from tests import media_samples
+
+    app, client, _ = site
+    queued = []
+    monkeypatch.setattr(jobs, "enqueue", lambda func, *args, **kw: queued.append(func.__name__))
+
+    def statements_posting(images: int) -> list[str]:
+        data: dict = {"post": f"{images} pictures"}
+        for slot in range(images):
+            photo = media_samples.jpeg_bytes(40 + slot, 30 + images)
+            data[f"media-{slot}"] = (io.BytesIO(photo), "photo.jpg")
+            data[f"alt-{slot}"] = f"picture {slot}"
+        queued.clear()
+        with counting(app) as statements:
+            assert client.post("/", data=data, content_type="multipart/form-data").status_code == 302
+        assert queued.count("process_media") == images
+        return statements
+
+    def others(statements: list[str]) -> list[str]:
+        return [s for s in statements if not s.startswith("INSERT INTO media")]
+
+    statements_posting(1)  # warm-up
+    one, four = statements_posting(1), statements_posting(4)
+    assert len(one) <= MAX_STATEMENTS, one
+    assert len(others(four)) == len(others(one)), four
+    assert 1 <= len(four) - len(others(four)) <= 4  # one INSERT (PostgreSQL) or one per image (SQLite)
+
+
 @pytest.mark.parametrize("path", ["/", "/explore", "/user/stranger"])
 def test_pages_use_few_statements_with_a_cold_card_cache(site, path):
     """Rendering cards that are not cached yet looks up the people they mention: one statement more

@@ -246,10 +246,14 @@ def attach(post: Post, attachments: Sequence[Media]) -> None:
 
 
 def queue_processing(uploads: Iterable[Media]) -> None:
-    """After the commit: hand each waiting upload to the job."""
+    """After the commit: hand each upload to the job, which leaves alone one that is not waiting.
+
+    By the ids the session still knows: the commit expired the rows, and reading each again to look at
+    its status cost a statement per image in the request that posted them.
+    """
     for media in uploads:
-        if media.status == MediaStatus.PENDING:
-            jobs.enqueue(process_media, media.id)
+        identity: tuple[int, ...] | None = sa.inspect(media).identity
+        jobs.enqueue(process_media, identity[0] if identity else media.id)
 
 
 @jobs.task
