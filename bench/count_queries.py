@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -30,8 +32,10 @@ def main() -> None:
         engine = db.engine
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        counted.append(statement)
-        counted_params.append((statement, parameters))
+        # The request's own statements: not those of the jobs it queued, which run in another thread.
+        if threading.current_thread() is threading.main_thread():
+            counted.append(statement)
+            counted_params.append((statement, parameters))
 
     sa.event.listen(engine, "before_cursor_execute", record)
     plans = open(os.environ["BENCH_EXPLAIN"], "w") if os.environ.get("BENCH_EXPLAIN") else None
@@ -39,14 +43,16 @@ def main() -> None:
     for target in targets:
         headers = {}
         if target["auth"] == "cookie":
-            headers["Cookie"] = cookie
+            headers["Cookie"] = target.get("cookie") or cookie
         elif target["auth"] == "bearer":
             headers["Authorization"] = f"Bearer {bearer}"
         # Plain http like gunicorn here (the test client would follow PREFERRED_URL_SCHEME=https).
         kwargs = {"method": target["method"], "headers": headers, "base_url": "http://localhost"}
         if target["method"] == "POST":
             kwargs["data"] = target["body"]
-            kwargs["content_type"] = "application/x-www-form-urlencoded"
+            kwargs["content_type"] = target.get("content_type") or "application/x-www-form-urlencoded"
+            if target.get("body_file"):
+                kwargs["data"] = Path(target["body_file"]).read_bytes().replace(b"{n}", b"q")
         for attempt in range(2):
             counted.clear()
             counted_params.clear()

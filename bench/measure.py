@@ -29,6 +29,11 @@ class Target:
     auth: str = "cookie"  # "cookie" (signed-in session), "bearer" (API token) or "none"
     # Every other request goes to this path instead (like, then unlike: the state never runs out).
     alternate: str = ""
+    # A body too large for the environment (an upload): a file, sent with this Content-Type.
+    body_file: str = ""
+    content_type: str = ""
+    # Another signed-in member's session, instead of the bench user's.
+    cookie: str = ""
     result: dict = field(default_factory=dict)
 
 
@@ -58,8 +63,9 @@ def ensure_wrk() -> str:
 def wrk(wrk_bin: str, server: Server, target: Target, seconds: float, options: WrkOptions,
         cookie: str, bearer: str) -> dict:
     env = {**os.environ, "BENCH_METHOD": target.method, "BENCH_BODY": target.body,
+           "BENCH_BODY_FILE": target.body_file, "BENCH_CONTENT_TYPE": target.content_type,
            "BENCH_ALTERNATE": target.alternate,
-           "BENCH_COOKIE": cookie if target.auth == "cookie" else "",
+           "BENCH_COOKIE": (target.cookie or cookie) if target.auth == "cookie" else "",
            "BENCH_AUTH": f"Bearer {bearer}" if target.auth == "bearer" else ""}
     cmd = [wrk_bin, f"-t{options.threads}", f"-c{options.connections}", f"-d{max(1, round(seconds))}s",
            "--timeout", "10s", "--latency", "-s", str(BENCH_DIR / "wrk.lua"),
@@ -147,7 +153,8 @@ def count_queries(env: dict[str, str], targets: list[Target], cookie: str, beare
     It also writes the plan of every SELECT of every GET target to ``plans``.
     """
     spec = [{"name": t.key, "path": t.path, "method": t.method, "body": t.body.replace("{n}", "q"),
-             "auth": t.auth} for t in targets]
+             "body_file": t.body_file, "content_type": t.content_type, "cookie": t.cookie, "auth": t.auth}
+            for t in targets]
     env = {**env, "BENCH_TARGETS": json.dumps(spec), "BENCH_COOKIE": cookie, "BENCH_BEARER": bearer,
            "BENCH_EXPLAIN": str(plans)}
     out = run([PYTHON, str(BENCH_DIR / "count_queries.py")], env, "count queries", quiet=True)

@@ -42,11 +42,14 @@ from bench.measure import (  # noqa: E402
     wait_for_quiet,
     worker_rss_mb,
 )
+from bench.media import upload_form  # noqa: E402
 from bench.report import RESULTS_DIR, evaluate, machine, report  # noqa: E402
 from bench.servers import (  # noqa: E402
+    PYTHON,
     Server,
     api_token,
     page_link,
+    run,
     say,
     sign_in,
     start_gunicorn,
@@ -68,7 +71,7 @@ def wanted(args: argparse.Namespace, key: str) -> bool:
 
 
 def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, token: str,
-            searchable: bool) -> list[Target]:
+            searchable: bool, workdir: Path) -> list[Target]:
     """The paths measured, in order (the selected ones); deep pages are found by walking to them."""
     # Walking to the deep pages takes a while: only when they are measured.
     home_deep, home_reached = (page_link(server, "/", HOME_DEEP_PAGE, cookie)
@@ -90,6 +93,11 @@ def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, tok
         Target("tag", "tag page 1", tag, "page"),
         Target("tag-deep", f"tag page {tag_reached:,}", tag_deep, "page"),
     ]
+    if wanted(args, "images"):
+        # Another member, whose home timeline has four images on every post (bench/media.py).
+        gallery_cookie, _ = sign_in(server, me["gallery"])
+        found.append(Target("images", "home timeline, 4 images a post", "/", "page",
+                            cookie=gallery_cookie))
     if searchable:
         found.append(Target("search", f"search ?q={SEARCH_QUERY}", f"/search?q={SEARCH_QUERY}"))
         found.append(Target("search-new", f"search ?q={SEARCH_QUERY}&sort=new",
@@ -105,6 +113,11 @@ def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, tok
         Target("post", "POST / (new post)", "/", "", "POST",
                urllib.parse.urlencode({"csrf_token": token, "post": "Benchmark post"}) + "+{n}"),
     ]
+    if wanted(args, "upload"):
+        # Last of all: each post leaves a resize to the jobs thread of the worker that took it.
+        form, content_type, size = upload_form(workdir, token)
+        found.append(Target("upload", f"POST / with a {size / 1e6:.1f} MB JPEG", "/", "", "POST",
+                            body_file=str(form), content_type=content_type))
     return [t for t in found if wanted(args, t.key)]
 
 
@@ -120,12 +133,20 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
         "RATELIMIT_API_WRITES": "100000000 per minute",
         # Posting is measured from one account: its own limit (300 per 3 hours) must not answer 429.
         "RATELIMIT_POSTS": "100000000 per minute",
+        # Nor its limit on uploads, nor its storage quota (every upload path post keeps its image).
+        "RATELIMIT_UPLOADS": "100000000 per minute",
+        "MEDIA_QUOTA_BYTES": str(10**15),
     })
     (workdir / "instance").mkdir(parents=True, exist_ok=True)
     load_before = wait_for_quiet(args.wait_idle)
     searchable = seed(database, env, sizes, args.no_search, wanted(args, "search"))
     me = bench_user(env)
     say(f"  signed in as {me['username']} (id {me['id']}), who follows {me['follows']} people")
+    if wanted(args, "images"):
+        # After bench_user: these accounts must not change which seeded account is the bench user.
+        gallery = json.loads(run([PYTHON, str(ROOT / "bench" / "media.py")], env, "image timeline",
+                                 quiet=True).splitlines()[-1])
+        me["gallery"] = gallery["fan"]
 
     hello = start_gunicorn("bench.hello:app", env, workdir, "hello", args.workers)
     try:
@@ -137,7 +158,7 @@ def bench_set(label: str, sizes: dict, database: Database, args: argparse.Namesp
     try:
         cookie, token = sign_in(server, me["username"])
         bearer = api_token(server, me["username"])
-        measured = targets(args, server, me, cookie, token, searchable)
+        measured = targets(args, server, me, cookie, token, searchable, workdir)
         plans = workdir / "plans.md"
         queries = count_queries(env, measured, cookie, bearer, plans)
         for target in measured:
@@ -180,7 +201,8 @@ def parse_args() -> argparse.Namespace:
                              "(on SQLite it needs a Whoosh index: ~15-20 minutes at 1M posts)")
     parser.add_argument("--paths", default="", metavar="KEYS",
                         help="measure only these paths: keys or their prefixes, comma-separated (search, "
-                             "home, explore, profile, followers, thread, tag, api, like, post); hello world is always measured")
+                             "home, explore, profile, followers, thread, tag, images, api, like, post, "
+                             "upload); hello world is always measured")
     parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                         help="before each data set, wait up to this long for the load average to drop")
     parser.add_argument("--no-save", action="store_true", help="print the table, do not write bench/results/")
