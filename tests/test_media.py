@@ -244,3 +244,17 @@ def test_a_profile_picture_replaces_the_identicon_and_its_old_file_goes(app):
         profile_media.remove_picture(alice, "avatar")
         assert avatar_url(find_user("alice")).startswith("/avatar/")
         assert stored_files(app) == []
+
+
+def test_the_media_commands_set_up_and_sweep(app, runner):
+    result = runner.invoke(args=["media", "setup"])
+    assert result.exit_code == 0 and media_dir(app).is_dir()
+    with app.app_context():
+        alice = make_user("alice")
+        old = media.upload_media(alice, media_samples.jpeg_bytes(), "forgotten")
+        old.created_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    result = runner.invoke(args=["media", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "swept 1 orphaned uploads" in result.output
+    assert stored_files(app) == []
