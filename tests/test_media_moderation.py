@@ -175,3 +175,25 @@ def test_the_report_queue_reads_images_once_per_page(app, post_id):
         page = mod.get("/admin/reports").get_data(as_text=True)
     assert page.count('class="moderation-image"') == 12
     assert sum("FROM media" in statement for statement in statements) == 1, statements
+
+
+# -- through the API ------------------------------------------------------------------------------
+def test_moderators_hide_images_through_the_api_and_still_see_them(app, client, post_id):
+    from tests.factories import token_for
+
+    mod, alice = token_for(client, "mod"), token_for(client, "alice")
+    refused = client.post(f"/api/admin/posts/{post_id}/hide-images", json={"reason": "x"}, headers=alice)
+    assert refused.status_code == 403
+    response = client.post(f"/api/admin/posts/{post_id}/hide-images", json={"reason": "graphic"}, headers=mod)
+    assert response.status_code == 200, response.json
+    seen_by_mod = response.json["media_attachments"]
+    assert [item["hidden"] for item in seen_by_mod] == [True, True]
+    assert all(item["url"] and item["description"] for item in seen_by_mod)  # moderators see the files
+    seen_by_alice = client.get(f"/api/posts/{post_id}", headers=alice).json["media_attachments"]
+    assert all(item["hidden"] and item["url"] is None for item in seen_by_alice)
+    shown = client.post(f"/api/admin/posts/{post_id}/unhide-images", json={}, headers=mod)
+    assert [item["hidden"] for item in shown.json["media_attachments"]] == [False, False]
+    with app.app_context():
+        plain = make_post(find_user("bob"), "words").id
+    empty = client.post(f"/api/admin/posts/{plain}/hide-images", json={"reason": "x"}, headers=mod)
+    assert empty.status_code == 422 and "no images" in empty.json["message"]

@@ -22,6 +22,9 @@ from microblog.services import media
 class MediaSchema(ma.Schema):
     """An uploaded image: processed by a job after the upload (``status``), attached to a post by id."""
 
+    # Everyone but the moderators gets no file, placeholder or alt text of an image the moderators hid.
+    redact_hidden = True
+
     id = ma.fields.Integer(required=True)
     type = ma.fields.String(required=True, metadata={"enum": ["image"]})
     status = ma.fields.String(required=True, metadata={
@@ -50,8 +53,8 @@ class MediaSchema(ma.Schema):
 
     @ma.pre_dump
     def from_row(self, item: Media, **_kwargs: Any) -> dict[str, Any]:
-        """The row as clients see it: no file, placeholder or alt text of an image the moderators hid."""
-        shown = item.hidden_at is None
+        """The row as clients see it (see ``redact_hidden``)."""
+        shown = item.hidden_at is None or not self.redact_hidden
         ready = shown and item.status == MediaStatus.READY
         return {
             "id": item.id, "type": "image", "status": item.status,
@@ -60,17 +63,23 @@ class MediaSchema(ma.Schema):
             "description": item.description if shown else None,
             "width": item.width, "height": item.height,
             "blurhash": item.blurhash if shown else None, "colour": item.colour if shown else None,
-            "hidden": not shown,
+            "hidden": item.hidden_at is not None,
             "error": media.failure_message(item.error) if item.status == MediaStatus.FAILED else None,
             "created_at": item.created_at, "post_id": item.post_id,
         }
 
 
+class ModeratedMediaSchema(MediaSchema):
+    """An image as the moderators see it: hidden or not, with its files."""
+
+    redact_hidden = False
+
+
 class AttachmentsField(ma.fields.List):
     """A post's images, in order, read for the whole answer at once (see :func:`prefetch`)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(ma.fields.Nested(MediaSchema), **kwargs)
+    def __init__(self, schema: type[MediaSchema] = MediaSchema, **kwargs: Any) -> None:
+        super().__init__(ma.fields.Nested(schema), **kwargs)
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing) -> Any:
         return attachments_of(obj)

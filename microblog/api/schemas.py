@@ -10,7 +10,7 @@ from typing import Any
 import marshmallow as ma
 from flask import url_for
 
-from microblog.api.attachments import AttachmentsField
+from microblog.api.attachments import AttachmentsField, ModeratedMediaSchema
 from microblog.api.links import post_url, user_links, user_url
 from microblog.models import (
     ABOUT_ME_MAX,
@@ -309,6 +309,8 @@ class ReportArgs(PaginationArgs):
 
 class ModeratedPostSchema(PostSchema):
     hidden_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When a moderator hid it"})
+    media_attachments = AttachmentsField(ModeratedMediaSchema, required=True, metadata={
+        "description": "Its images, in order, hidden ones with their files too"})
 
 
 class ModeratedUserSchema(UserSchema):
