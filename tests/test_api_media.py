@@ -343,7 +343,6 @@ def test_an_image_hidden_by_the_moderators_has_no_file_in_the_api(app, client, a
     assert shown["blurhash"] is None
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/api/posts", "/api/users/{author}/posts", "/api/timeline"])
 def test_a_page_full_of_images_costs_one_statement_more_whatever_its_size(app, client, users, path):
     start = utcnow() - timedelta(days=1)
