@@ -73,14 +73,13 @@
       input.tabIndex = -1;
       var thumb = document.createElement("div");
       thumb.className = "compose-media-thumb";
-      var img = document.createElement("img");
+      var img = document.createElement("img");  // in the page only while it shows a file
       img.alt = "";
       var remove = document.createElement("button");
       remove.type = "button";
       remove.className = "compose-media-remove";
       remove.setAttribute("aria-label", fill(words.remove, {number: index + 1}));
       remove.textContent = "\u00d7";
-      thumb.appendChild(img);
       thumb.appendChild(remove);
       var side = document.createElement("div");
       side.className = "compose-media-alt";
@@ -100,7 +99,8 @@
           if (items[index]) { items[index].alt = textarea.value; }
         });
       }
-      return {fieldset: fieldset, input: input, textarea: textarea, img: img, name: name, remove: remove};
+      return {fieldset: fieldset, input: input, textarea: textarea, thumb: thumb, img: img, name: name,
+              remove: remove};
     }
 
     // -- the model: items, shown in the slots ---------------------------------------------------------
@@ -120,9 +120,11 @@
         slot.fieldset.hidden = !item;
         if (item) {
           slot.img.src = item.url;
+          slot.thumb.insertBefore(slot.img, slot.remove);
           slot.name.textContent = item.file.name;
           if (slot.textarea) { slot.textarea.value = item.alt; }
         } else {
+          slot.img.remove();
           slot.img.removeAttribute("src");
           slot.name.textContent = "";
         }
