@@ -22,6 +22,14 @@ except ImportError:  # the browser fixture skips (or fails under REQUIRE_BROWSER
 
 pytestmark = pytest.mark.browser
 
+# Small enough that a test image can pass it (the composer checks sizes before sending anything).
+MAX_BYTES = 150_000
+
+
+@pytest.fixture
+def live_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True, MEDIA_MAX_BYTES=MAX_BYTES)
+
 
 class Watch:
     """Every console error, uncaught exception and Content-Security-Policy violation of a page."""
@@ -197,6 +205,11 @@ def test_remove_an_image_before_posting_and_refusals_said_aloud(page, live_app, 
     status = page.locator(".compose-media-status")
     expect(status).to_have_text("drawing.svg is not a JPEG, PNG, WebP or GIF image.")
     expect(status).to_have_class(re.compile(r"\btext-danger\b"))
+    big = write(tmp_path, "big.jpg", media_samples.jpeg_bytes(500, 500, noise=True))
+    assert big.stat().st_size > MAX_BYTES
+    choose(page, big)
+    expect(status).to_have_text("big.jpg is too large: at most 0.1 MB per image.")
+    expect(page.get_by_role("button", name="Remove image 3")).to_have_count(0)
     extra = [write(tmp_path, f"extra{i}.jpg", media_samples.jpeg_bytes(30 + i, 30)) for i in range(3)]
     choose(page, *extra)
     expect(status).to_contain_text("You can add at most 4 images.")
