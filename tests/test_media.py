@@ -258,3 +258,25 @@ def test_the_media_commands_set_up_and_sweep(app, runner):
     assert result.exit_code == 0, result.output
     assert "swept 1 orphaned uploads" in result.output
     assert stored_files(app) == []
+
+
+def test_an_upload_deleted_while_its_job_runs_leaves_no_files(app, monkeypatch):
+    from microblog import images as image_module
+
+    with app.app_context():
+        alice = make_user("alice")
+        upload = media.store_uploads(alice, [media.check_upload(media_samples.jpeg_bytes(), "gone")])[0]
+        db.session.commit()
+        media_id = upload.id
+        real = image_module.process_attachment
+
+        def delete_meanwhile(*args, **kwargs):
+            with db.engine.begin() as other:  # another request deletes the upload during the resize
+                other.execute(sa.delete(Media).where(Media.id == media_id))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(image_module, "process_attachment", delete_meanwhile)
+        media.process_media(media_id)
+        media_files.delete_files()
+    names = [path.name for path in stored_files(app)]
+    assert all(not name.endswith((".jpg", ".png", ".webp")) for name in names), names

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from microblog import images, jobs
 from microblog.exceptions import NotFound, PermissionDenied, TooLarge, Unavailable, ValidationError
@@ -294,7 +295,12 @@ def process_media(media_id: int) -> None:
     media.status = MediaStatus.READY
     media.processed_at = utcnow()
     media_files.discard_keys([old_key])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the upload went (its post was deleted) while the job ran: so do its files
+        db.session.rollback()
+        media_files.discard_keys(keys)
+        db.session.commit()
     media_files.queue_deletions()
 
 
@@ -306,7 +312,10 @@ def _fail(media: Media, reason: str) -> None:
     media.size_bytes = 0
     media.processed_at = utcnow()
     media_files.discard_keys([old_key])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the upload went while the job ran
+        db.session.rollback()
     media_files.queue_deletions()
 
 
