@@ -37,28 +37,19 @@ def user_or_404(username: str) -> User:
     return accounts.get_user_by_username(username) or abort(404)
 
 
-def _upload_limit(files: str | int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Raise the request size limit of a view's POST requests to ``files`` files (a number, or the name
-    of the setting that holds it) of MEDIA_MAX_BYTES each, plus MAX_CONTENT_LENGTH for the rest."""
+def accepts_uploads(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Let this view's requests carry a post's images: MEDIA_PER_POST files of MEDIA_MAX_BYTES (every
+    other request stays under MAX_CONTENT_LENGTH)."""
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if request.method == "POST":
-                config = current_app.config
-                count = config[files] if isinstance(files, str) else files
-                request.max_content_length = count * config["MEDIA_MAX_BYTES"] + config["MAX_CONTENT_LENGTH"]
-            return view(*args, **kwargs)
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method == "POST":
+            config = current_app.config
+            request.max_content_length = (config["MEDIA_PER_POST"] * config["MEDIA_MAX_BYTES"]
+                                          + config["MAX_CONTENT_LENGTH"])
+        return view(*args, **kwargs)
 
-        return wrapper
-
-    return decorator
-
-
-# Let a view's requests carry a post's images (MEDIA_PER_POST files), or one image (the API's uploads);
-# every other request stays under MAX_CONTENT_LENGTH.
-accepts_uploads = _upload_limit("MEDIA_PER_POST")
-accepts_upload = _upload_limit(1)
+    return wrapper
 
 
 def accepts_files(count: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

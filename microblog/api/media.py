@@ -21,7 +21,7 @@ from microblog.exceptions import DomainError, Unavailable, http_status
 from microblog.extensions import db
 from microblog.models import MEDIA_DESCRIPTION_MAX, Media, MediaStatus, User
 from microblog.services import media
-from microblog.web import abort_json, accepts_upload
+from microblog.web import abort_json, accepts_files
 
 bp = Blueprint("api_media", __name__, url_prefix="/api",
                description="Images: upload them, then attach them to a post with media_ids")
@@ -81,7 +81,7 @@ def _answer(item: Media, created: bool = False):
 
 
 @bp.route("/media", methods=["POST"])
-@accepts_upload
+@accepts_files(1)
 @token_required
 @ratelimits.api_writes
 @ratelimits.uploads_per_account
