@@ -3,7 +3,6 @@ navbar badge's answer."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -37,36 +36,38 @@ def user_or_404(username: str) -> User:
     return accounts.get_user_by_username(username) or abort(404)
 
 
-def accepts_uploads(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let this view's requests carry a post's images: MEDIA_PER_POST files of MEDIA_MAX_BYTES (every
-    other request stays under MAX_CONTENT_LENGTH)."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if request.method == "POST":
-            config = current_app.config
-            request.max_content_length = (config["MEDIA_PER_POST"] * config["MEDIA_MAX_BYTES"]
-                                          + config["MAX_CONTENT_LENGTH"])
-        return view(*args, **kwargs)
-
-    return wrapper
+# The attribute a view carries when its POSTs may bring files (``accepts_files``).
+_FILES_ATTRIBUTE = "accepts_files"
 
 
-def accepts_files(count: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Let this view's POST requests carry ``count`` files of MEDIA_MAX_BYTES on top of the form (a
-    smaller allowance than ``accepts_uploads``, for forms with fewer files: profile pictures)."""
+def accepts_files(count: int | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let this view's POST requests carry ``count`` files of MEDIA_MAX_BYTES on top of the form (None:
+    a post's images, MEDIA_PER_POST); every other request stays under MAX_CONTENT_LENGTH.
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if request.method == "POST":
-                config = current_app.config
-                request.max_content_length = count * config["MEDIA_MAX_BYTES"] + config["MAX_CONTENT_LENGTH"]
-            return view(*args, **kwargs)
+    The view is only marked here: ``_allow_files`` applies the allowance when the URL is matched,
+    before any before_request hook reads the body (the CSRF check reads the form there).
+    """
 
-        return wrapper
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, _FILES_ATTRIBUTE, count)
+        return view
 
-    return decorate
+    return mark
+
+
+def _allow_files(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Raise the request's size limit for views marked with ``accepts_files`` (an URL value preprocessor:
+    it runs before every before_request hook). The decorators above a view copy its marks
+    (functools.wraps), so the registered view function carries it."""
+    if request.method != "POST" or endpoint is None:
+        return
+    view = current_app.view_functions.get(endpoint)
+    if view is None or not hasattr(view, _FILES_ATTRIBUTE):
+        return
+    config = current_app.config
+    count = getattr(view, _FILES_ATTRIBUTE)
+    files = config["MEDIA_PER_POST"] if count is None else count
+    request.max_content_length = files * config["MEDIA_MAX_BYTES"] + config["MAX_CONTENT_LENGTH"]
 
 
 def quiet(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -112,4 +113,5 @@ def badge_response(user_id: int) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(_allow_files)
     app.before_request(record_activity)

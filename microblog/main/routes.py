@@ -30,7 +30,7 @@ from microblog.post_forms import ReplyForm
 from microblog.redirects import is_safe_local_path
 from microblog.services import accounts, posts, profile_media, relationships, threads
 from microblog.services import search as search_service
-from microblog.web import accepts_files, accepts_uploads, quiet, user_or_404
+from microblog.web import accepts_files, quiet, user_or_404
 
 bp = Blueprint("main", __name__)
 
@@ -38,7 +38,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/index", methods=["GET", "POST"])
 @ratelimits.posts_per_account
-@accepts_uploads
+@accepts_files()
 def index():
     """Home: the signed-in user's timeline and the post form; a welcome page for visitors."""
     if not current_user.is_authenticated:
