@@ -1,4 +1,5 @@
-"""Command-line tools: `flask seed`, `flask users ...`, `flask mail ...`, `flask backup ...` and more."""
+"""Command-line tools: `flask seed`, `flask users ...`, `flask mail ...`, `flask media ...`,
+`flask backup ...` and more."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from microblog import backup, jobs, mail, search
+from microblog import backup, jobs, mail, media_storage, search
 from microblog.exceptions import DomainError
 from microblog.extensions import db
-from microblog.models import ROLES, OutboxMessage, OutboxStatus, Role, User
+from microblog.models import ROLES, FileDeletion, OutboxMessage, OutboxStatus, Role, User
 from microblog.seed import DEMO_PASSWORD, seed
 from microblog.seed_media import seed_media
-from microblog.services import accounts, roles
+from microblog.services import accounts, media, media_files, roles
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,6 +117,36 @@ def mail_retry() -> None:
     counts = mail.outbox_counts()
     click.echo(f"Requeued {requeued} failed; tried {tried}; now {counts.get(OutboxStatus.SENT, 0)} sent, "
                f"{counts.get(OutboxStatus.PENDING, 0)} pending, {counts.get(OutboxStatus.FAILED, 0)} failed.")
+
+
+media_cli = AppGroup("media", help="Media storage: create the bucket, sweep and retry now.")
+
+
+@media_cli.command("setup")
+def media_setup() -> None:
+    """Create the S3 bucket (MEDIA_STORAGE=s3) if it is missing, or the local folder."""
+    store = media_storage.storage()
+    try:
+        if isinstance(store, media_storage.S3Storage):
+            store.ensure_bucket()
+            click.echo(f"Bucket {store.bucket} is ready.")
+        else:
+            folder = Path(current_app.config["MEDIA_DIR"])
+            folder.mkdir(parents=True, exist_ok=True)
+            click.echo(f"Media folder {folder} is ready.")
+    except (media_storage.StorageError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@media_cli.command("sweep")
+def media_sweep() -> None:
+    """Do now what the workers do regularly: retry stuck uploads, delete orphans and unused files."""
+    retried = media.retry_stale()
+    swept = media_files.sweep_orphans()
+    deleted = media_files.delete_files()
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(FileDeletion))
+    click.echo(f"Retried {retried} uploads; swept {swept} orphaned uploads; deleted {deleted} files "
+               f"({waiting} still waiting).")
 
 
 @click.command("worker")
@@ -238,6 +269,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(media_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(translate_cli)
     app.cli.add_command(search_cli)

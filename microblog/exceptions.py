@@ -19,6 +19,10 @@ class ValidationError(DomainError):
     """Input that breaks a rule (length, format)."""
 
 
+class TooLarge(ValidationError):
+    """Input over a size limit (an uploaded file larger than MEDIA_MAX_BYTES)."""
+
+
 class ConflictError(DomainError):
     """The request clashes with existing data (a taken username, for example)."""
 
@@ -40,10 +44,10 @@ class AccountSuspended(PermissionDenied):
 
 
 def http_status(exc: DomainError) -> int:
-    """The HTTP status that answers a broken rule: 422 invalid, 409 conflict, 403 refused, 404 missing,
-    503 a service it needs is down."""
-    statuses = ((ValidationError, 422), (ConflictError, 409), (PermissionDenied, 403), (NotFound, 404),
-                (Unavailable, 503))
+    """The HTTP status that answers a broken rule: 413 too large, 422 invalid, 409 conflict, 403 refused,
+    404 missing, 503 a service it needs is down."""
+    statuses = ((TooLarge, 413), (ValidationError, 422), (ConflictError, 409), (PermissionDenied, 403),
+                (NotFound, 404), (Unavailable, 503))
     for kind, status in statuses:
         if isinstance(exc, kind):
             return status

@@ -1,4 +1,4 @@
-"""Absolute links for emails, built from SITE_URL rather than from whatever Host a request carried."""
+"""Absolute links for emails, exports and API answers, built from SITE_URL, never from a request's Host."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+
+from microblog.media_storage import media_url
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -15,3 +17,20 @@ def external_url(endpoint: str, **values: Any) -> str:
         site.netloc, script_name=site.path.rstrip("/") or "/", url_scheme=site.scheme or "https"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def external_media_url(key: str | None) -> str | None:
+    """The absolute address of the stored file ``key`` (None for no file): a CDN's or the bucket's as
+    the storage gives it, the app's own ``/media/...`` on SITE_URL. For API answers and exports, read
+    away from the site's pages."""
+    url = media_url(key)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme:
+        return url
+    site = urlsplit(current_app.config["SITE_URL"])
+    scheme = site.scheme or "https"
+    if parts.netloc:  # "//cdn.example/m/...": the site's scheme
+        return f"{scheme}:{url}"
+    return f"{scheme}://{site.netloc}{site.path.rstrip('/')}{url}"

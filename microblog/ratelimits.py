@@ -11,7 +11,9 @@ These add the limits that follow a person from one address to another:
   count against one allowance; only failed attempts count, so signing in often costs nothing;
 - reset requests per email address (RATELIMIT_RESET_ADDRESS), known or not (a limit only on known
   addresses would tell which have accounts);
-- posts and follows per signed-in account (RATELIMIT_POSTS, RATELIMIT_FOLLOWS), web and API together.
+- posts and follows per signed-in account (RATELIMIT_POSTS, RATELIMIT_FOLLOWS), web and API together;
+- image uploads per signed-in account (RATELIMIT_UPLOADS, ``uploads_per_account``): each one is
+  stored and costs a job's decoding and resizing, so they have an allowance of their own.
 
 Counters are keyed by a keyed digest (logs.digest), not by the name or address typed.
 """
@@ -82,6 +84,9 @@ posts_per_account = limiter.shared_limit(
 )
 follows_per_account = limiter.shared_limit(
     _setting("FOLLOWS"), scope="follows", key_func=_acting_account, methods=["POST"],
+)
+uploads_per_account = limiter.shared_limit(
+    _setting("UPLOADS"), scope="uploads", key_func=_acting_account, methods=["POST"],
 )
 # Every call to the JSON API, and every API write, each one allowance per caller across the whole API.
 api_calls = limiter.shared_limit(_setting("API"), scope="api", key_func=api_caller)

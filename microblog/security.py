@@ -8,7 +8,8 @@ from flask import Flask, Response, current_app
 
 BASE_POLICY = {
     "default-src": "'self'",
-    "img-src": "'self' data:",
+    # blob: the composer's previews of images about to be posted (object URLs of the chosen files).
+    "img-src": "'self' data: blob:",
     "object-src": "'none'",
     "base-uri": "'none'",
     "frame-ancestors": "'none'",

@@ -37,44 +37,52 @@ def user_or_404(username: str) -> User:
     return accounts.get_user_by_username(username) or abort(404)
 
 
-class UploadRequest(Request):
-    """Flask's request, with the size limit of the views that take images, and uploaded files kept in
-    memory instead of spooled to a temporary file.
+class InMemoryUploadsRequest(Request):
+    """Flask's request, with uploaded files kept in memory instead of spooled to a temporary file.
 
-    The limit of a view marked by ``accepts_uploads`` applies as soon as the URL is matched, so whatever
-    reads the form first reads it under that limit: the CSRF check does, before the view (a limit set by
-    the view itself came too late, and an image over MAX_CONTENT_LENGTH was a 413 wherever CSRF is on).
-    Files stay in memory: every upload is read whole anyway (its bytes are checked, then stored), the
-    body is capped, and receiving a post must not need free disk space (on a full disk the spool failed
-    while the form was parsed, a 500 before the view could say why: tests/faults/test_media_faults.py).
+    Every upload is read whole anyway (its bytes are checked, then stored), the body is capped
+    (MAX_CONTENT_LENGTH, or what ``accepts_files`` allows), and receiving a post must not need free
+    disk space: on a full disk the spool failed while the form was parsed, a 500 before the view could
+    say why (tests/faults/test_media_faults.py).
     """
-
-    @property
-    def max_content_length(self) -> int | None:
-        if self._max_content_length is None and current_app and self.method == "POST" and self.endpoint:
-            files = getattr(current_app.view_functions.get(self.endpoint), "upload_files", None)
-            if files is not None:
-                config = current_app.config
-                count = config[files] if isinstance(files, str) else files
-                return int(count) * int(config["MEDIA_MAX_BYTES"]) + int(config["MAX_CONTENT_LENGTH"])
-        limit: int | None = super().max_content_length
-        return limit
-
-    @max_content_length.setter
-    def max_content_length(self, value: int | None) -> None:
-        self._max_content_length = value
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
         return io.BytesIO()
 
 
-def accepts_uploads(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let this view's POST requests carry a post's images: MEDIA_PER_POST files of MEDIA_MAX_BYTES,
-    plus MAX_CONTENT_LENGTH for the rest (every other request stays under MAX_CONTENT_LENGTH). A mark
-    read by ``UploadRequest`` (decorators above keep it: functools.wraps copies it)."""
-    view.upload_files = "MEDIA_PER_POST"  # type: ignore[attr-defined]
-    return view
+# The attribute a view carries when its POSTs may bring files (``accepts_files``).
+_FILES_ATTRIBUTE = "accepts_files"
+
+
+def accepts_files(count: int | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let this view's POST requests carry ``count`` files of MEDIA_MAX_BYTES on top of the form (None:
+    a post's images, MEDIA_PER_POST); every other request stays under MAX_CONTENT_LENGTH.
+
+    The view is only marked here: ``_allow_files`` applies the allowance when the URL is matched,
+    before any before_request hook reads the body (the CSRF check reads the form there).
+    """
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, _FILES_ATTRIBUTE, count)
+        return view
+
+    return mark
+
+
+def _allow_files(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Raise the request's size limit for views marked with ``accepts_files`` (an URL value preprocessor:
+    it runs before every before_request hook). The decorators above a view copy its marks
+    (functools.wraps), so the registered view function carries it."""
+    if request.method != "POST" or endpoint is None:
+        return
+    view = current_app.view_functions.get(endpoint)
+    if view is None or not hasattr(view, _FILES_ATTRIBUTE):
+        return
+    config = current_app.config
+    count = getattr(view, _FILES_ATTRIBUTE)
+    files = config["MEDIA_PER_POST"] if count is None else count
+    request.max_content_length = files * config["MEDIA_MAX_BYTES"] + config["MAX_CONTENT_LENGTH"]
 
 
 def quiet(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -120,5 +128,6 @@ def badge_response(user_id: int) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.request_class = UploadRequest
+    app.request_class = InMemoryUploadsRequest
+    app.url_value_preprocessor(_allow_files)
     app.before_request(record_activity)

@@ -103,7 +103,7 @@ def test_csv_export_round_trips(app, client, auth, alice):
         db.session.commit()
         expected = [[str(p.id), iso(p.timestamp), export_writers.csv_safe(p.body), p.visibility,
                      export_writers.csv_safe(p.summary or ""), str(p.in_reply_to_id or ""),
-                     iso(p.edited_at) if p.edited_at else ""] for p in posts]
+                     iso(p.edited_at) if p.edited_at else "", "", ""] for p in posts]
         make_post(make_user("bob"), "not alice's")
     auth.login()
     task_id = start(client, "csv")
@@ -124,7 +124,8 @@ def test_json_export_round_trips(app, client, auth, alice):
         posts[2].summary, posts[2].visibility, posts[2].in_reply_to_id = "a warning", "unlisted", posts[1].id
         db.session.commit()
         expected = [{"id": p.id, "created_at": iso(p.timestamp), "body": p.body, "visibility": p.visibility,
-                     "content_warning": p.summary, "in_reply_to_id": p.in_reply_to_id, "edited_at": None}
+                     "content_warning": p.summary, "in_reply_to_id": p.in_reply_to_id, "edited_at": None,
+                     "media": []}
                     for p in posts]
     auth.login()
     before = utcnow().replace(microsecond=0)
@@ -132,6 +133,7 @@ def test_json_export_round_trips(app, client, auth, alice):
     path = export_path(app, task_id)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["username"] == "alice"
+    assert data["profile"] == {"avatar_url": None, "header_url": None}  # the identicon, no header
     assert data["posts"] == expected  # JSON is data, not a spreadsheet: bodies are unchanged
     assert data["exported_at"] >= iso(before)
     assert "日本語" in path.read_text(encoding="utf-8")  # real UTF-8, not \u escapes
@@ -561,3 +563,87 @@ def test_the_email_gives_the_expiry_in_the_readers_time_zone(app, client, auth, 
     local = expiry.astimezone(ZoneInfo("Asia/Tokyo"))
     assert "(Asia/Tokyo)" in message.text_body
     assert local.strftime("%-I:%M") in message.text_body
+
+
+# -- images ---------------------------------------------------------------------------------------
+SITE = "http://microblog.test"  # TestConfig.SITE_URL: exported links are absolute
+
+
+def _post_with_images(user: User, body: str, *descriptions: str | None) -> int:
+    from microblog.services import media, posts
+    from tests import media_samples
+
+    uploads = [media.check_upload(media_samples.jpeg_bytes(40 + i, 30, (i * 70, 90, 20)), description)
+               for i, description in enumerate(descriptions)]
+    return posts.publish_post(user, body, uploads=uploads).id
+
+
+def _stored(app, post_id: int) -> list:
+    from microblog.services import media
+
+    with app.app_context():
+        items = media.media_of_posts([post_id])[post_id]
+        db.session.expunge_all()
+        return items
+
+
+def test_json_export_links_the_images_and_the_profile_pictures(app, client, auth, alice):
+    from microblog.services import profile_media
+    from tests import media_samples
+
+    with app.app_context():
+        user = db.session.get(User, alice)
+        avatar = profile_media.set_picture(user, "avatar", media_samples.jpeg_bytes(500, 500))
+        header = profile_media.set_picture(user, "header", media_samples.png_bytes(900, 300))
+        first = _post_with_images(user, "two pictures", "a red square, slightly wider", None)
+        make_post(user, "no pictures")
+    auth.login()
+    data = json.loads(export_path(app, start(client, "json")).read_text(encoding="utf-8"))
+    assert data["profile"] == {"avatar_url": f"{SITE}/media/{avatar}", "header_url": f"{SITE}/media/{header}"}
+    with_images, without = data["posts"]
+    assert with_images["id"] == first and without["media"] == []
+    stored = _stored(app, first)
+    assert with_images["media"] == [
+        {"url": f"{SITE}/media/{item.file_key}", "description": item.description, "width": item.width,
+         "height": item.height, "mime": "image/jpeg"} for item in stored]
+    assert [image["description"] for image in with_images["media"]] == ["a red square, slightly wider", None]
+    # The links lead to the files.
+    for image in with_images["media"]:
+        assert client.get(image["url"].removeprefix(SITE)).status_code == 200
+
+
+def test_csv_export_lists_image_links_and_alt_texts(app, client, auth, alice):
+    with app.app_context():
+        user = db.session.get(User, alice)
+        first = _post_with_images(user, "three", "=looks like a formula", "two,\nlines", "plain")
+        make_post(user, "none")
+    auth.login()
+    header, with_images, without = read_csv(export_path(app, start(client, "csv")))
+    columns = dict(zip(header, with_images, strict=True))
+    stored = _stored(app, first)
+    assert columns["media"].split(" ") == [f"{SITE}/media/{item.file_key}" for item in stored]
+    assert json.loads(columns["media_descriptions"]) == ["=looks like a formula", "two,\nlines", "plain"]
+    empty = dict(zip(header, without, strict=True))
+    assert (empty["media"], empty["media_descriptions"]) == ("", "")
+
+
+def test_images_are_read_once_per_batch_not_once_per_post(app, client, auth, alice, monkeypatch):
+    from microblog.services import media
+
+    monkeypatch.setattr(export_writers, "BATCH_SIZE", 4)
+    with app.app_context():
+        user = db.session.get(User, alice)
+        for i in range(10):
+            _post_with_images(user, f"picture {i}", f"alt {i}")
+    calls: list[int] = []
+    media_of_posts = media.media_of_posts
+
+    def counted(post_ids):
+        calls.append(len(post_ids))
+        return media_of_posts(post_ids)
+
+    monkeypatch.setattr(media, "media_of_posts", counted)
+    auth.login()
+    data = json.loads(export_path(app, start(client, "json")).read_text(encoding="utf-8"))
+    assert [post["media"][0]["description"] for post in data["posts"]] == [f"alt {i}" for i in range(10)]
+    assert calls == [4, 4, 2]  # one query per batch of posts

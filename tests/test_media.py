@@ -18,7 +18,7 @@ from microblog.models import FileDeletion, Media, MediaStatus, Post
 from microblog.services import media, media_files, posts
 from microblog.timeutil import utcnow
 from tests import media_samples
-from tests.factories import find_user, make_user, signed_in_client
+from tests.factories import DEFAULT_PASSWORD, find_user, make_user, signed_in_client
 
 
 @pytest.fixture
@@ -244,3 +244,59 @@ def test_a_profile_picture_replaces_the_identicon_and_its_old_file_goes(app):
         profile_media.remove_picture(alice, "avatar")
         assert avatar_url(find_user("alice")).startswith("/avatar/")
         assert stored_files(app) == []
+
+
+def test_the_media_commands_set_up_and_sweep(app, runner):
+    result = runner.invoke(args=["media", "setup"])
+    assert result.exit_code == 0 and media_dir(app).is_dir()
+    with app.app_context():
+        alice = make_user("alice")
+        old = media.upload_media(alice, media_samples.jpeg_bytes(), "forgotten")
+        old.created_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    result = runner.invoke(args=["media", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "swept 1 orphaned uploads" in result.output
+    assert stored_files(app) == []
+
+
+def test_an_upload_deleted_while_its_job_runs_leaves_no_files(app, monkeypatch):
+    from microblog import images as image_module
+
+    with app.app_context():
+        alice = make_user("alice")
+        upload = media.store_uploads(alice, [media.check_upload(media_samples.jpeg_bytes(), "gone")])[0]
+        db.session.commit()
+        media_id = upload.id
+        real = image_module.process_attachment
+
+        def delete_meanwhile(*args, **kwargs):
+            with db.engine.begin() as other:  # another request deletes the upload during the resize
+                other.execute(sa.delete(Media).where(Media.id == media_id))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(image_module, "process_attachment", delete_meanwhile)
+        media.process_media(media_id)
+        media_files.delete_files()
+    names = [path.name for path in stored_files(app)]
+    assert all(not name.endswith((".jpg", ".png", ".webp")) for name in names), names
+
+
+def test_images_larger_than_a_form_are_accepted_with_csrf_on(make_app):
+    # The CSRF check reads the form in a before_request hook: the upload allowance must already apply.
+    from tests.test_csrf import csrf_token
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_user("alice")
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD,
+                                     "csrf_token": csrf_token(client, "/auth/login")})
+    photo = media_samples.jpeg_bytes(1400, 1000, noise=True)
+    assert len(photo) > app.config["MAX_CONTENT_LENGTH"]
+    data = {"csrf_token": csrf_token(client, "/"), "post": "big one", "media-0": (io.BytesIO(photo), "a.jpg"),
+            "alt-0": "noise"}
+    response = client.post("/", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.status_code
+    with app.app_context():
+        assert db.session.scalar(sa.select(Post.media_count)) == 1

@@ -20,6 +20,8 @@ def action_names() -> dict[str, str]:
         audit.POST_HIDE: _("Hid a post"),
         audit.POST_UNHIDE: _("Showed a post again"),
         audit.POST_DELETE: _("Deleted a post"),
+        audit.MEDIA_HIDE: _("Hid a post's images"),
+        audit.MEDIA_UNHIDE: _("Showed a post's images again"),
         audit.USER_SUSPEND: _("Suspended an account"),
         audit.USER_UNSUSPEND: _("Lifted a suspension"),
         audit.USER_ROLE: _("Changed a role"),

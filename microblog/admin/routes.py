@@ -4,7 +4,7 @@ audit log, the mail outbox and site exports. Every view is guarded by ``permissi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -21,12 +21,13 @@ from microblog.models import (
     REPORT_OPEN,
     REPORT_STATUSES,
     ROLES,
+    Media,
     Permission,
     Post,
     Report,
 )
 from microblog.pagination import paginate, requested_page
-from microblog.services import admin_exports, audit, moderation, reports, roles, stats, users_query
+from microblog.services import admin_exports, audit, media, moderation, reports, roles, stats, users_query
 from microblog.web import get_or_404, user_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -73,6 +74,11 @@ def _act(form_class: type[Any], action: Callable[[Any], Any], success: str) -> b
     return True
 
 
+def _images_of(posts: Iterable[Post]) -> dict[int, list[Media]]:
+    """The images of these posts, hidden or not, in one statement (none when no post has images)."""
+    return media.media_of_posts([post.id for post in posts if post.media_count])
+
+
 # -- dashboard -----------------------------------------------------------------------------------
 @bp.route("/")
 @permission_required(Permission.VIEW_DASHBOARD)
@@ -96,14 +102,16 @@ def chart_data(name: str):
 @bp.route("/reports")
 @permission_required(Permission.HANDLE_REPORTS)
 def report_queue():
-    """Reports by status: open ones oldest first (the queue), closed ones newest first."""
+    """Reports by status: open ones oldest first (the queue), closed ones newest first; a reported post's
+    images are shown (hidden ones too) so they can be judged."""
     status = request.args.get("status", REPORT_OPEN)
     if status not in REPORT_STATUSES:
         abort(404)
     page = paginate(Report.queue_select(status), requested_page(), PER_PAGE)
+    images = _images_of(report.post for report in page.items if report.post is not None)
     return render_template("admin/reports.html", title=_("Reports"), page=page, status=status,
                            counts=reports.counts_by_status(), statuses=labels.report_status_names(),
-                           form=HandleReportForm())
+                           form=HandleReportForm(), images=images)
 
 
 @bp.route("/reports/<id:report_id>", methods=["POST"])
@@ -121,21 +129,30 @@ def handle_report(report_id: int):
 @bp.route("/posts/<id:post_id>")
 @permission_required(Permission.MODERATE_POSTS)
 def post(post_id: int):
-    """One post with its open reports and its moderation history, and the forms to act on it."""
+    """One post with its open reports, its images (hidden ones too) and its moderation history, and the
+    forms to act on it."""
     target = get_or_404(Post, post_id)
     return render_template(
         "admin/post.html", title=_("Moderate a post"), post=target, history=audit.history("post", target.id),
         open_reports=reports.open_reports_about(post_ids=[target.id]), actions=labels.action_names(),
         reason_form=ReasonForm(), optional_form=OptionalReasonForm(),
+        images=_images_of([target]).get(target.id, []),
     )
 
 
 @bp.route("/posts/<id:post_id>/<action>", methods=["POST"])
 @permission_required(Permission.MODERATE_POSTS)
 def moderate_post(post_id: int, action: str):
-    """Hide, show again or delete a post, with a reason for the audit log."""
+    """Hide, show again or delete a post, or hide or show again its images, with a reason for the audit
+    log."""
     target = get_or_404(Post, post_id)
     actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
+        "hide-images": (ReasonForm,
+                        lambda form: moderation.hide_media(current_user, target, form.reason.data),
+                        _("The post's images are hidden.")),
+        "unhide-images": (OptionalReasonForm,
+                          lambda form: moderation.unhide_media(current_user, target, form.reason.data),
+                          _("The post's images are visible again.")),
         "hide": (ReasonForm, lambda form: moderation.hide_post(current_user, target, form.reason.data),
                  _("The post is hidden.")),
         "unhide": (OptionalReasonForm,

@@ -1,6 +1,6 @@
-"""API moderation under /api/admin: reports, hiding and deleting posts, suspending, roles, deleting
-accounts, the audit log and the mail outbox. The same services and permission check as /admin; every
-caller without the permission gets 403."""
+"""API moderation under /api/admin: reports, hiding and deleting posts, hiding their images, suspending,
+roles, deleting accounts, the audit log and the mail outbox. The same services and permission check as
+/admin; every caller without the permission gets 403."""
 
 from __future__ import annotations
 
@@ -88,6 +88,27 @@ def hide_post(data, post_id: int):
 def unhide_post(data, post_id: int):
     """Show a hidden post again."""
     return moderation.unhide_post(signed_in_api_user(), get_or_404(Post, post_id), data.get("reason"))
+
+
+@bp.route("/posts/<id:post_id>/hide-images", methods=["POST"])
+@_staff(Permission.MODERATE_POSTS, write=True)
+@bp.arguments(ReasonSchema)
+@bp.response(200, ModeratedPostSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def hide_images(data, post_id: int):
+    """Replace a post's images by a notice for everyone but the moderators (its open reports are
+    resolved); 422 for a post without images."""
+    return moderation.hide_media(signed_in_api_user(), get_or_404(Post, post_id), data["reason"])
+
+
+@bp.route("/posts/<id:post_id>/unhide-images", methods=["POST"])
+@_staff(Permission.MODERATE_POSTS, write=True)
+@bp.arguments(OptionalReasonSchema)
+@bp.response(200, ModeratedPostSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def unhide_images(data, post_id: int):
+    """Show a post's hidden images again."""
+    return moderation.unhide_media(signed_in_api_user(), get_or_404(Post, post_id), data.get("reason"))
 
 
 @bp.route("/posts/<id:post_id>/delete", methods=["POST"])

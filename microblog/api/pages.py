@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import request, url_for
 
+from microblog.api import attachments
 from microblog.extensions import db
 from microblog.pagination import Page, paginate, self_args
 
@@ -18,7 +19,8 @@ def page_of(query: sa.Select, args: dict[str, Any], total_query: sa.Select | Non
 
     ``keyset`` (``pagination.post_page`` or ``pagination.follow_page``) pages a long list by cursor:
     ``_links.next`` carries ``before=<cursor>``, and ``page=N`` still works. ``total`` (or
-    ``total_query``, when counting is cheap) fills ``_meta.total_items``.
+    ``total_query``, when counting is cheap) fills ``_meta.total_items``. The images of a page of posts
+    are read here, at once, for the post schema.
     """
     if keyset is not None:
         page = keyset(query, args["per_page"], page=args["page"])
@@ -36,6 +38,7 @@ def page_of(query: sa.Select, args: dict[str, Any], total_query: sa.Select | Non
         total = db.session.scalar(total_query) or 0
     if total is not None:
         meta["total_items"] = total
+    attachments.prefetch(page.items)  # a page of posts: their images in one statement
     return {
         "items": page.items,
         "_meta": meta,

@@ -65,12 +65,14 @@ def get_timeline(args):
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
+@bp.alt_response(503, response="SERVICE_UNAVAILABLE")
 @bp.doc(security=[BEARER])
 def create_post(data):
-    """Publish a post or a reply (``in_reply_to_id``), maybe behind a content warning (the same rules as
-    the web form)."""
+    """Publish a post or a reply (``in_reply_to_id``), maybe behind a content warning, with images you
+    uploaded first (``media_ids``; see ``POST /api/media``): the same rules as the web form."""
     post = posts.publish_post(current_api_user(), data["body"], in_reply_to=data.get("in_reply_to_id"),
-                              visibility=data.get("visibility"), summary=data.get("spoiler_text"))
+                              visibility=data.get("visibility"), summary=data.get("spoiler_text"),
+                              media_ids=data.get("media_ids") or ())
     return post, 201, {"Location": url_for("api_posts.get_post", post_id=post.id)}
 
 

@@ -10,10 +10,12 @@ from typing import Any
 import marshmallow as ma
 from flask import url_for
 
+from microblog.api.attachments import AttachmentsField, ModeratedMediaSchema
 from microblog.api.links import post_url, user_links, user_url
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
+    MEDIA_PER_POST_CEILING,
     MESSAGE_BODY_CEILING,
     NOTIFICATION_KINDS,
     OUTBOX_STATUSES,
@@ -124,6 +126,8 @@ class PostSchema(ma.Schema):
     reply_count = ma.fields.Integer(required=True)
     like_count = ma.fields.Integer(required=True)
     repost_count = ma.fields.Integer(required=True)
+    media_attachments = AttachmentsField(required=True, metadata={
+        "description": "Its images, in order (empty when it has none)"})
     _links = ma.fields.Method("links", required=True)
 
     def links(self, post) -> dict:
@@ -169,6 +173,10 @@ class NewPostSchema(StrictSchema):
         "description": "public, unlisted or followers (default: your setting; followers under such a post)"})
     spoiler_text = ma.fields.String(allow_none=True, metadata={
         "maxLength": SUMMARY_MAX, "description": "An optional content warning shown before the text"})
+    media_ids = ma.fields.List(ma.fields.Integer(), metadata={
+        "maxItems": MEDIA_PER_POST_CEILING,
+        "description": "Images you uploaded (POST /api/media) and have not posted yet, shown with the post "
+                       "in this order: at most MEDIA_PER_POST (4 by default)"})
 
 
 class SignUpSchema(ma.Schema):
@@ -301,6 +309,8 @@ class ReportArgs(PaginationArgs):
 
 class ModeratedPostSchema(PostSchema):
     hidden_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When a moderator hid it"})
+    media_attachments = AttachmentsField(ModeratedMediaSchema, required=True, metadata={
+        "description": "Its images, in order, hidden ones with their files too"})
 
 
 class ModeratedUserSchema(UserSchema):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from microblog import ratelimits
+from microblog.api import attachments
 from microblog.api.auth import BEARER, token_required
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import PostSchema, StrictSchema
@@ -92,4 +93,5 @@ def get_context(post_id: int):
     """A post's thread as the caller may see it: what it answers, and the replies under it."""
     post = _post_or_404(post_id)
     ancestors, descendants = threads.context(current_api_user(), post)
+    attachments.prefetch([*ancestors, *descendants])
     return {"ancestors": ancestors, "descendants": descendants}

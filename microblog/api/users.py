@@ -71,7 +71,7 @@ def get_user(user_id: int):
 @bp.route("/users/<id:user_id>", methods=["PUT"])
 @token_required
 @ratelimits.api_writes
-@bp.arguments(UpdateUserSchema)
+@bp.arguments(UpdateUserSchema, required=False)  # nothing sent: nothing changes
 @bp.response(200, UserSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(403, response="FORBIDDEN")

@@ -23,14 +23,14 @@ from microblog.avatars import identicon_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.forms import EmptyForm, submitted
-from microblog.main.forms import EditProfileForm, PostForm
+from microblog.main.forms import EditProfileForm, PostForm, RemovePictureForm
 from microblog.models import Post
 from microblog.pagination import follow_page, home_page, paginate, post_page, requested_page
 from microblog.post_forms import ReplyForm
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts, posts, relationships, threads
+from microblog.services import accounts, posts, profile_media, relationships, threads
 from microblog.services import search as search_service
-from microblog.web import accepts_uploads, quiet, user_or_404
+from microblog.web import accepts_files, quiet, user_or_404
 
 bp = Blueprint("main", __name__)
 
@@ -38,7 +38,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/", methods=["GET", "POST"])
 @bp.route("/index", methods=["GET", "POST"])
 @ratelimits.posts_per_account
-@accepts_uploads
+@accepts_files()
 def index():
     """Home: the signed-in user's timeline and the post form; a welcome page for visitors."""
     if not current_user.is_authenticated:
@@ -166,11 +166,14 @@ def following(username: str):
 
 @bp.route("/edit_profile", methods=["GET", "POST"])
 @login_required
+@accepts_files(len(profile_media.KINDS))
 def edit_profile():
-    """Change your username and about-me text."""
+    """Change your username, about-me text, settings, profile picture and header image."""
     form = EditProfileForm(current_user)
 
     def save() -> None:
+        for kind, data in form.pictures():
+            profile_media.set_picture(current_user, kind, data)
         accounts.update_profile(
             current_user, form.username.data, form.about_me.data,
             notify_new_follower=form.notify_new_follower.data,
@@ -196,6 +199,20 @@ def edit_profile():
         form.locale.data = current_user.locale or ""
         form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
+
+
+@bp.route("/edit_profile/remove_picture", methods=["POST"])
+@login_required
+def remove_picture():
+    """Go back to the identicon (``kind`` "avatar") or to no header image ("header")."""
+    form = RemovePictureForm()
+    if not submitted(form, lambda: profile_media.remove_picture(current_user, form.kind.data)):
+        abort(400)
+    if form.kind.data == "avatar":
+        flash(_("Your profile picture has been removed."), "info")
+    else:
+        flash(_("Your header image has been removed."), "info")
+    return redirect(url_for("main.edit_profile"))
 
 
 @bp.route("/post/<id:post_id>/delete", methods=["POST"])

@@ -17,14 +17,16 @@ from microblog.textutil import has_control_characters
 POST_HIDE = "post.hide"
 POST_UNHIDE = "post.unhide"
 POST_DELETE = "post.delete"
+MEDIA_HIDE = "media.hide"
+MEDIA_UNHIDE = "media.unhide"
 USER_SUSPEND = "user.suspend"
 USER_UNSUSPEND = "user.unsuspend"
 USER_ROLE = "user.role"
 USER_DELETE = "user.delete"
 REPORT_RESOLVE = "report.resolve"
 REPORT_DISMISS = "report.dismiss"
-ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
-           REPORT_RESOLVE, REPORT_DISMISS)
+ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
+           USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS)
 EXCERPT = 80
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,21 +113,24 @@ class CsvWriter:
 
 
 class JsonWriter:
-    """``{"username", "exported_at", "posts": [{id, created_at, body, visibility, content_warning,
-    in_reply_to_id, edited_at}, ...]}``, written as it goes."""
+    """``{"username", "exported_at", "profile": {...}, "posts": [{id, created_at, body, visibility,
+    content_warning, in_reply_to_id, edited_at, media: [...]}, ...]}``, written as it goes."""
 
-    def __init__(self, fh: IO[str], username: str, exported_at: datetime) -> None:
+    def __init__(self, fh: IO[str], username: str, exported_at: datetime,
+                 profile: dict[str, Any] | None = None) -> None:
         self._fh = fh
         self._first = True
-        head = json.dumps({"username": username, "exported_at": iso(exported_at)}, ensure_ascii=False)
-        fh.write(head[:-1] + ', "posts": [')
+        head = {"username": username, "exported_at": iso(exported_at), "profile": profile or {}}
+        fh.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "posts": [')
 
-    def write(self, rows: Sequence[Any]) -> None:
+    def write(self, rows: Sequence[Any], media: Mapping[int, list[dict[str, Any]]] | None = None) -> None:
+        """Write these posts, each with its images from ``media`` (by post id; none when missing)."""
         for row in rows:
             item = {"id": row.id, "created_at": iso(row.timestamp), "body": row.body,
                     "visibility": row.visibility, "content_warning": row.summary,
                     "in_reply_to_id": row.in_reply_to_id,
-                    "edited_at": iso(row.edited_at) if row.edited_at else None}
+                    "edited_at": iso(row.edited_at) if row.edited_at else None,
+                    "media": (media or {}).get(row.id, [])}
             self._fh.write(("\n  " if self._first else ",\n  ") + json.dumps(item, ensure_ascii=False))
             self._first = False
 

@@ -1,5 +1,9 @@
 """Data export rules: users download their posts as CSV or JSON, written by a background job.
 
+Each post carries its images (absolute URLs of their display files, alt texts, sizes), read once
+per batch of posts; the JSON also gives the profile picture and header. The files themselves are
+not copied into the export: the links lead to them.
+
 The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
 row, and mails the file when it is done. Files are downloadable by their owner only, for
 EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them. The task's lifecycle follows
@@ -8,6 +12,7 @@ EXPORT_RETENTION_HOURS, after which a periodic sweep deletes them. The task's li
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -25,10 +30,10 @@ from flask_babel import lazy_gettext as _l
 from microblog import jobs, mail
 from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
-from microblog.external_urls import external_url
+from microblog.external_urls import external_media_url, external_url
 from microblog.i18n import valid_timezone
-from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Post, Task, User
-from microblog.services import export_writers, tasks
+from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Media, Post, Task, User
+from microblog.services import export_writers, media, tasks
 from microblog.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,7 +45,10 @@ TASK_PREFIX = "export_"
 ADMIN_TASK_PREFIX = "admin_export_"
 # Larger files are not attached to the email (mail servers refuse big messages); the link remains.
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-CSV_HEADER = ("id", "created_at", "body", "visibility", "content_warning", "in_reply_to_id", "edited_at")
+# ``media``: the images' URLs, separated by spaces; ``media_descriptions``: their alt texts, in the same
+# order, as a JSON list (alt text may hold spaces, commas and line breaks).
+CSV_HEADER = ("id", "created_at", "body", "visibility", "content_warning", "in_reply_to_id", "edited_at",
+              "media", "media_descriptions")
 
 
 class ExportInProgress(ConflictError):
@@ -188,14 +196,46 @@ def _write_export(task: Task, fmt: str) -> tuple[Path, int]:
     total = db.session.scalar(task.user.posts_count_select()) or 0
     written = 0
     with export_writers.new_file("posts", fmt) as (fh, final):
-        writer = (export_writers.CsvWriter(fh, CSV_HEADER) if fmt == "csv"
-                  else export_writers.JsonWriter(fh, username, utcnow()))
+        writer: export_writers.CsvWriter | export_writers.JsonWriter
+        if fmt == "csv":
+            writer = export_writers.CsvWriter(fh, CSV_HEADER)
+        else:
+            writer = export_writers.JsonWriter(fh, username, utcnow(), profile=_profile(task.user))
         for batch in _post_batches(task.user):
-            writer.write(batch)
+            images = _images(batch)
+            if isinstance(writer, export_writers.CsvWriter):
+                writer.write([_csv_row(row, images.get(row.id, [])) for row in batch])
+            else:
+                writer.write(batch, images)
             written += len(batch)
             tasks.report_progress(task, written, total)
         writer.close()
     return final, written
+
+
+def _profile(user: User) -> dict[str, str | None]:
+    """The profile's pictures: their absolute URLs, None for the identicon or no header."""
+    return {"avatar_url": external_media_url(user.avatar_key),
+            "header_url": external_media_url(user.header_key)}
+
+
+def _images(batch: Sequence[sa.Row]) -> dict[int, list[dict[str, Any]]]:
+    """The processed images of a batch of posts, in one statement: URL, alt text, size and type of each
+    (an upload still waiting for its job, or one that failed, has no file to link to)."""
+    found = media.media_of_posts([row.id for row in batch if row.media_count])
+    return {post_id: [_image(item) for item in items if item.file_key] for post_id, items in found.items()}
+
+
+def _image(item: Media) -> dict[str, Any]:
+    return {"url": external_media_url(item.file_key), "description": item.description,
+            "width": item.width, "height": item.height, "mime": item.mime}
+
+
+def _csv_row(row: sa.Row, images: list[dict[str, Any]]) -> tuple:
+    urls = " ".join(image["url"] for image in images)
+    descriptions = [image["description"] for image in images]
+    return (row.id, row.timestamp, row.body, row.visibility, row.summary, row.in_reply_to_id, row.edited_at,
+            urls, json.dumps(descriptions, ensure_ascii=False) if images else "")
 
 
 def _post_batches(user: User) -> Iterator[Sequence[sa.Row]]:
@@ -204,7 +244,7 @@ def _post_batches(user: User) -> Iterator[Sequence[sa.Row]]:
     size = export_writers.batch_size()
     query = (
         sa.select(Post.id, Post.timestamp, Post.body, Post.visibility, Post.summary, Post.in_reply_to_id,
-                  Post.edited_at)
+                  Post.edited_at, Post.media_count)
         .where(Post.user_id == user.id, Post.visible_to(user))
         .order_by(Post.timestamp, Post.id)
         .limit(size)

@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 from microblog import images, jobs
-from microblog.exceptions import NotFound, PermissionDenied, Unavailable, ValidationError
+from microblog.exceptions import NotFound, PermissionDenied, TooLarge, Unavailable, ValidationError
 from microblog.extensions import db
 from microblog.media_storage import StorageError, key_for, storage
 from microblog.models import (
@@ -95,17 +96,25 @@ def refusal_message(reason: str) -> str:
     return messages.get(reason, messages["corrupt"])
 
 
+def failure_message(reason: str | None) -> str:
+    """Why the job could not make an upload's files (``Media.error``), in the reader's language."""
+    if reason in images.REASONS:
+        return refusal_message(reason or "")
+    return _("This image could not be processed; please upload it again.")
+
+
 def check_upload(data: bytes, description: str | None = None) -> Upload:
     """Check an upload from its bytes (its name and Content-Type are never trusted).
 
-    :raises ValidationError: empty, too large, not a JPEG/PNG/WebP/GIF, unreadable, too many pixels
-        or frames, or the alt text breaks its rules.
+    :raises TooLarge: over MEDIA_MAX_BYTES (a ValidationError).
+    :raises ValidationError: empty, not a JPEG/PNG/WebP/GIF, unreadable, too many pixels or frames, or
+        the alt text breaks its rules.
     """
     if not data:
         raise ValidationError(_("The file is empty."), field="media")
     if len(data) > _limit("MEDIA_MAX_BYTES"):
         limit = _size(_limit("MEDIA_MAX_BYTES"))
-        raise ValidationError(_("This file is too large (at most %(size)s).", size=limit), field="media")
+        raise TooLarge(_("This file is too large (at most %(size)s).", size=limit), field="media")
     try:
         probe = images.probe(data, max_pixels=_limit("MEDIA_MAX_PIXELS"),
                              max_frames=_limit("MEDIA_MAX_FRAMES"))
@@ -300,7 +309,12 @@ def process_media(media_id: int) -> None:
     media.status = MediaStatus.READY
     media.processed_at = utcnow()
     media_files.discard_keys([old_key])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the upload went (its post was deleted) while the job ran: so do its files
+        db.session.rollback()
+        media_files.discard_keys(keys)
+        db.session.commit()
     media_files.queue_deletions()
 
 
@@ -312,7 +326,10 @@ def _fail(media: Media, reason: str) -> None:
     media.size_bytes = 0
     media.processed_at = utcnow()
     media_files.discard_keys([old_key])
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # the upload went while the job ran
+        db.session.rollback()
     media_files.queue_deletions()
 
 

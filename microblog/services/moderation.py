@@ -1,4 +1,4 @@
-"""Moderation rules: hide, show again and delete anyone's post; suspend accounts; delete accounts.
+"""Moderation rules: hide, show again and delete anyone's post or its images; suspend and delete accounts.
 
 Every action is checked with ``roles.require``, written to the audit log in the same transaction,
 and closes the open reports it answers (their reporters are told).
@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from microblog import search
 from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
-from microblog.models import ID_MAX, REPORT_RESOLVED, Message, Permission, Post, User, followers
+from microblog.models import ID_MAX, REPORT_RESOLVED, Media, Message, Permission, Post, User, followers
 from microblog.services import audit, counters, media_files, reports, roles
 from microblog.timeutil import utcnow
 
@@ -50,6 +50,53 @@ def unhide_post(moderator: User, post: Post, reason: str | None = None) -> Post:
         audit.record(moderator, audit.POST_UNHIDE, post, reason=reason)
         db.session.commit()
     return post
+
+
+def _images_of(post: Post) -> list[Media]:
+    return list(db.session.scalars(sa.select(Media).where(Media.post_id == post.id).order_by(Media.position)))
+
+
+def hide_media(moderator: User, post: Post, reason: str) -> Post:
+    """Replace a post's images by a notice for everyone but the moderators; the text stays (hiding twice
+    changes nothing). The files stay too: showing them again is one click.
+
+    :raises PermissionDenied: ``moderator`` may not moderate posts.
+    :raises ValidationError: no reason, or an overlong one; or the post has no images.
+    """
+    roles.require(moderator, Permission.MODERATE_POSTS)
+    reason = audit.clean_reason(reason)
+    images = _images_of(post)
+    if not images:
+        raise ValidationError(_("This post has no images."))
+    shown = [item for item in images if item.hidden_at is None]
+    if shown:
+        now = utcnow()
+        for item in shown:
+            item.hidden_at = now
+        audit.record(moderator, audit.MEDIA_HIDE, post, reason=reason, details=_image_ids(shown))
+        reports.close(moderator, reports.open_reports_about(post_ids=[post.id]), REPORT_RESOLVED)
+        db.session.commit()
+    return post
+
+
+def unhide_media(moderator: User, post: Post, reason: str | None = None) -> Post:
+    """Show a post's hidden images again.
+
+    :raises PermissionDenied: ``moderator`` may not moderate posts.
+    """
+    roles.require(moderator, Permission.MODERATE_POSTS)
+    reason = audit.clean_reason(reason, required=False)
+    hidden = [item for item in _images_of(post) if item.hidden_at is not None]
+    if hidden:
+        for item in hidden:
+            item.hidden_at = None
+        audit.record(moderator, audit.MEDIA_UNHIDE, post, reason=reason, details=_image_ids(hidden))
+        db.session.commit()
+    return post
+
+
+def _image_ids(images: list[Media]) -> str:
+    return "images " + ", ".join(str(item.id) for item in images)
 
 
 def delete_post(moderator: User, post: Post, reason: str) -> None:

@@ -219,14 +219,14 @@ def delete_post(user: User, post_id: int) -> None:
         return  # already gone: deleting twice is harmless
     if post.user_id != user.id:
         raise PermissionDenied(_("You can only delete your own posts."))
-    parent_id = post.in_reply_to_id
-    if post.media_count:
+    parent_id, has_media = post.in_reply_to_id, post.media_count > 0
+    if has_media:
         media_files.discard_post_media([post.id])
     db.session.delete(post)
     counters.posts_added(post.user_id, -1)
     if parent_id is not None:
         _count_reply(parent_id, -1)
     db.session.commit()
-    if post.media_count:
+    if has_media:
         media_files.queue_deletions()
     search.queue_posts(post_id)

@@ -30,6 +30,19 @@
     }
   } catch (e) { /* very old browsers: times stay in UTC */ }
 
+  // A picture chosen on Edit profile shows in place of the current one before it is saved.
+  document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+    var preview = document.getElementById(input.dataset.preview);
+    if (!preview || !window.URL || !URL.createObjectURL) { return; }
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file || !/^image\//.test(file.type)) { return; }
+      if (preview.dataset.objectUrl) { URL.revokeObjectURL(preview.dataset.objectUrl); }
+      preview.dataset.objectUrl = preview.src = URL.createObjectURL(file);
+      preview.hidden = false;
+    });
+  });
+
   // The language switcher submits as soon as a language is picked.
   var switcher = document.getElementById("language-switcher");
   if (switcher) {

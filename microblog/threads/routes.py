@@ -15,7 +15,7 @@ from microblog.forms import submitted
 from microblog.models import Post
 from microblog.post_forms import ReplyForm, TextForm
 from microblog.services import posts, threads
-from microblog.web import accepts_uploads
+from microblog.web import accepts_files
 
 bp = Blueprint("threads", __name__)
 
@@ -28,7 +28,7 @@ def _visible_or_404(post_id: int) -> Post:
 @bp.route("/post/<id:post_id>/reply", methods=["POST"])
 @login_required
 @ratelimits.posts_per_account
-@accepts_uploads
+@accepts_files()
 def reply(post_id: int):
     """Publish a reply to a post, then show it in its thread."""
     parent = _visible_or_404(post_id)

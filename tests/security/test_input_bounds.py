@@ -72,7 +72,9 @@ CHOICES = {
        for form in ("ComposeForm", "ReplyForm", "PostForm")},
     ("EditProfileForm", "default_visibility"): (User.default_visibility, lambda: list(Visibility)),
 }
-NOT_INPUT = {"SubmitField", "BooleanField", "CSRFTokenField", "HiddenField"}
+# Not text: FileField's bytes come from request.files, bounded by MEDIA_MAX_BYTES (the form reads at
+# most that much; the view's request allowance stops more) and stored as files, never in a column.
+NOT_INPUT = {"SubmitField", "BooleanField", "CSRFTokenField", "HiddenField", "FileField"}
 
 
 def form_classes() -> Iterator[type[WebForm]]:

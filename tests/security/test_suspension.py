@@ -49,6 +49,7 @@ def setup_site(app) -> dict[str, object]:
             "user_id": {"default": alice.id, **{endpoint: bob.id for endpoint in own}},
             "post_id": {"default": theirs.id, **{endpoint: mine.id for endpoint in own}},
             "report_id": {"default": report.id},
+            "media_id": {"default": 1},
             "action": {"default": "hide", "admin.moderate_user": "suspend"},
             "kind": {"default": "users"},
             "fmt": {"default": "csv"},
