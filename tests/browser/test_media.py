@@ -243,6 +243,8 @@ def test_drop_and_paste_images_into_the_composer(page, live_app):
     watch = Watch(page)
     sign_in(page, "carol")
     form = page.locator("form:has(textarea[name=post])")
+    # The composer listens for drops once its (deferred) script has run: it adds "Add images" then.
+    expect(page.get_by_role("button", name="Add images")).to_be_visible()
 
     dropped = page.evaluate_handle(FILE_IN_PAGE, [TINY_PNG, "dropped.png", "image/png"])
     form.dispatch_event("dragenter", {"dataTransfer": dropped})

@@ -28,6 +28,8 @@ def sample_values(app) -> dict[str, object]:
             "fmt": "csv",
             "filename": "microblog.css",
             "name": "signups",
+            "key": "m/ab/" + "ab" * 32 + ".jpg",
+            "media_id": 1,
             "token": {
                 "auth.reset_password": signed_tokens.reset_token(alice),
                 "auth.confirm_email": signed_tokens.confirm_token(alice),
