@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 
 from microblog import post_text
 from microblog.extensions import db
-from microblog.models import Media, Post, User
+from microblog.models import Post, User
 from microblog.services import media, reactions
 from microblog.templating import timeago
 from microblog.timeline import Repost
@@ -127,7 +127,7 @@ def _card_groups(groups: list[list[Any]], nested_under: int | None = None) -> li
     for post in posts:
         author = post.author
         state = frozenset(states.get(post.id, ()))
-        shown = tuple(_values(_media_fields(), item) for item in attachments.get(post.id, ()))
+        shown = tuple(attachments.get(post.id, ()))  # rows of every column: hashable as they are
         keys.append((_values(post_fields, post), _values(author_fields, author), context,
                      signed_in, viewer == post.user_id, state, shown))
     cached = [cache.get(key) for key in keys]
@@ -196,12 +196,6 @@ def _fields() -> tuple[Callable[[dict], tuple], Callable[[dict], tuple]]:
     author_fields = [attr.key for attr in sa.inspect(User).column_attrs
                      if attr.key not in _VOLATILE_AUTHOR_FIELDS]
     return operator.itemgetter(*post_fields), operator.itemgetter(*author_fields)
-
-
-@cache
-def _media_fields() -> Callable[[dict], tuple]:
-    """Every column of a post's image (its processing, alt text, hiding all show on the card)."""
-    return operator.itemgetter(*[attr.key for attr in sa.inspect(Media).column_attrs])
 
 
 def post_media(post: Any) -> list[Any]:

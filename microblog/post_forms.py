@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from wtforms import FieldList, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -89,3 +91,19 @@ class ReplyForm(ComposeForm):
 
     post = TextAreaField(_l("Your reply"), validators=[DataRequired(), ServiceRule(posts.clean_body)])
     submit = SubmitField(_l("Reply"))
+
+
+def compose_media(form: ComposeForm) -> Markup:
+    """The composer's image slots (``_compose_media.html``): a form nobody has filled in looks the same
+    for everyone who reads the same language, so it is rendered once per language and kept (about 40
+    translated strings and eight fields: 2 ms a page otherwise). A submitted form is rendered with
+    what it holds and its errors."""
+    if form.is_submitted():
+        return Markup(render_template("_compose_media.html", form=form))
+    config = current_app.config
+    key = (str(get_locale()), config["MEDIA_PER_POST"], config["MEDIA_MAX_BYTES"])
+    rendered: dict[tuple, Markup] = current_app.extensions.setdefault("compose_media", {})
+    html = rendered.get(key)
+    if html is None:
+        html = rendered[key] = Markup(render_template("_compose_media.html", form=form))
+    return html

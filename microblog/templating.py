@@ -17,6 +17,7 @@ from microblog.external_urls import external_url
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
 from microblog.media_storage import media_url
 from microblog.pagination import url_args
+from microblog.post_forms import compose_media
 from microblog.post_text import iter_tokens, normalize_tag
 from microblog.search.query import WORD_RE
 from microblog.timeutil import utcnow
@@ -178,6 +179,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(avatar_url)
     app.add_template_global(header_url)
     app.add_template_global(media_url)
+    app.add_template_global(compose_media)
     # Absolute links (OpenGraph, feeds) name the configured site, not the Host a request claimed.
     app.add_template_global(external_url)
     app.add_template_global(url_args, "page_url_args")

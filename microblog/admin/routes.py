@@ -21,7 +21,6 @@ from microblog.models import (
     REPORT_OPEN,
     REPORT_STATUSES,
     ROLES,
-    Media,
     Permission,
     Post,
     Report,
@@ -74,7 +73,7 @@ def _act(form_class: type[Any], action: Callable[[Any], Any], success: str) -> b
     return True
 
 
-def _images_of(posts: Iterable[Post]) -> dict[int, list[Media]]:
+def _images_of(posts: Iterable[Post]) -> dict[int, list[media.MediaRow]]:
     """The images of these posts, hidden or not, in one statement (none when no post has images)."""
     return media.media_of_posts([post.id for post in posts if post.media_count])
 

@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask import g
 
 from microblog.external_urls import external_media_url
-from microblog.models import Media, MediaStatus, Post
+from microblog.models import MediaStatus, Post
 from microblog.services import media
 
 
@@ -52,7 +52,7 @@ class MediaSchema(ma.Schema):
                                 metadata={"description": "The post it is attached to; null until then"})
 
     @ma.pre_dump
-    def from_row(self, item: Media, **_kwargs: Any) -> dict[str, Any]:
+    def from_row(self, item: Any, **_kwargs: Any) -> dict[str, Any]:
         """The row as clients see it (see ``redact_hidden``)."""
         shown = item.hidden_at is None or not self.redact_hidden
         ready = shown and item.status == MediaStatus.READY
@@ -85,8 +85,8 @@ class AttachmentsField(ma.fields.List):
         return attachments_of(obj)
 
 
-def _cache() -> dict[int, list[Media]]:
-    found: dict[int, list[Media]] | None = g.get("api_attachments")
+def _cache() -> dict[int, list[media.MediaRow]]:
+    found: dict[int, list[media.MediaRow]] | None = g.get("api_attachments")
     if found is None:
         found = g.api_attachments = {}
     return found
@@ -104,7 +104,7 @@ def prefetch(items: Iterable[Any]) -> None:
         cache[post_id] = found.get(post_id, [])
 
 
-def attachments_of(post: Post) -> list[Media]:
+def attachments_of(post: Post) -> list[media.MediaRow]:
     """The images of ``post`` in order (prefetched, or read now)."""
     if not post.media_count:
         return []

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -359,14 +361,26 @@ def media_upkeep() -> None:
 
 
 # -- reading ------------------------------------------------------------------------------------------
-def media_of_posts(post_ids: Sequence[int]) -> dict[int, list[Media]]:
-    """The images of these posts, in order, in one statement (only ask for posts with ``media_count``)."""
+# An image as the cards, the API and exports read it: a row of every column of ``media``, by name.
+MediaRow = sa.Row[Any]
+
+
+@cache
+def _media_of_posts_statement() -> sa.Select:
+    """Every column of the images of the posts ``post_ids`` (a bound list), in order: built once."""
+    return (sa.select(*Media.__table__.c).where(Media.post_id.in_(sa.bindparam("post_ids", expanding=True)))
+            .order_by(Media.post_id, Media.position))
+
+
+def media_of_posts(post_ids: Sequence[int]) -> dict[int, list[MediaRow]]:
+    """The images of these posts, in order, in one statement (only ask for posts with ``media_count``).
+
+    Read-only rows (every column of ``media``, by name), not ORM objects: a page of cards reads up to a
+    hundred of them, and making and tracking objects nobody changes cost more than the query.
+    """
     if not post_ids:
         return {}
-    found: dict[int, list[Media]] = {}
-    rows = db.session.scalars(sa.select(Media).where(Media.post_id.in_(list(post_ids)))
-                              .order_by(Media.post_id, Media.position))
-    for media in rows:
-        found.setdefault(media.post_id or 0, []).append(media)
+    found: dict[int, list[MediaRow]] = {}
+    for row in db.session.execute(_media_of_posts_statement(), {"post_ids": list(post_ids)}):
+        found.setdefault(row.post_id, []).append(row)
     return found
-
