@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
-import signal
 import stat
 import time
 import urllib.error
@@ -29,6 +27,7 @@ from microblog.media_storage import (
     make_storage,
     storage,
 )
+from tests import full_disk
 from tests.s3server import closed_endpoint, s3_config, silent_endpoint
 
 DATA = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
@@ -127,15 +126,8 @@ def test_local_refuses_a_malformed_key_everywhere(local: LocalStorage, tmp_path:
 @pytest.fixture
 def file_size_limit() -> Iterator[int]:
     """Writes past 64 KiB fail in this process (EFBIG), as on a full disk, until the test ends."""
-    limit = 64 * 1024
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
+    with full_disk.file_size_limit(64 * 1024) as limit:
         yield limit
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
 
 
 def test_a_put_that_fails_half_way_leaves_nothing(local: LocalStorage, file_size_limit: int):

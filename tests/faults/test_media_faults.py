@@ -18,8 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import resource
-import signal
 import socket
 import struct
 import threading
@@ -44,6 +42,7 @@ from microblog.services import media, media_files, profile_media
 from microblog.timeutil import utcnow
 from tests import media_samples
 from tests.factories import find_user, make_user, signed_in_client
+from tests.full_disk import file_size_limit
 from tests.held_jobs import jobs_held, run_queued
 from tests.s3server import closed_endpoint, s3_config, silent_endpoint, start_s3_server
 
@@ -141,14 +140,8 @@ def disk_full(app: Flask) -> Iterator[int]:
         database = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
     largest = Path(database).stat().st_size if database else 0
     limit = max(1024 * 1024, largest + 512 * 1024)
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
+    with file_size_limit(limit):
         yield limit
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, previous)
 
 
 # Random pixels do not compress: the upload and its display size are both well over the limit.
