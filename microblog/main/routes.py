@@ -172,8 +172,7 @@ def edit_profile():
     form = EditProfileForm(current_user)
 
     def save() -> None:
-        for kind, data in form.pictures():
-            profile_media.set_picture(current_user, kind, data)
+        # The text first: a refusal there (a name taken meanwhile) must not leave a new picture saved.
         accounts.update_profile(
             current_user, form.username.data, form.about_me.data,
             notify_new_follower=form.notify_new_follower.data,
@@ -184,6 +183,8 @@ def edit_profile():
             locale=form.locale.data if form.locale.raw_data else None,
             timezone=form.timezone.data if form.timezone.raw_data else None,
         )
+        for kind, data in form.pictures():
+            profile_media.set_picture(current_user, kind, data)
 
     if submitted(form, save):
         flash(_("Your changes have been saved."), "success")
