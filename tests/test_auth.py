@@ -26,7 +26,7 @@ def user_count(app) -> int:
 def test_register_creates_account_with_hashed_password(client, app):
     response = register(client, username="Alice", email="Alice@Example.COM")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/auth/login"
+    assert response.headers["Location"] == "/index"
     with app.app_context():
         user = db.session.scalar(sa.select(User))
         assert user.username == "Alice"
@@ -35,6 +35,41 @@ def test_register_creates_account_with_hashed_password(client, app):
         assert user.password_hash.startswith("$argon2id$")
         assert user.check_password("correct-horse")
         assert user.role == "user"
+
+
+def test_register_signs_the_new_user_in(client, app, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="microblog.security")
+    response = register(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/index"
+    home = client.get("/").get_data(as_text=True)
+    assert "Welcome! Your account is ready." in home
+    assert "Hi, alice!" in home and 'aria-label="Timeline"' in home  # the timeline, not the welcome page
+    assert "Please confirm your email address" not in home
+    assert "Welcome to Microblog" not in home
+    # A real session: a form posted with it works.
+    assert client.post("/", data={"post": "my first post"}).status_code == 302
+    assert "my first post" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        alice_id = db.session.scalar(sa.select(User.id))
+    signed_in = [r for r in caplog.records if '"login.success"' in r.getMessage()]
+    assert len(signed_in) == 1 and f'"user_id": {alice_id}' in signed_in[0].getMessage()
+    assert '"via": "signup"' in signed_in[0].getMessage()
+
+
+def test_register_with_email_confirmation_signs_in_and_says_to_check_the_email(make_app):
+    app = make_app(EMAIL_CONFIRMATION=True)
+    client = app.test_client()
+    response = register(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/index"
+    home = client.get("/").get_data(as_text=True)
+    assert "Welcome! Please check your email: we sent you a link to confirm your address." in home
+    assert "Hi, alice!" in home and 'aria-label="Timeline"' in home
+    assert "Please confirm your email address to start posting: we sent a link to alice@example.com." in home
+    assert "Welcome! Your account is ready." not in home
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.confirmed_at)) is None
 
 
 @pytest.mark.parametrize(
@@ -68,18 +103,23 @@ def test_register_rejects_bad_input(client, app, fields, message):
 
 def test_register_refuses_a_taken_username_without_regard_to_case(client, app):
     assert register(client).status_code == 302
-    response = register(client, username="ALICE", email="other@example.com")
+    other = app.test_client()
+    response = register(other, username="ALICE", email="other@example.com")
     assert response.status_code == 200
     assert "That username is taken." in response.get_data(as_text=True)
     assert user_count(app) == 1
 
 
-def test_register_with_a_taken_address_answers_as_a_success_and_mails_its_owner(client, app):
+def test_register_with_a_taken_address_mails_its_owner_and_signs_nobody_in(client, app):
     from microblog.models import OutboxMessage
 
     assert register(client).status_code == 302
-    response = register(client, username="bob", email="ALICE@example.com")
-    assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
+    stranger = app.test_client()
+    response = register(stranger, username="bob", email="ALICE@example.com")
+    assert response.status_code == 302 and response.headers["Location"] == "/index"
+    page = stranger.get("/").get_data(as_text=True)
+    assert "Please check your email: we sent a message to that address." in page
+    assert "Welcome to Microblog" in page and "Hi, " not in page
     assert user_count(app) == 1
     with app.app_context():
         notice = db.session.scalar(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()))

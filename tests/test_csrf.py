@@ -212,6 +212,25 @@ def test_a_token_from_before_sign_in_is_refused_after_it(app, client):
         assert _follows("alice", "bob")
 
 
+def test_a_token_from_before_sign_up_is_refused_after_it(app, client):
+    """Signing up signs in, and so replaces the token too."""
+    planted = csrf_token(client, "/auth/register")
+    response = client.post("/auth/register", data={
+        "username": "carol", "email": "carol@example.com", "password": DEFAULT_PASSWORD,
+        "password2": DEFAULT_PASSWORD, "csrf_token": planted})
+    assert response.status_code == 302
+    assert signed_in(client)
+    response = client.post("/follow/bob", data={"csrf_token": planted})
+    assert response.status_code == 400
+    with app.app_context():
+        assert not _follows("carol", "bob")
+    fresh = csrf_token(client, "/user/bob")
+    assert fresh != planted
+    assert client.post("/follow/bob", data={"csrf_token": fresh}).status_code == 302
+    with app.app_context():
+        assert _follows("carol", "bob")
+
+
 def test_a_token_from_before_sign_out_is_refused_after_it(app, client):
     """Signing out replaces the token too: the next person at this browser cannot use the last one's."""
     sign_in(client)

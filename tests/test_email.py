@@ -249,7 +249,6 @@ def test_confirmation_gates_posting_until_the_link_is_opened(make_app, smtp_serv
     text, _html = parts(smtp_server.inbox[0])
     path = LINK.search(text).group(1)
 
-    client.post("/auth/login", data={"username": "carol", "password": "correct-horse"})
     home = client.get("/").get_data(as_text=True)
     assert "Please confirm your email address to start posting" in home
     refused = client.post("/", data={"post": "hello"})
@@ -272,7 +271,6 @@ def test_confirmation_gates_posting_until_the_link_is_opened(make_app, smtp_serv
 def test_without_confirmation_new_accounts_can_post_at_once(client, app):
     client.post("/auth/register", data={"username": "dan", "email": "dan@example.com",
                                         "password": "correct-horse", "password2": "correct-horse"})
-    client.post("/auth/login", data={"username": "dan", "password": "correct-horse"})
     assert client.post("/", data={"post": "hi"}).status_code == 302
     assert outbox(app) == []
 

@@ -17,6 +17,7 @@ from microblog.auth.forms import (
 from microblog.exceptions import DomainError
 from microblog.extensions import csrf, limiter
 from microblog.forms import EmptyForm, submitted
+from microblog.models import User
 from microblog.redirects import is_safe_local_path
 from microblog.services import accounts
 from microblog.suspension import allowed_while_suspended
@@ -32,20 +33,36 @@ def _limit(name: str):
 @bp.route("/register", methods=["GET", "POST"])
 @_limit("SIGNUP")
 def register():
-    """Create an account, then send the new user to the login page."""
+    """Create an account and sign its new owner in, then show them their home page."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegistrationForm()
-    # An address that already has an account gets the same answer (its owner is mailed).
-    if submitted(form, lambda: accounts.register_user(form.username.data, form.email.data,
-                                                      form.password.data)):
-        if current_app.config["EMAIL_CONFIRMATION"]:
-            flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
+    created: list[User | None] = []
+    if submitted(form, lambda: created.append(accounts.register_user(form.username.data, form.email.data,
+                                                                     form.password.data))):
+        user = created[0]
+        if user is None:
+            # The address already has an account: its owner was mailed. No form error says so; being
+            # signed in or not does (as trying the username again always did).
+            flash(_("Please check your email: we sent a message to that address."), "info")
+        elif current_app.config["EMAIL_CONFIRMATION"]:
+            _sign_in(user, via="signup")
+            flash(_("Welcome! Please check your email: we sent you a link to confirm your address."),
                   "success")
         else:
-            flash(_("Welcome! Your account is ready: please sign in."), "success")
-        return redirect(url_for("auth.login"))
+            _sign_in(user, via="signup")
+            flash(_("Welcome! Your account is ready."), "success")
+        return redirect(url_for("main.index"))
     return render_template("auth/register.html", title=_("Register"), form=form)
+
+
+def _sign_in(user: User, *, remember: bool = False, via: str | None = None) -> None:
+    """Sign ``user`` in on this browser. Flask-Login's signal gives the session a new CSRF token
+    (sessions.new_csrf_token); a sign-in without a password check (``via``) is logged here, as
+    ``accounts.authenticate`` logs the ones with."""
+    login_user(user, remember=remember)
+    if via is not None:
+        accounts.record_sign_in(user, via=via)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -62,7 +79,7 @@ def login():
         if user is None:
             flash(_("Invalid username or password."), "danger")
             return render_template("auth/login.html", title=_("Sign in"), form=form), 200
-        login_user(user, remember=form.remember_me.data)
+        _sign_in(user, remember=form.remember_me.data)
         target = request.args.get("next")
         return redirect(target if is_safe_local_path(target) else url_for("main.index"))
     return render_template("auth/login.html", title=_("Sign in"), form=form)

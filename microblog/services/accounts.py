@@ -218,8 +218,13 @@ def authenticate(username: str, password: str) -> User | None:
         # The password is at hand only now: move the account to today's hashing parameters.
         user.set_password(password)
         db.session.commit()
-    security_event("login.success", user_id=user.id)
+    record_sign_in(user)
     return user
+
+
+def record_sign_in(user: User, via: str | None = None) -> None:
+    """Log a successful sign-in (``via`` names one made without a password check, e.g. "signup")."""
+    security_event("login.success", user_id=user.id, via=via)
 
 
 def sign_out(user: User) -> None:

@@ -21,8 +21,10 @@ def register(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> Non
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Repeat password").fill(password)
     page.get_by_role("button", name="Register").click()
-    expect(page).to_have_url("/auth/login")
-    expect(page.get_by_role("alert")).to_contain_text("Your account is ready")
+    # Signed in at once, on the home timeline.
+    expect(page).to_have_url("/index")
+    expect(page.get_by_role("alert")).to_contain_text("Welcome! Your account is ready.")
+    expect(page.get_by_role("heading", name=f"Hi, {username}!")).to_be_visible()
 
 
 def sign_in(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> None:

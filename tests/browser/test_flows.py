@@ -23,10 +23,10 @@ except ImportError:  # the browser fixture skips (or fails under REQUIRE_BROWSER
 
 @pytest.mark.browser
 def test_register_post_follow_and_see_the_post_on_the_timeline(page, live_app):
-    register(page, "alice")
     register(page, "bob")
+    sign_out(page)
+    register(page, "alice")  # signed in by registering
 
-    sign_in(page, "alice")
     page.get_by_label("Say something").fill("Hello from a real browser!")
     page.get_by_role("button", name="Post").click()
     expect(page.get_by_role("alert")).to_contain_text("Your post is now live!")
