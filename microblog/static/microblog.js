@@ -43,9 +43,6 @@
     });
   });
 
-  // The language switcher submits as soon as a language is picked.
-  var switcher = document.getElementById("language-switcher");
-  if (switcher) {
-    switcher.addEventListener("change", function () { switcher.form.submit(); });
-  }
+  // No script on the footer's language switcher: it changes on its button only. Submitting on "change"
+  // switched the page (and a signed-in user's saved language) at the first arrow key on the menu.
 })();

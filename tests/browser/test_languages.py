@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from microblog.extensions import db
 from microblog.i18n import LANGUAGE_NAMES
-from tests.browser.helpers import keep
+from microblog.models import User
+from tests.browser.helpers import keep, seed_user, sign_in
 from tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.browser
@@ -42,11 +45,46 @@ def test_arabic_layout_mirrors(new_context, live_app, tmp_path):
 def test_language_switcher_changes_the_page(new_context):
     page = new_context(locale="en-US").new_page()
     page.goto("/explore")
+    page.locator("#language-switcher").select_option("de")
     with page.expect_navigation():
-        page.locator("#language-switcher").select_option("de")  # submits on change
+        page.get_by_role("button", name="Change").click()
     assert page.locator("html").get_attribute("lang") == "de"
     page.goto("/auth/login")
     assert page.locator("html").get_attribute("lang") == "de"  # the cookie remembers
+
+
+def test_arrow_keys_on_the_language_menu_change_nothing_until_the_button(new_context, live_app):
+    """Moving through the menu with the keyboard is not a choice: neither the page nor a signed-in
+    user's saved language changes until the button is pressed (by the keyboard here)."""
+    seed_user(live_app, "carol")
+
+    def saved_language():
+        with live_app.app_context():
+            return db.session.scalar(sa.select(User.locale).where(User.username == "carol"))
+
+    page = new_context(locale="en-US").new_page()
+    sign_in(page, "carol")
+    page.goto("/explore")
+    switcher = page.locator("#language-switcher")
+    assert switcher.input_value() == "en"
+    switcher.focus()
+    switcher.press("ArrowDown")
+    assert switcher.input_value() != "en"  # the key moved the selection...
+    page.wait_for_timeout(1000)  # ...and a submit on "change" would have navigated by now
+    assert page.url.endswith("/explore")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert saved_language() is None
+    page.reload()
+    assert page.locator("html").get_attribute("lang") == "en"
+
+    switcher.select_option("fr")
+    page.get_by_role("button", name="Change").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/explore")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("#language-switcher").input_value() == "fr"
+    assert saved_language() == "fr"
 
 
 def test_browser_time_zone_is_used(new_context, live_app):
