@@ -249,6 +249,7 @@ def test_confirmation_gates_posting_until_the_link_is_opened(make_app, smtp_serv
     text, _html = parts(smtp_server.inbox[0])
     path = LINK.search(text).group(1)
 
+    client.post("/auth/login", data={"username": "carol", "password": "correct-horse"})
     home = client.get("/").get_data(as_text=True)
     assert "Please confirm your email address to start posting" in home
     refused = client.post("/", data={"post": "hello"})

@@ -33,7 +33,9 @@ def _limit(name: str):
 @bp.route("/register", methods=["GET", "POST"])
 @_limit("SIGNUP")
 def register():
-    """Create an account and sign its new owner in, then show them their home page."""
+    """Create an account. Without email confirmation its new owner is signed in and sees their home
+    page; with it, they are asked to confirm their address and sign in (the same answer as for an
+    address that already has an account)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegistrationForm()
@@ -41,14 +43,15 @@ def register():
     if submitted(form, lambda: created.append(accounts.register_user(form.username.data, form.email.data,
                                                                      form.password.data))):
         user = created[0]
-        if user is None:
-            # The address already has an account: its owner was mailed. No form error says so; being
-            # signed in or not does (as trying the username again always did).
-            flash(_("Please check your email: we sent a message to that address."), "info")
-        elif current_app.config["EMAIL_CONFIRMATION"]:
-            _sign_in(user, via="signup")
-            flash(_("Welcome! Please check your email: we sent you a link to confirm your address."),
+        if current_app.config["EMAIL_CONFIRMATION"]:
+            # Where mail is sent, an address that already has an account gets the very same answer
+            # (its owner is mailed instead): signing the new account in would tell the two apart.
+            flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
                   "success")
+            return redirect(url_for("auth.login"))
+        if user is None:
+            # The address already has an account (its owner was told in the log or by mail).
+            flash(_("Please check your email: we sent a message to that address."), "info")
         else:
             _sign_in(user, via="signup")
             flash(_("Welcome! Your account is ready."), "success")

@@ -88,9 +88,10 @@ def test_reset_request_answers_the_same(client, app):
 
 
 def test_sign_up_with_a_taken_address_shows_no_error_and_mails_its_owner(app):
-    """The form accepts a taken address as it accepts a new one: same status and redirect, no error
-    naming the address; its owner is mailed instead. A new account is signed in and a taken address is
-    not, so the author of the sign-up learns which it was (as trying the username again always told)."""
+    """Without email confirmation (no mail server): the form accepts a taken address as it accepts a new
+    one, same status and redirect, no error naming the address, its owner told instead. A new account
+    is signed in and a taken address is not, so the author of the sign-up can tell which it was: the
+    price of signing people in at once, paid only where no mail is sent (see the test above)."""
     from microblog.extensions import db
     from microblog.models import OutboxMessage, User
 
@@ -109,6 +110,37 @@ def test_sign_up_with_a_taken_address_shows_no_error_and_mails_its_owner(app):
     assert fresh[:2] == taken[:2] == (302, "/index")
     assert "Hi, newcomer!" in fresh[2]
     assert "Please check your email" in taken[2] and "alice" not in taken[2].lower()
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+        notice = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == "alice@example.com")
+        )
+        assert notice is not None and "someone tried" in notice.text_body.lower()
+
+
+def test_sign_up_answers_the_same_for_a_taken_address_where_mail_is_sent(make_app):
+    """With email confirmation on (the default wherever mail can be sent) nobody is signed in at sign-up:
+    same status, redirect, page and flash for a new and a taken address; the owner of the address is
+    mailed instead."""
+    from microblog.extensions import db
+    from microblog.models import OutboxMessage, User
+
+    app = make_app(EMAIL_CONFIRMATION=True)
+    with app.app_context():
+        make_user("alice", email="alice@example.com")
+    client = app.test_client()
+
+    def followed(username: str, email: str) -> tuple[int, str, str]:
+        response = client.post("/auth/register", data={
+            "username": username, "email": email,
+            "password": "a-fine-passphrase", "password2": "a-fine-passphrase",
+        })
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        return response.status_code, response.headers["Location"], without_csrf(page)
+
+    fresh, taken = followed("newcomer", "newcomer@example.com"), followed("another", "ALICE@example.com")
+    assert fresh == taken
+    assert "We sent you a link to confirm your email address. Please sign in." in taken[2]
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
         notice = db.session.scalar(
