@@ -36,17 +36,19 @@ def test_messages_and_what_people_type_keep_their_own_direction(app):
     thread = client.get("/messages/bob").get_data(as_text=True)
     assert f'<p class="mb-0 message-body" dir="auto">{ARABIC_BIO}</p>' in thread
     assert re.search(r'<textarea[^>]* dir="auto"[^>]* name="message"', thread), "the reply box"
-    assert re.search(r'<textarea[^>]* dir="auto"[^>]* name="about_me"', client.get("/edit_profile").get_data(as_text=True))
+    edit_profile = client.get("/edit_profile").get_data(as_text=True)
+    assert re.search(r'<textarea[^>]* dir="auto"[^>]* name="about_me"', edit_profile)
 
 
 def test_a_reported_posts_words_in_a_notification_keep_their_own_direction(app):
     with app.app_context():
         alice = make_user("alice")
-        db.session.add(Notification(user_id=alice.id, kind="report_outcome",
-                                    payload={"report_id": 1, "status": "resolved", "target": ARABIC_BIO + " <b>"}))
+        payload = {"report_id": 1, "status": "resolved", "target": ARABIC_BIO + " <b>"}
+        db.session.add(Notification(user_id=alice.id, kind="report_outcome", payload=payload))
         db.session.commit()
     page = signed_in_client(app, "alice").get("/notifications").get_data(as_text=True)
-    assert f'“<bdi dir="auto">{ARABIC_BIO} &lt;b&gt;</bdi>”' in page  # in its own direction, and still escaped
+    # In its own direction, and still escaped.
+    assert f'“<bdi dir="auto">{ARABIC_BIO} &lt;b&gt;</bdi>”' in page
 
 
 def pagination_links(html: str) -> tuple[str, str]:
@@ -62,6 +64,6 @@ def test_newer_points_to_the_start_of_the_line_and_older_to_its_end(app, client,
     html = client.get("/explore", headers={"Accept-Language": lang}).get_data(as_text=True)
     assert f'dir="{"rtl" if lang == "ar" else "ltr"}"' in html
     newer, older = pagination_links(html)
-    # Logical order is start first: the arrow before "Newer" sits at the start, the one after "Older" at the end.
+    # In logical order the arrow before "Newer" is at the line's start, the one after "Older" at its end.
     assert newer.startswith(f'<span class="dir-arrow" aria-hidden="true">{start}</span> ')
     assert older.endswith(f' <span class="dir-arrow" aria-hidden="true">{end}</span>')
