@@ -1,4 +1,4 @@
-/* The navbar's notification badge: polls a small JSON count, slower while the tab is hidden.
+/* The navbar's notification badges: polls a small JSON count, slower while the tab is hidden.
    Pages with a form[data-mark-read] (notifications, a conversation) mark what they show as read.
    This script holds no user-visible text; it only changes numbers and the hidden state. */
 (function () {
@@ -7,8 +7,9 @@
   if (!bell || !window.fetch) {
     return;
   }
-  var badge = bell.querySelector("[data-notification-badge]");
-  var count = bell.querySelector("[data-notification-count]");
+  // The bell's badge, and on phones the one beside the menu toggler: both show the same count.
+  var badges = document.querySelectorAll("[data-notification-badge]");
+  var counts = document.querySelectorAll("[data-notification-count]");
   var url = bell.getAttribute("data-count-url");
   var INTERVAL = Math.max(1, Number(bell.getAttribute("data-interval")) || 20) * 1000;
   var MAX_DELAY = 10 * 60 * 1000;
@@ -17,8 +18,9 @@
 
   function render(data) {
     var unread = Math.max(0, Number(data.unread) || 0);
-    count.textContent = String(unread) + (data.more ? "+" : "");
-    badge.hidden = unread === 0;
+    var text = String(unread) + (data.more ? "+" : "");
+    Array.prototype.forEach.call(counts, function (count) { count.textContent = text; });
+    Array.prototype.forEach.call(badges, function (badge) { badge.hidden = unread === 0; });
   }
 
   function schedule(ms) {
