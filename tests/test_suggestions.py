@@ -57,13 +57,22 @@ def test_a_visitor_gets_the_active_accounts_most_followed_first(graph):
         assert names(suggestions.compute(None)) == ["hal", "jon"]
 
 
-def test_limit_and_one_statement_when_friends_of_friends_are_enough(graph):
+@pytest.mark.parametrize("limit, expected", [(2, ["eve", "fay"]), (4, ["eve", "fay", "gus", "hal"])])
+def test_one_statement_whatever_the_limit(graph, limit, expected):
     with graph.app_context():
+        alice = user("alice")
         statements: list[str] = []
         sa.event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-        assert names(suggestions.compute(user("alice"), limit=2)) == ["eve", "fay"]
-        # The first statement loads alice herself.
-        assert len(statements) == 2, statements
+        assert names(suggestions.compute(alice, limit=limit)) == expected
+        assert len(statements) == 1, statements
+
+
+def test_an_account_both_followed_by_friends_and_active_is_suggested_once(graph):
+    with graph.app_context():
+        make_post(user("eve"))
+        found = suggestions.compute(user("alice"))
+        assert names(found) == ["eve", "fay", "gus", "hal", "jon"]
+        assert found[0].followed_by == 3
 
 
 @pytest.mark.parametrize("exclude", ["follows", "blocked", "blocked_by", "muted", "suspended"])

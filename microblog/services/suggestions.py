@@ -74,51 +74,58 @@ def _eligible(viewer_id: int | None) -> list[sa.ColumnElement[bool]]:
 
 
 def friends_of_friends_select(viewer_id: int, limit: int) -> sa.Select:
-    """(User, how many of the people ``viewer_id`` follows follow them), most such followers first."""
+    """(user id, how many of the people ``viewer_id`` follows follow them), most such followers first."""
     mine = followers.alias("mine")
     theirs = followers.alias("theirs")
     followed_by = sa.func.count().label("followed_by")
-    counted = (
-        sa.select(theirs.c.followed_id.label("user_id"), followed_by)
-        .select_from(mine.join(theirs, theirs.c.follower_id == mine.c.followed_id))
-        .where(mine.c.follower_id == viewer_id)
-        .group_by(theirs.c.followed_id)
-        .subquery()
-    )
     return (
-        sa.select(User, counted.c.followed_by)
-        .join(counted, counted.c.user_id == User.id)
-        .where(*_eligible(viewer_id))
-        .order_by(counted.c.followed_by.desc(), User.follower_count.desc(), User.id)
+        sa.select(theirs.c.followed_id.label("user_id"), followed_by, sa.literal_column("0").label("source"))
+        .select_from(mine.join(theirs, theirs.c.follower_id == mine.c.followed_id))
+        .join(User, User.id == theirs.c.followed_id)
+        .where(mine.c.follower_id == viewer_id, *_eligible(viewer_id))
+        .group_by(theirs.c.followed_id, User.follower_count)
+        .order_by(followed_by.desc(), User.follower_count.desc(), theirs.c.followed_id)
         .limit(limit)
     )
 
 
-def active_accounts_select(viewer_id: int | None, limit: int,
-                           leave_out: list[int] | None = None) -> sa.Select:
-    """Accounts with a public post in the last ``ACTIVE_WINDOW``, the most followed first (a read of the
-    newest posts through their timestamp index, not of every account)."""
+def active_accounts_select(viewer_id: int | None, limit: int) -> sa.Select:
+    """(user id, 0, 1) of the accounts with a public post in the last ``ACTIVE_WINDOW``, the most
+    followed first (a read of the newest posts through their timestamp index, not of every account)."""
     since = utcnow() - ACTIVE_WINDOW
     posted = sa.select(Post.user_id).where(Post.timestamp >= since, Post.hidden_at.is_(None),
                                            Post.public_only())
-    query = sa.select(User).where(User.id.in_(posted), *_eligible(viewer_id))
-    if leave_out:
-        query = query.where(User.id.not_in(leave_out))
-    return query.order_by(User.follower_count.desc(), User.id).limit(limit)
+    return (
+        sa.select(User.id.label("user_id"), sa.literal_column("0").label("followed_by"),
+                  sa.literal_column("1").label("source"))
+        .where(User.id.in_(posted), *_eligible(viewer_id))
+        .order_by(User.follower_count.desc(), User.id)
+        .limit(limit)
+    )
+
+
+def suggestions_select(viewer_id: int | None, limit: int) -> sa.Select:
+    """(User, followed_by) for both kinds of suggestion in one statement: the first ``limit`` friends of
+    friends, then the first ``limit`` active accounts (an account may be in both: ``compute`` keeps its
+    first place)."""
+    parts = [active_accounts_select(viewer_id, limit).subquery()]
+    if viewer_id is not None:
+        parts.insert(0, friends_of_friends_select(viewer_id, limit).subquery())
+    # Each part is a subquery of its own: SQLite allows no LIMIT on the members of a UNION.
+    both = sa.union_all(*(sa.select(part) for part in parts)).subquery()
+    return (
+        sa.select(User, both.c.followed_by)
+        .join(both, both.c.user_id == User.id)
+        .order_by(both.c.source, both.c.followed_by.desc(), User.follower_count.desc(), User.id)
+    )
 
 
 def compute(viewer: User | None, limit: int = MOST) -> list[Suggestion]:
-    """The suggestions for ``viewer`` (None: a visitor), without the cache: one statement, or two
-    when the friends of friends are fewer than ``limit``."""
-    found: list[Suggestion] = []
-    if viewer is not None:
-        rows = db.session.execute(friends_of_friends_select(viewer.id, limit))
-        found = [Suggestion.of(user, followed_by) for user, followed_by in rows]
-    if len(found) < limit:
-        query = active_accounts_select(viewer.id if viewer is not None else None, limit - len(found),
-                                       [s.id for s in found])
-        found += [Suggestion.of(user) for user in db.session.scalars(query)]
-    return found
+    """The suggestions for ``viewer`` (None: a visitor), without the cache: one statement."""
+    found: dict[int, Suggestion] = {}
+    for user, followed_by in db.session.execute(suggestions_select(viewer.id if viewer else None, limit)):
+        found.setdefault(user.id, Suggestion.of(user, followed_by))
+    return list(found.values())[:limit]
 
 
 def who_to_follow(viewer: User | None, limit: int = MOST) -> list[Suggestion]:
