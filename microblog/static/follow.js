@@ -14,7 +14,8 @@
   status.setAttribute("role", "status");
   status.setAttribute("aria-live", "polite");
   status.setAttribute("data-follow-status", "");
-  document.body.appendChild(status);
+  // Inside the main landmark, where the buttons are (no content outside landmarks).
+  (document.getElementById("content") || document.body).appendChild(status);
 
   function announce(text) {
     // Emptied first, so the same words twice in a row are read again.
