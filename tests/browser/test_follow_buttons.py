@@ -39,6 +39,10 @@ def follows(app, follower: str, followed: str) -> bool:
 
 @pytest.mark.browser
 def test_following_from_a_list_in_place(page, live_app):
+    # No script error and nothing the Content-Security-Policy blocks.
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, "alice")
     page.goto("/user/dan/followers")
     page.evaluate("window.stillTheSamePage = true")
@@ -63,6 +67,7 @@ def test_following_from_a_list_in_place(page, live_app):
     # Nothing was flashed for later: the next page shows no message about it.
     page.reload()
     expect(page.get_by_role("alert")).to_have_count(0)
+    assert errors == []
 
 
 @pytest.mark.browser
