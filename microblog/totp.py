@@ -8,7 +8,6 @@ Plain functions of the secret and the time: what a code was used for, and which 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import struct

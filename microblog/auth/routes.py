@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from microblog import ratelimits, sessions, signed_tokens
+from microblog.auth import two_factor as two_factor_pages
 from microblog.auth.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -82,8 +83,12 @@ def login():
         if user is None:
             flash(_("Invalid username or password."), "danger")
             return render_template("auth/login.html", title=_("Sign in"), form=form), 200
-        _sign_in(user, remember=form.remember_me.data)
         target = request.args.get("next")
+        if user.two_factor_enabled:
+            if not two_factor_pages.remembered_device(user):
+                return two_factor_pages.begin_second_step(user, remember=form.remember_me.data, target=target)
+            accounts.record_sign_in(user, via="remembered_device")
+        _sign_in(user, remember=form.remember_me.data)
         return redirect(target if is_safe_local_path(target) else url_for("main.index"))
     return render_template("auth/login.html", title=_("Sign in"), form=form)
 

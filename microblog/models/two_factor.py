@@ -11,7 +11,7 @@ from microblog.extensions import db
 from microblog.timeutil import UTCDateTime, utcnow
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's base is dynamic
     """One of the codes that sign in without the authenticator app, once each.
 
     Only a SHA-256 of the code (with the account's id) is kept: the codes carry 80 random bits, so
