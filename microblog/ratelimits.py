@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 from microblog.bearer import bearer_token, current_api_user
@@ -101,11 +101,15 @@ posts_per_account = limiter.shared_limit(
 follows_per_account = limiter.shared_limit(
     _setting("FOLLOWS"), scope="follows", key_func=_acting_account, methods=["POST"],
 )
-# The code forms answer a refused code with the form again (200); a success redirects.
+def _code_refused(response) -> bool:
+    # The code forms answer a refused code with the form again (200); a success redirects, or shows the
+    # recovery codes (200 too, marked in g by the view).
+    return response.status_code in (200, 401) and not g.get("two_factor_succeeded", False)
+
+
 two_factor_per_account = limiter.shared_limit(
     _setting("TWO_FACTOR_ACCOUNT"), scope="two-factor-account", key_func=_two_factor_account,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code in (200, 401),
+    methods=["POST"], deduct_when=_code_refused,
 )
 uploads_per_account = limiter.shared_limit(
     _setting("UPLOADS"), scope="uploads", key_func=_acting_account, methods=["POST"],

@@ -15,6 +15,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -133,6 +134,7 @@ def _finish_sign_in(user: User, pending: dict, via: str, *, remember_device: boo
 
 # -- settings: turning it on and off ------------------------------------------------------------
 def _codes_page(codes: list[str]) -> Response:
+    g.two_factor_succeeded = True  # a 200 that is no refusal (ratelimits.two_factor_per_account)
     return _private(render_template("auth/recovery_codes.html", title=_("Your recovery codes"), codes=codes))
 
 

@@ -215,11 +215,14 @@ def _spend_recovery_code(user: User, code: str) -> bool:
     return True
 
 
+def staff_requirement_applies(user: Any) -> bool:
+    """True when the site requires two-factor sign-in of moderators and admins and ``user`` is one."""
+    return bool(current_app.config["REQUIRE_2FA_FOR_STAFF"]) and bool(getattr(user, "is_staff", False))
+
+
 def staff_must_enrol(user: Any) -> bool:
-    """True when the site requires two-factor sign-in of moderators and admins and ``user`` is one
-    without it."""
-    return (bool(current_app.config["REQUIRE_2FA_FOR_STAFF"]) and getattr(user, "is_staff", False)
-            and not user.two_factor_enabled)
+    """True when the site requires two-factor sign-in of ``user``'s role and it is not on yet."""
+    return staff_requirement_applies(user) and not user.two_factor_enabled
 
 
 # -- remembered devices -------------------------------------------------------------------------
