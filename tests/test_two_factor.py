@@ -384,3 +384,17 @@ def test_api_refuses_tokens_to_staff_without_2fa_when_required(make_app):
     with app.app_context():
         make_user("admin", role="admin")
     assert app.test_client().post("/api/tokens", headers=basic("admin")).status_code == 403
+
+
+def test_an_operator_can_turn_it_off_for_someone_locked_out(alice, client, auth, runner):
+    enrol(alice, client)
+    assert runner.invoke(args=["users", "reset-2fa", "alice"]).exit_code != 0  # a reason is required
+    result = runner.invoke(args=["users", "reset-2fa", "alice", "--reason", "ID checked by mail"])
+    assert result.exit_code == 0 and "Two-factor authentication is off for alice." in result.output
+    assert not account(alice).two_factor_enabled
+    with alice.app_context():
+        entry = db.session.scalar(sa.select(AuditLogEntry).order_by(AuditLogEntry.id.desc()))
+        assert (entry.action, entry.actor_id) == (audit.TWO_FACTOR_OFF, None)
+        assert entry.reason == "ID checked by mail"
+    again = runner.invoke(args=["users", "reset-2fa", "alice", "--reason", "again"])
+    assert again.exit_code != 0 and "does not use two-factor authentication" in again.output
