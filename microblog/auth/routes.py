@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -65,6 +65,7 @@ def _sign_in(user: User, *, remember: bool = False, via: str | None = None) -> N
     (sessions.new_csrf_token); a sign-in without a password check (``via``) is logged here, as
     ``accounts.authenticate`` logs the ones with."""
     login_user(user, remember=remember)
+    session.pop(ratelimits.PENDING_SIGN_IN, None)  # a half-done sign-in of another account ends here
     if via is not None:
         accounts.record_sign_in(user, via=via)
 

@@ -116,7 +116,7 @@ def verify():
 
 def _finish_sign_in(user: User, pending: dict, via: str, *, remember_device: bool) -> Response:
     session.pop(PENDING, None)
-    login_user(user, remember=bool(pending.get("remember")))
+    login_user(user, remember=bool(pending.get("remember")))  # a new CSRF token too (sessions.py)
     accounts.record_sign_in(user, via=via)
     if via == "recovery_code":
         flash(_("You used a recovery code: %(left)d are left. Make new ones in the settings if you run low.",
@@ -227,7 +227,8 @@ def recovery_codes():
 
 
 # -- the staff requirement ----------------------------------------------------------------------
-ALWAYS_OPEN = frozenset({"auth.logout", "static"})
+# Signing out, and reading the enrolment page in one's own language.
+ALWAYS_OPEN = frozenset({"auth.logout", "main.set_language", "static"})
 
 
 def require_staff_enrolment():
