@@ -108,7 +108,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from microblog import assets, http_cache, post_cards, web
+    from microblog import assets, http_cache, post_cards, web, webapp
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
@@ -142,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)
+    webapp.init_app(app)
     register_error_handlers(app)
     register_template_helpers(app)
     post_cards.init_app(app)  # after the helpers: its cards are rendered with them
