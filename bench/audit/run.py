@@ -117,7 +117,8 @@ def flagged(report: dict) -> dict[str, list[str]]:
             audit = audits[ref["id"]]
             if ref["weight"] and audit.get("score") is not None and audit["score"] < 1:
                 value = f" {audit['displayValue']}" if audit.get("displayValue") else ""
-                found.setdefault(name, []).append(f"{ref['id']} ({audit['score']:.2f}{value}): {audit['title']}")
+                line = f"{ref['id']} ({audit['score']:.2f}{value}): {audit['title']}"
+                found.setdefault(name, []).append(line)
     return found
 
 
@@ -167,7 +168,8 @@ def report_text(rows: list[dict], started: datetime, runs: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (the median counts)")
     parser.add_argument("--no-save", action="store_true", help="print the table, do not write bench/results/")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (database, reports, log)")
