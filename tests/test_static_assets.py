@@ -177,3 +177,9 @@ def test_small_and_binary_answers_are_left_alone(client, posts):
     assert small.status_code == 200 and "Content-Encoding" not in small.headers
     icon = client.get("/static/icons/icon-512.png", headers={"Accept-Encoding": "br"})
     assert "Content-Encoding" not in icon.headers
+
+
+def test_identicons_are_cached_for_a_year(client):
+    reply = client.get("/avatar/" + "ab" * 16 + ".svg")
+    assert reply.status_code == 200 and reply.mimetype == "image/svg+xml"
+    assert reply.cache_control.max_age == 31536000 and reply.cache_control.immutable
