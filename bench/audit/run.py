@@ -155,7 +155,9 @@ def report_text(rows: list[dict], started: datetime, runs: int) -> str:
              f"Lighthouse 12.2.3, mobile profile (its default throttling), Chromium at {CHROME}; the median "
              f"of {runs} run(s) per page. The app is served by the Procfile's web line (gunicorn, production "
              "settings) on SQLite with `flask seed` demo data. Goals: performance >= 95, best practices, SEO "
-             "and accessibility 100; (!) marks a miss.", "", table(rows), ""]
+             "and accessibility 100; (!) marks a miss. Load average when done: "
+             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores (Lighthouse's CPU "
+             "throttling makes a busy machine score lower).", "", table(rows), ""]
     for row in rows:
         lines.append(f"## {row['page']} ({row['url']})")
         if not row["flagged"]:
