@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 PORT ?= 5000
 export FLASK_APP := microblog
 
-.PHONY: run test test-fast lint typecheck bench load lock backup restore clean
+.PHONY: run test test-fast lint typecheck bench load audit lock backup restore clean
 
 # The venv installs exactly the lock files (every package pinned, each file checked against its hash);
 # pip itself is pinned too, at the version the dev lock holds (pip-audit needs it).
@@ -72,6 +72,12 @@ bench: $(VENV)/.runtime
 ## reads write nothing (bench/README.md). LOAD_DATABASE_URL=postgresql://... adds PostgreSQL.
 load: $(VENV)/.runtime
 	$(PY) bench/load.py $(LOAD_ARGS)
+
+## audit: Lighthouse (mobile) on Explore, a profile and sign-in, served by the Procfile's web line on seeded
+## SQLite; Lighthouse from bench/audit/package-lock.json (npm ci), Chromium from CHROME_PATH (default
+## /usr/bin/chromium). Prints and saves the scores (bench/results/*-audit.md, .json). AUDIT_ARGS="--runs 1".
+audit: $(VENV)/.runtime
+	$(PY) bench/audit/run.py $(AUDIT_ARGS)
 
 ## backup: copy the database (pg_dump, or SQLite's online backup) and the search index into a new
 ## folder in $(BACKUP_DIR), safe while the site runs. Uses the installed site's .venv and settings (.env).

@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
+from microblog.compression import register_compression
 from microblog.i18n import select_locale, select_timezone
 from microblog.logs import register_logging
 from microblog.security import register_security_headers
@@ -30,6 +31,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict[str, An
     config_class.finalize(app.config)
     apply_secret_key_policy(app.config, production=production)
 
+    register_compression(app)  # first: its hook then runs after every other one, on the finished body
     register_extensions(app)
     register_blueprints(app)
     register_suspension_guard(app)
@@ -106,7 +108,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from microblog import http_cache, post_cards, web
+    from microblog import assets, http_cache, post_cards, web, webapp
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
@@ -142,10 +144,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)
+    webapp.init_app(app)
     register_error_handlers(app)
     register_template_helpers(app)
     post_cards.init_app(app)  # after the helpers: its cards are rendered with them
     http_cache.init_app(app)
+    assets.init_app(app)  # after every blueprint with static files (Bootstrap-Flask's is an extension's)
 
     @app.context_processor
     def inject_user() -> dict:

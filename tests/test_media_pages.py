@@ -122,7 +122,7 @@ def test_the_composer_carries_its_limits_and_words(make_app):
     # Only as many slots as a post may have images; still plain file inputs in a <details>.
     assert re.findall(r'<input type="file"[^>]*name="(media-\d)"', html) == ["media-0", "media-1"]
     assert '<details class="compose-media-fallback"' in html
-    assert re.search(r'<script src="/static/media_compose\.js[^"]*" defer></script>', html)
+    assert re.search(r'<script src="/static/media_compose\.[0-9a-f]{8}\.js" defer></script>', html)
 
 
 def test_the_reply_form_has_the_image_slots_too(app, alice):
@@ -135,7 +135,7 @@ def test_the_reply_form_has_the_image_slots_too(app, alice):
 
 def test_visitors_get_the_viewer_script_but_not_the_composer(app, client):
     html = client.get("/explore").get_data(as_text=True)
-    viewer = re.search(r'<script src="/static/media_view\.js[^>]*>', html).group(0)
+    viewer = re.search(r'<script src="/static/media_view\.[0-9a-f]{8}\.js"[^>]*>', html).group(0)
     assert "defer" in viewer and 'data-position="Image {number} of {count}"' in viewer
     assert "media_compose.js" not in html
 

@@ -268,12 +268,14 @@ def set_language():
 
 @bp.route("/avatar/<digest>.svg")
 def avatar(digest: str):
-    """A generated identicon; the same digest always draws the same picture, so it caches well."""
+    """A generated identicon; the same digest always draws the same picture, so it is cached for a year
+    and never revalidated, as the static files are (a new drawing would need a new URL)."""
     if len(digest) > 64 or not digest.isalnum():
         abort(404)
     response = Response(identicon_svg(digest), mimetype="image/svg+xml")
     response.cache_control.public = True
-    response.cache_control.max_age = 60 * 60 * 24 * 30
+    response.cache_control.max_age = 60 * 60 * 24 * 365
+    response.cache_control.immutable = True
     return response
 
 

@@ -26,7 +26,7 @@ PLACES = {
     "listen 443 ssl http2;": "listen 127.0.0.1:{https_port} ssl http2;",
     f"/etc/letsencrypt/live/{HOST}/fullchain.pem": "{certificate}",
     f"/etc/letsencrypt/live/{HOST}/privkey.pem": "{key}",
-    "/srv/microblog/microblog/static/": f"{ROOT}/microblog/static/",
+    "root /srv/microblog/microblog;": f"root {ROOT}/microblog;",
     "/srv/microblog/instance/media/": "{media}/",
     "server 127.0.0.1:8000;": "server 127.0.0.1:{app_port};",
 }

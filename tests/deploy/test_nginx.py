@@ -8,6 +8,7 @@ tests of this module.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import random
@@ -77,17 +78,31 @@ def test_plain_http_is_redirected_to_https(site):
     assert "GET /explore?page=2" not in site.app_log()  # nginx answered alone
 
 
-def test_static_files_come_from_nginx_with_long_cache_headers(site):
-    reply = site.visitor().get("/static/microblog.css")
-    assert reply.status == 200
-    assert reply.body == (ROOT / "microblog" / "static" / "microblog.css").read_bytes()
-    assert reply.headers["Cache-Control"] == "max-age=604800"  # a week
-    assert reply.headers["Expires"]
+def test_static_files_come_from_nginx_under_hashed_names_for_a_year(site):
+    visitor = site.visitor()
+    body = (ROOT / "microblog" / "static" / "microblog.css").read_bytes()
+    page = visitor.get("/auth/login").text
+    hashed = re.search(r'href="(/static/microblog\.([0-9a-f]{8})\.css)"', page)
+    assert hashed and hashed.group(2) == hashlib.sha256(body).hexdigest()[:8]
+    reply = visitor.get(hashed.group(1))
+    assert reply.status == 200 and reply.body == body, site.nginx.error_log()[-2000:]
+    assert reply.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
     assert len(reply.all("Strict-Transport-Security")) == 1
     # Served from disk: gunicorn never saw it (the app would have added its CSP header).
     assert "Content-Security-Policy" not in reply.headers
-    assert "/static/microblog.css" not in site.app_log()
+    assert "/static/microblog" not in site.app_log()
+    # The plain name still works, for an hour; gzip when asked, the app's bootstrap files too.
+    plain = visitor.get("/static/microblog.css")
+    assert plain.status == 200 and plain.body == body
+    assert plain.headers["Cache-Control"] == "public, max-age=3600"
+    packed = visitor.get(hashed.group(1), **{"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert gzip.decompress(packed.body) == body
+    bootstrap = re.search(r'href="(/bootstrap/static/css/bootstrap\.min\.[0-9a-f]{8}\.css)"', page).group(1)
+    vendor = visitor.get(bootstrap, **{"Accept-Encoding": "br, gzip"})
+    assert vendor.status == 200 and vendor.headers["Content-Encoding"] == "br"
+    assert vendor.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_the_app_knows_the_visit_is_https(site):
