@@ -74,9 +74,11 @@ def test_the_theme_column_keeps_every_row_and_refuses_unknown_themes(make_app):
     with app.app_context():
         upgrade(revision="0014")
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO \"user\" (id, username, email, password_hash, created_at, last_seen) "
-                                 "VALUES (1, 'alice', 'a@example.com', 'x', '2026-01-01', '2026-01-01')"))
-            conn.execute(sa.text("INSERT INTO post (id, body, user_id, timestamp) VALUES (1, 'hi', 1, '2026-01-01')"))
+            conn.execute(sa.text(
+                "INSERT INTO \"user\" (id, username, email, password_hash, created_at, last_seen) "
+                "VALUES (1, 'alice', 'a@example.com', 'x', '2026-01-01', '2026-01-01')"))
+            conn.execute(sa.text(
+                "INSERT INTO post (id, body, user_id, timestamp) VALUES (1, 'hi', 1, '2026-01-01')"))
         upgrade()
         with db.engine.begin() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM post")).scalar() == 1

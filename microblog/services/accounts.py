@@ -21,9 +21,9 @@ from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
+    THEMES,
     User,
     UserActivity,
-    THEMES,
     Visibility,
     user_by_username_select,
 )
