@@ -24,6 +24,7 @@ from microblog.models import (
     REPORT_DISMISSED,
     REPORT_RESOLVED,
     ROLES,
+    THEMES,
     AuditLogEntry,
     Media,
     Message,
@@ -71,6 +72,7 @@ CHOICES = {
     **{(form, "visibility"): (Post.visibility, lambda: list(Visibility))
        for form in ("ComposeForm", "ReplyForm", "PostForm")},
     ("EditProfileForm", "default_visibility"): (User.default_visibility, lambda: list(Visibility)),
+    ("EditProfileForm", "theme"): (User.theme, lambda: list(THEMES)),
 }
 # Not text: FileField's bytes come from request.files, bounded by MEDIA_MAX_BYTES (the form reads at
 # most that much; the view's request allowance stops more) and stored as files, never in a column.
