@@ -20,6 +20,7 @@ from microblog.pagination import url_args
 from microblog.post_forms import compose_media
 from microblog.post_text import iter_tokens, normalize_tag
 from microblog.search.query import WORD_RE
+from microblog.themes import current_theme, theme_choices
 from microblog.timeutil import utcnow
 
 # Runs on the text as written, before escaping. A URL ends at whitespace and at characters that
@@ -188,3 +189,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(current_language_tag)
     app.add_template_global(text_direction)
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES  # a mapping, not a function
+    app.add_template_global(current_theme)
+    app.add_template_global(theme_choices)

@@ -18,11 +18,11 @@ from microblog.web import quiet
 bp = Blueprint("site", __name__)
 
 SITE_NAME = "Microblog"
-# The browser's toolbar and the installed app's splash screen: the navbar's blue, and the page's
-# background in each scheme (Bootstrap's body colours).
-THEME_COLOR = "#0d6efd"
+# The browser's toolbar and the installed app's splash screen: the header's surface in each scheme
+# (--bs-body-bg of microblog.css, light and dark).
+THEME_COLOR = "#ffffff"
 BACKGROUND_COLOR = "#ffffff"
-DARK_THEME_COLOR = "#212529"
+DARK_THEME_COLOR = "#1c1f26"
 # Query arguments that name another page of the same list, kept in a canonical address.
 CANONICAL_ARGS = ("page", "before", "after")
 MANIFEST_MAX_AGE = 3600  # the language can change: an hour

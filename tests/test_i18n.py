@@ -146,7 +146,7 @@ def test_profile_settings_for_language_and_zone(client, app, auth):
 # -- right to left ------------------------------------------------------------------------------
 def test_arabic_pages_are_right_to_left(client):
     html = client.get("/", headers={"Accept-Language": "ar"}).get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl">' in html
+    assert '<html lang="ar" dir="rtl"' in html  # then the theme (data-bs-theme)
     rtl = re.search(r'href="(/static/vendor/bootstrap/bootstrap\.rtl\.min\.[0-9a-f]{8}\.css)"', html)
     assert rtl
     assert client.get(rtl.group(1)).status_code == 200

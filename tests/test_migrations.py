@@ -65,3 +65,26 @@ def test_downgrade_to_base_and_back(make_app):
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         upgrade()
     assert schema_differences(app) == []
+
+
+def test_the_theme_column_keeps_every_row_and_refuses_unknown_themes(make_app):
+    """0015 adds user.theme in place: copying "user" (a batch migration) would drop the table, and with
+    SQLite's foreign keys on, every post of every account with it (ON DELETE CASCADE)."""
+    app = make_app(create_tables=False)
+    with app.app_context():
+        upgrade(revision="0014")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO \"user\" (id, username, email, password_hash, created_at, last_seen) "
+                "VALUES (1, 'alice', 'a@example.com', 'x', '2026-01-01', '2026-01-01')"))
+            conn.execute(sa.text(
+                "INSERT INTO post (id, body, user_id, timestamp) VALUES (1, 'hi', 1, '2026-01-01')"))
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM post")).scalar() == 1
+            assert conn.execute(sa.text("SELECT theme FROM \"user\"")).scalar() == "auto"
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE \"user\" SET theme = 'pink'"))
+        downgrade(revision="0014")
+        with db.engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM post")).scalar() == 1

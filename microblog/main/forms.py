@@ -10,7 +10,7 @@ from flask_login import current_user
 from wtforms import BooleanField, FileField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp, ValidationError
 
-from microblog import i18n
+from microblog import i18n, themes
 from microblog.exceptions import DomainError
 from microblog.forms import WebForm
 from microblog.models import ABOUT_ME_MAX, USERNAME_MAX, User
@@ -56,6 +56,7 @@ class EditProfileForm(WebForm):
     # The service checks the values; a field left out of the request keeps the current setting.
     locale = SelectField(_l("Language"), validate_choice=False)
     timezone = SelectField(_l("Time zone"), validate_choice=False)
+    theme = SelectField(_l("Theme"), validate_choice=False)
     # The files come from request.files (a WebForm reads only text): these fields give each a label and
     # a place for its error. Left empty, the current picture stays.
     avatar = FileField(_l("Profile picture"), render_kw={"accept": IMAGE_TYPES},
@@ -71,6 +72,7 @@ class EditProfileForm(WebForm):
         automatic = ("", _l("Automatic (from your browser)"))
         self.locale.choices = [automatic, *i18n.LANGUAGE_NAMES.items()]
         self.timezone.choices = [automatic, *((zone, zone) for zone in i18n.sorted_timezones())]
+        self.theme.choices = themes.theme_choices()
 
     def validate_username(self, field: StringField) -> None:
         if not field.errors and accounts.username_taken(field.data or "", exclude=self.user):

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog import charts, i18n, ratelimits
+from microblog import charts, i18n, ratelimits, themes
 from microblog.avatars import identicon_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
@@ -204,6 +204,7 @@ def edit_profile():
             notify_reply=form.notify_reply.data,
             default_visibility=form.default_visibility.data if form.default_visibility.raw_data else None,
             locale=form.locale.data if form.locale.raw_data else None,
+            theme=form.theme.data if form.theme.raw_data else None,
             timezone=form.timezone.data if form.timezone.raw_data else None,
         )
         for kind, data in form.pictures():
@@ -221,6 +222,7 @@ def edit_profile():
         form.notify_reply.data = current_user.notify_reply
         form.default_visibility.data = current_user.default_visibility
         form.locale.data = current_user.locale or ""
+        form.theme.data = current_user.theme
         form.timezone.data = current_user.timezone or ""
     return render_template("main/edit_profile.html", title=_("Edit profile"), form=form)
 
@@ -263,6 +265,20 @@ def set_language():
                             secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
         if current_user.is_authenticated:
             accounts.set_language(current_user, language)
+    return response
+
+
+@bp.route("/theme", methods=["POST"])
+def set_theme():
+    """The footer's theme form: a cookie for everyone, and the setting for signed-in users."""
+    theme = themes.valid_theme(request.form.get("theme"))
+    target = request.form.get("next")
+    response = redirect(target if is_safe_local_path(target) else url_for("main.index"))
+    if EmptyForm().validate_on_submit() and theme:
+        response.set_cookie(themes.THEME_COOKIE, theme, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        if current_user.is_authenticated:
+            accounts.set_theme(current_user, theme)
     return response
 
 

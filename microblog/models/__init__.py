@@ -65,6 +65,7 @@ from microblog.models.tokens import Token
 from microblog.models.two_factor import RecoveryCode
 from microblog.models.users import (
     ABOUT_ME_MAX,
+    THEMES,
     Block,
     Mute,
     User,
@@ -79,7 +80,7 @@ __all__ = [
     "Permission", "Role", "ROLE_ADMIN", "ROLE_MODERATOR", "ROLE_PERMISSIONS", "ROLE_RANK", "ROLE_USER",
     "ROLES",
     # users
-    "ABOUT_ME_MAX", "Block", "Mute", "User", "UserActivity", "followers", "user_by_username_select",
+    "ABOUT_ME_MAX", "THEMES", "Block", "Mute", "User", "UserActivity", "followers", "user_by_username_select",
     # posts
     "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "ViewerRef", "Visibility",
     # conversations

@@ -20,6 +20,8 @@ from microblog.models.roles import ROLE_PERMISSIONS, ROLE_RANK, Permission, Role
 from microblog.timeutil import UTCDateTime, utcnow
 
 ABOUT_ME_MAX = 500
+# The colour themes a person can pick: "auto" follows the device (prefers-color-scheme).
+THEMES = ("auto", "light", "dark")
 
 class User(UserMixin, db.Model):
     """An account. Usernames keep their case for display but are unique without regard to it."""
@@ -56,6 +58,11 @@ class User(UserMixin, db.Model):
     # Preferred language (a code from LANGUAGES) and IANA time zone; None means "from the browser".
     locale: so.Mapped[str | None] = so.mapped_column(sa.String(16))
     timezone: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # The colour theme of the pages (one of THEMES).
+    theme: so.Mapped[str] = so.mapped_column(
+        sa.String(8), sa.CheckConstraint("theme IN ('auto', 'light', 'dark')", name="theme"),
+        default="auto", server_default="auto",
+    )
     # Denormalized counts, kept exact by the services (services/counters.py) in the same transaction
     # as the change they count: profiles and the API read them instead of counting rows.
     post_count: so.Mapped[int] = so.mapped_column(default=0, server_default="0")

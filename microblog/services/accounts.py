@@ -21,6 +21,7 @@ from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
     EMAIL_MAX,
+    THEMES,
     User,
     UserActivity,
     Visibility,
@@ -153,6 +154,7 @@ def update_profile(
     notify_mention: bool | None = None,
     notify_reply: bool | None = None,
     default_visibility: str | None = None,
+    theme: str | None = None,
 ) -> User:
     """Change a user's name, about-me text and, when given, notification, language and zone settings
     and the visibility new posts get by default.
@@ -177,6 +179,8 @@ def update_profile(
         raise ValidationError(_("Please choose one of the listed time zones."), field="timezone")
     if default_visibility is not None and default_visibility not in {v.value for v in Visibility}:
         raise ValidationError(_("Please choose one of the listed visibilities."), field="default_visibility")
+    if theme is not None and theme not in THEMES:
+        raise ValidationError(_("Please choose one of the listed themes."), field="theme")
 
     user.username = username
     user.about_me = about_me
@@ -192,6 +196,8 @@ def update_profile(
         user.default_visibility = default_visibility
     if locale is not None:
         user.locale = locale or None
+    if theme is not None:
+        user.theme = theme
     if timezone is not None:
         user.timezone = timezone or None
     try:
@@ -287,6 +293,14 @@ def set_language(user: User, locale: str) -> None:
     if not i18n.supported(locale):
         raise ValidationError(_("Please choose one of the listed languages."), field="locale")
     user.locale = locale
+    db.session.commit()
+
+
+def set_theme(user: User, theme: str) -> None:
+    """Remember the colour theme a signed-in user picked in the footer ("auto", "light" or "dark")."""
+    if theme not in THEMES:
+        raise ValidationError(_("Please choose one of the listed themes."), field="theme")
+    user.theme = theme
     db.session.commit()
 
 

@@ -1,7 +1,7 @@
 """Two-factor sign-in: user.totp_secret, totp_enabled_at, totp_last_step, two_factor_nonce; recovery_code
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06 11:45:00.000000
 
 """
@@ -10,8 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-# The lead re-chains this onto 0015 when that branch lands.
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

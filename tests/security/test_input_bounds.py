@@ -25,6 +25,7 @@ from microblog.models import (
     REPORT_DISMISSED,
     REPORT_RESOLVED,
     ROLES,
+    THEMES,
     AuditLogEntry,
     Media,
     Message,
@@ -72,6 +73,7 @@ CHOICES = {
     **{(form, "visibility"): (Post.visibility, lambda: list(Visibility))
        for form in ("ComposeForm", "ReplyForm", "PostForm")},
     ("EditProfileForm", "default_visibility"): (User.default_visibility, lambda: list(Visibility)),
+    ("EditProfileForm", "theme"): (User.theme, lambda: list(THEMES)),
 }
 # Compared with a secret and never stored: two-factor codes (from the app, or a recovery code).
 COMPARED_ONLY = {(form, "code"): two_factor_forms.CODE_MAX
