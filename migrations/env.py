@@ -108,8 +108,27 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite alters most things by copying a table and dropping the old one (batch mode). With
+        # foreign keys on, that DROP deletes or nulls every row referring to the table (ON DELETE
+        # CASCADE / SET NULL): likes, replies' links, tags... So the migrations run with them off (the
+        # pragma only takes effect outside a transaction), then every reference is checked before they
+        # are turned on again.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.commit()
+                if broken:
+                    raise RuntimeError(f"the migration left rows referring to nothing: {broken[:10]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

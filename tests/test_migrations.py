@@ -88,3 +88,30 @@ def test_the_theme_column_keeps_every_row_and_refuses_unknown_themes(make_app):
         downgrade(revision="0014")
         with db.engine.begin() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM post")).scalar() == 1
+
+
+def test_upgrading_sqlite_keeps_what_refers_to_a_rebuilt_table(make_app):
+    """0014 rebuilds "post" on SQLite (a batch copy, for its CHECK): with foreign keys on, dropping the
+    old table would delete every like and reply link with it (ON DELETE CASCADE / SET NULL). The
+    migrations run with SQLite's foreign keys off, then check them, and nothing is lost."""
+    app = make_app(create_tables=False)
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite rebuilds tables to alter them; PostgreSQL alters in place")
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO \"user\" (id, username, email, password_hash, created_at, last_seen) "
+                "VALUES (1, 'alice', 'a@example.com', 'x', '2026-01-01', '2026-01-01')"))
+            conn.execute(sa.text("INSERT INTO post (id, body, user_id, timestamp) "
+                                 "VALUES (1, 'hi', 1, '2026-01-01')"))
+            conn.execute(sa.text("INSERT INTO post (id, body, user_id, timestamp, in_reply_to_id) "
+                                 "VALUES (2, 'hello', 1, '2026-01-02', 1)"))
+            conn.execute(sa.text("INSERT INTO \"like\" (id, user_id, post_id, created_at) "
+                                 "VALUES (1, 1, 1, '2026-01-02')"))
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM post")).scalar() == 2
+            assert conn.execute(sa.text("SELECT in_reply_to_id FROM post WHERE id = 2")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM \"like\"")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1  # back on for the app
