@@ -96,8 +96,9 @@ def known_usernames(names: Iterable[str]) -> frozenset[str]:
 
 def post_cards(entries: Iterable[Any]) -> Markup:
     """The cards of ``entries`` (posts, or ``Repost`` entries), as ``{% include "_post.html" %}`` would
-    render each."""
-    return _card_groups([list(entries)])[0]
+    render each, in a ``[data-post-list]`` block: where static/timeline.js adds the cards of the next
+    page ("Load more") and the newer ones, and static/compose.js a new post's."""
+    return Markup('<div class="post-list" data-post-list>%s</div>') % _card_groups([list(entries)])[0]
 
 
 def thread_cards(ancestors: Iterable[Any], post: Any,
@@ -204,8 +205,8 @@ def post_media(post: Any) -> list[Any]:
 
 
 def post_card(post: Any) -> Markup:
-    """One post's card (see ``post_cards``)."""
-    return post_cards((post,))
+    """One post's card (see ``post_cards``), on its own."""
+    return _card_groups([[post]])[0]
 
 
 def _render(post: Any, state: frozenset[str], known_names: frozenset[str], attachments: Sequence[Any]) -> str:
