@@ -3,6 +3,7 @@ post's card to put at the top of the timeline, or the form's errors to show besi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Response, get_flashed_messages, jsonify
@@ -15,12 +16,15 @@ from microblog.post_cards import post_card
 from microblog.timeline import top_cursor
 
 
-def published(post: Post, message: str) -> Response:
-    """201 with the card of ``post`` (as the timeline renders it) and the success ``message``."""
+def published(post: Post, message: str, back: str, changed: Sequence[Post] = ()) -> Response:
+    """201 with the card of ``post`` (as the timeline renders it), the success ``message``, and the
+    fresh cards of the posts in ``changed`` (a reply's parent: its reply count went up), by card id.
+    ``back``: the page the cards are shown on, where their buttons come back to."""
     # The service's flash, if any, is said here instead of on the next page.
     get_flashed_messages()
-    response = jsonify({"html": str(post_card(post)), "message": message, "id": post.id,
-                        "top": top_cursor(post)})
+    cards = {f"post-{other.id}": str(post_card(other, back)) for other in changed}
+    response = jsonify({"html": str(post_card(post, back)), "message": message, "id": post.id,
+                        "top": top_cursor(post), "changed": cards})
     response.status_code = 201
     response.cache_control.no_store = True
     return response

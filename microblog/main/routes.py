@@ -50,7 +50,7 @@ def index():
     published: list[Post] = []
     if submitted(form, lambda: published.append(posts.publish_post(current_user, **form.publish_args()))):
         if wants_json():  # static/compose.js: the card for the top of the timeline
-            return compose_json.published(published[0], _("Your post is now live!"))
+            return compose_json.published(published[0], _("Your post is now live!"), url_for("main.index"))
         flash(_("Your post is now live!"), "success")
         return redirect(url_for("main.index"))
     if form.is_submitted() and wants_json():

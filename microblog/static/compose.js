@@ -59,8 +59,7 @@
     shown.className = "compose-counter small text-body-secondary text-end";
     shown.setAttribute("aria-hidden", "true");  // the live region below says it, at the thresholds only
     var live = document.createElement("div");
-    live.className = "visually-hidden";
-    live.setAttribute("role", "status");
+    live.className = "visually-hidden compose-counter-live";
     live.setAttribute("aria-live", "polite");
     var error = document.createElement("div");
     error.id = id + "-too-long";
@@ -86,7 +85,8 @@
         textarea.removeAttribute("aria-invalid");
       }
       error.hidden = !over;
-      error.textContent = over ? fill(words.tooLong, {max: formatNumber(max), count: formatNumber(length)}) : "";
+      // Plain digits, as the server's message has them.
+      error.textContent = over ? fill(words.tooLong, {max: max, count: length}) : "";
       describe(textarea, error.id, over);
       // Say it when a threshold is crossed, not on every key: 20 left, 10 left, none left, over.
       var step = over ? -1 : THRESHOLDS.filter(function (t) { return left <= t; }).pop();
@@ -199,12 +199,33 @@
     return card;
   }
 
+  /* Said as the flash message was after a reload, in its place above the form: the messages of the
+     page before (a welcome, an earlier post's) are gone, as a new page would have dropped them. */
+  function confirm(form, message) {
+    document.querySelectorAll("main .alert-dismissible[role=alert]").forEach(function (old) { old.remove(); });
+    var box = document.createElement("div");
+    box.className = "alert alert-success alert-dismissible compose-alert";
+    box.setAttribute("role", "alert");
+    box.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.setAttribute("data-bs-dismiss", "alert");
+    close.setAttribute("aria-label", words.close || "");
+    box.appendChild(close);
+    form.parentNode.insertBefore(box, form);
+  }
+
+  // Cards the post changed (the parent's reply count), wherever they are shown.
+  function replaceCards(changed) {
+    Object.keys(changed).forEach(function (id) {
+      var old = document.getElementById(id);
+      var fresh = new DOMParser().parseFromString(changed[id], "text/html").querySelector("article.post");
+      if (old && fresh) { old.replaceWith(document.importNode(fresh, true)); }
+    });
+  }
+
   function enhance(form) {
-    var status = document.createElement("div");
-    status.className = "visually-hidden";
-    status.setAttribute("role", "status");
-    status.setAttribute("aria-live", "polite");
-    form.appendChild(status);
     var sending = false;
 
     form.addEventListener("submit", function (event) {
@@ -217,7 +238,6 @@
       var body = event.submitter ? new FormData(form, event.submitter) : new FormData(form);
       buttons.forEach(function (button) { button.disabled = true; });
       form.setAttribute("aria-busy", "true");
-      status.textContent = "";
       fetch(form.action || window.location.href, {
         method: "POST", body: body, credentials: "same-origin",
         headers: {Accept: "application/json", "X-Requested-With": "fetch"},
@@ -230,10 +250,15 @@
           clearErrors(form);
           if (answer.status === 201 && answer.data.html) {
             var card = insertCard(form, answer.data.html);
+            replaceCards(answer.data.changed || {});
+            // A reply: the address names it, as after posting without JavaScript.
+            if (card && form.hasAttribute("data-compose-anchor") && window.history.replaceState) {
+              window.history.replaceState(window.history.state, "", "#" + card.id);
+            }
             form.reset();
             var found = counterOf(form);
             if (found) { found.counter.update(); }
-            status.textContent = answer.data.message || "";
+            if (answer.data.message) { confirm(form, answer.data.message); }
             document.dispatchEvent(new CustomEvent("microblog:posted", {detail: {top: answer.data.top, card: card}}));
             var text = form.querySelector("textarea[name=post]");
             if (text) { text.focus(); }

@@ -62,7 +62,6 @@
   // -- shared: a live region, and reading the cards of another page ---------------------------------
   var live = document.createElement("div");
   live.className = "visually-hidden";
-  live.setAttribute("role", "status");
   live.setAttribute("aria-live", "polite");
   document.body.appendChild(live);
   function say(message) {

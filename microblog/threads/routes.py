@@ -37,7 +37,8 @@ def reply(post_id: int):
     if submitted(form, lambda: published.append(
             posts.publish_post(current_user, in_reply_to=parent.id, **form.publish_args()))):
         if wants_json():  # static/compose.js: the card for the replies
-            return compose_json.published(published[0], _("Your reply is now live!"))
+            return compose_json.published(published[0], _("Your reply is now live!"),
+                                          url_for("main.post", post_id=parent.id), changed=[parent])
         flash(_("Your reply is now live!"), "success")
         return redirect(url_for("main.post", post_id=parent.id, _anchor=f"post-{published[0].id}"))
     if wants_json():
