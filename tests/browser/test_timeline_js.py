@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import sqlalchemy as sa
 
+from microblog import search
 from microblog.extensions import db
-from microblog.models import User
+from microblog.models import Bookmark, Post, User
 from microblog.templating import timeago
 from microblog.timeutil import utcnow
 from tests.browser.helpers import sign_in as sign_in_with_form
@@ -67,9 +69,9 @@ def test_relative_times_speak_the_servers_words_and_keep_up(page, live_app):
     # The same words as the server for every unit (English), both ways.
     now = utcnow()
     with live_app.test_request_context():
-        for delta in [timedelta(seconds=1), timedelta(seconds=44), timedelta(minutes=1), timedelta(minutes=53),
-                      timedelta(hours=3), timedelta(days=1), timedelta(days=6), timedelta(days=8),
-                      timedelta(days=40), timedelta(days=400), timedelta(days=3000)]:
+        for seconds in [1, 44, 60, 53 * 60, 3 * 3600, 86_400, 6 * 86_400, 8 * 86_400, 40 * 86_400,
+                        400 * 86_400, 3000 * 86_400]:
+            delta = timedelta(seconds=seconds)
             for moment in (now - delta, now + delta):
                 said = page.evaluate("([iso, now]) => window.microblogRelativeText(iso, now)",
                                      [moment.isoformat(), now.timestamp() * 1000])
@@ -81,8 +83,6 @@ def test_relative_times_speak_the_servers_words_and_keep_up(page, live_app):
 
 def timeago_at(moment, now):
     """The server's text for ``moment`` seen at ``now`` (timeago reads the clock itself)."""
-    from unittest import mock
-
     with mock.patch("microblog.templating.utcnow", return_value=now):
         return timeago(moment)
 
@@ -118,8 +118,6 @@ def test_load_more_on_other_timelines(page, live_app, path):
     seed(live_app, posts=5)
     if path == "/bookmarks":
         with live_app.app_context():
-            from microblog.models import Bookmark, Post
-
             alice = db.session.scalar(sa.select(User).where(User.username == "alice"))
             for post_id in db.session.scalars(sa.select(Post.id)):
                 db.session.add(Bookmark(user_id=alice.id, post_id=post_id))
@@ -223,3 +221,15 @@ def test_n_elsewhere_goes_to_the_composer(page, live_app):
     page.wait_for_load_state()
     page.keyboard.press("n")
     expect(page.get_by_label("Say something")).to_be_focused()
+
+
+def test_load_more_on_search_results(page, live_app):
+    seed(live_app, posts=5)
+    with live_app.app_context():
+        search.reindex()
+    page.goto("/search?q=says&sort=new")
+    page.wait_for_load_state()
+    expect(page.locator("main article.post")).to_have_count(3)
+    page.get_by_role("button", name="Load more").click()
+    expect(page.locator("main article.post")).to_have_count(5)
+    expect(page.locator("main article.post").nth(3)).to_be_focused()
