@@ -21,7 +21,11 @@
                ["minute", 60], ["second", 1]];
   var relative = null;
   try {
-    relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, {numeric: "always"}) : null;
+    // Only in a language the browser knows: otherwise it would answer in its own, and the server's
+    // words (in the page's language) are better, if frozen.
+    if (window.Intl && Intl.RelativeTimeFormat && lang && Intl.RelativeTimeFormat.supportedLocalesOf([lang]).length) {
+      relative = new Intl.RelativeTimeFormat(lang, {numeric: "always"});
+    }
   } catch (e) { relative = null; }  // a language the browser does not know: the server's words stay
 
   function relativeText(then, now) {

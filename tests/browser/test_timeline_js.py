@@ -9,8 +9,9 @@ from unittest import mock
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
-from microblog import search
+from microblog import i18n, search
 from microblog.extensions import db
 from microblog.models import Bookmark, Post, User
 from microblog.templating import timeago
@@ -233,3 +234,21 @@ def test_load_more_on_search_results(page, live_app):
     page.get_by_role("button", name="Load more").click()
     expect(page.locator("main article.post")).to_have_count(5)
     expect(page.locator("main article.post").nth(3)).to_be_focused()
+
+
+@pytest.mark.parametrize("language", ["ar", "ja", "de", "pt_BR", "zh_CN"])
+def test_relative_times_in_the_pages_language(new_context, live_app, live_server, language):
+    with live_app.app_context():
+        make_post(make_user("bob"), "old enough", timestamp=utcnow() - timedelta(days=3))
+    context = new_context()
+    context.add_cookies([{"name": i18n.LOCALE_COOKIE, "value": language, "url": live_server}])
+    page = context.new_page()
+    page.goto("/explore")
+    page.wait_for_load_state()
+    now = utcnow()
+    with live_app.test_request_context(), force_locale(language):
+        for seconds in [5, 120, 3 * 3600, 3 * 86_400, 14 * 86_400, 90 * 86_400, 800 * 86_400]:
+            moment = now - timedelta(seconds=seconds)
+            said = page.evaluate("([iso, now]) => window.microblogRelativeText(iso, now)",
+                                 [moment.isoformat(), now.timestamp() * 1000])
+            assert said == timeago_at(moment, now), (language, seconds)
