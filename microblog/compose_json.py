@@ -39,7 +39,7 @@ def refused(form: FlaskForm) -> Response:
         errors.extend(_field_errors(field))
     general = [str(message) for message in get_flashed_messages()]
     if not errors and not general:
-        general = [_("The post could not be published. Please try again.")]
+        general = [_("The post could not be sent. Please try again.")]
     if general:
         errors.append({"field": None, "messages": [str(message) for message in general]})
     response = jsonify({"errors": errors})

@@ -176,7 +176,11 @@
     banner.type = "button";
     banner.className = "btn btn-primary w-100 mb-2 new-posts-banner";
     banner.hidden = true;
-    section.insertBefore(banner, section.firstChild);
+    // Said politely when it appears or its count changes (not on every poll: the text is the same).
+    var bannerBox = document.createElement("div");
+    bannerBox.setAttribute("aria-live", "polite");
+    bannerBox.appendChild(banner);
+    section.insertBefore(bannerBox, section.firstChild);
 
     function schedule(ms) {
       window.clearTimeout(timer);
@@ -193,7 +197,8 @@
         })
         .then(function (data) {
           var count = Math.max(0, Number(data.count) || 0);
-          banner.textContent = fill(words.newPosts, {count: String(count) + (data.more ? "+" : "")});
+          var text = fill(words.newPosts, {count: String(count) + (data.more ? "+" : "")});
+          if (banner.textContent !== text) { banner.textContent = text; }
           banner.hidden = count === 0;
           schedule(INTERVAL);
         })
