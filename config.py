@@ -90,6 +90,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Two-factor sign-in (services/two_factor.py): moderators and admins without it are sent to turn it
+    # on after signing in; the name authenticator apps show; how long "remember this device" lasts and
+    # how long the code step of a sign-in waits after the password.
+    REQUIRE_2FA_FOR_STAFF = as_bool(os.environ.get("REQUIRE_2FA_FOR_STAFF"))
+    TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Microblog")
+    TWO_FACTOR_REMEMBER_DAYS = min(as_int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS"), 30), 30)
+    TWO_FACTOR_PENDING_SECONDS = as_int(os.environ.get("TWO_FACTOR_PENDING_SECONDS"), 300)
     # Tokens mailed to users.
     RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)
     CONFIRM_TOKEN_MAX_AGE = as_int(os.environ.get("CONFIRM_TOKEN_MAX_AGE"), 7 * 24 * 3600)
@@ -116,6 +123,9 @@ class Config:
     RATELIMIT_API_WRITES = os.environ.get("RATELIMIT_API_WRITES", "60 per minute")
     # Per account or address, on top of the per-client-address limits above (microblog/ratelimits.py).
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "25 per hour")  # failed sign-ins
+    # Wrong two-factor codes per account (sign-in's second step, turning it on or off): ten an hour give
+    # a guesser about one chance in four a year of hitting one of the three codes a window accepts.
+    RATELIMIT_TWO_FACTOR_ACCOUNT = os.environ.get("RATELIMIT_TWO_FACTOR_ACCOUNT", "10 per hour")
     RATELIMIT_RESET_ADDRESS = os.environ.get("RATELIMIT_RESET_ADDRESS", "5 per 30 minutes")
     RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "300 per 3 hours")
     RATELIMIT_FOLLOWS = os.environ.get("RATELIMIT_FOLLOWS", "400 per day")

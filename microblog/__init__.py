@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
     from microblog.auth.routes import bp as auth_bp
+    from microblog.auth.two_factor import register_two_factor
     from microblog.errors.handlers import bp as errors_bp
     from microblog.errors.handlers import register_error_handlers
     from microblog.exports.routes import bp as exports_bp
@@ -127,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = web.IdConverter  # before any rule names it
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
+    register_two_factor(app)
     web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)

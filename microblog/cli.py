@@ -19,7 +19,7 @@ from microblog.extensions import db
 from microblog.models import ROLES, FileDeletion, OutboxMessage, OutboxStatus, Role, User
 from microblog.seed import DEMO_PASSWORD, seed
 from microblog.seed_media import seed_media
-from microblog.services import accounts, media, media_files, roles
+from microblog.services import accounts, media, media_files, roles, two_factor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +89,24 @@ def set_role(username: str, role: str, reason: str) -> None:
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"{user.username} is now {role}.")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("username")
+@click.option("--reason", required=True, help="For the audit log: how the owner proved who they are.")
+def reset_two_factor(username: str, reason: str) -> None:
+    """Turn two-factor sign-in off for USERNAME, who lost both the phone and the recovery codes (the
+    owner is mailed; the audit log keeps the reason)."""
+    user = accounts.get_user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"no user named {username}")
+    if not user.two_factor_enabled:
+        raise click.ClickException(f"{user.username} does not use two-factor authentication")
+    try:
+        two_factor.reset_by_operator(user, reason)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Two-factor authentication is off for {user.username}.")
 
 
 

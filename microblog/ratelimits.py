@@ -12,6 +12,10 @@ These add the limits that follow a person from one address to another:
 - reset requests per email address (RATELIMIT_RESET_ADDRESS), known or not (a limit only on known
   addresses would tell which have accounts);
 - posts and follows per signed-in account (RATELIMIT_POSTS, RATELIMIT_FOLLOWS), web and API together;
+- wrong two-factor codes per account (RATELIMIT_TWO_FACTOR_ACCOUNT, ``two_factor_per_account``): the
+  sign-in's code step counts against the account whose password was given (kept in the session), so
+  signing in again buys no fresh guesses; turning two-factor sign-in on or off counts against the
+  signed-in account. Only refused codes count;
 - image uploads per signed-in account (RATELIMIT_UPLOADS, ``uploads_per_account``): each one is
   stored and costs a job's decoding and resizing, so they have an allowance of their own.
 
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 from microblog.bearer import bearer_token, current_api_user
@@ -67,6 +71,18 @@ def _acting_account() -> str:
     return f"ip:{request.remote_addr}"
 
 
+# The session key of a sign-in waiting for its code (auth/two_factor.py).
+PENDING_SIGN_IN = "two_factor_pending"
+
+
+def _two_factor_account() -> str:
+    """The account a two-factor code is for: a pending sign-in's, else the signed-in user's."""
+    pending = session.get(PENDING_SIGN_IN)
+    if isinstance(pending, dict) and isinstance(pending.get("id"), int):
+        return f"user:{pending['id']}"
+    return _acting_account()
+
+
 def _sign_in_failed(response) -> bool:
     # The login form answers a failure with the form again (200), the token endpoint with 401.
     return response.status_code in (200, 401)
@@ -84,6 +100,16 @@ posts_per_account = limiter.shared_limit(
 )
 follows_per_account = limiter.shared_limit(
     _setting("FOLLOWS"), scope="follows", key_func=_acting_account, methods=["POST"],
+)
+def _code_refused(response) -> bool:
+    # The code forms answer a refused code with the form again (200); a success redirects, or shows the
+    # recovery codes (200 too, marked in g by the view).
+    return response.status_code in (200, 401) and not g.get("two_factor_succeeded", False)
+
+
+two_factor_per_account = limiter.shared_limit(
+    _setting("TWO_FACTOR_ACCOUNT"), scope="two-factor-account", key_func=_two_factor_account,
+    methods=["POST"], deduct_when=_code_refused,
 )
 uploads_per_account = limiter.shared_limit(
     _setting("UPLOADS"), scope="uploads", key_func=_acting_account, methods=["POST"],

@@ -28,6 +28,9 @@ def action_names() -> dict[str, str]:
         audit.USER_DELETE: _("Deleted an account"),
         audit.REPORT_RESOLVE: _("Resolved a report"),
         audit.REPORT_DISMISS: _("Dismissed a report"),
+        audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
+        audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
+        audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
     }
 
 

@@ -17,13 +17,14 @@ from microblog.api import (
     tags,
     threads,
     tokens,
+    two_factor,
     users,
 )
 from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
-              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp)
+              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp)
 
 
 for _bp in BLUEPRINTS:

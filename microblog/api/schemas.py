@@ -360,3 +360,11 @@ class OutboxListSchema(ma.Schema):
 
 class OutboxArgs(PaginationArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(OUTBOX_STATUSES))
+
+
+class TwoFactorStatusSchema(ma.Schema):
+    enabled = ma.fields.Boolean(required=True)
+    enabled_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When it was turned on"})
+    recovery_codes_left = ma.fields.Integer(required=True, metadata={"description": "Unused recovery codes"})
+    required = ma.fields.Boolean(
+        required=True, metadata={"description": "The site requires it of your role (moderators and admins)"})

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from microblog import ratelimits, sessions, signed_tokens
+from microblog.auth import two_factor as two_factor_pages
 from microblog.auth.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -38,6 +39,8 @@ def register():
     address that already has an account)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    # Where the new account was heading (a profile's "Create an account"): local paths only.
+    target = request.args.get("next") if is_safe_local_path(request.args.get("next")) else None
     form = RegistrationForm()
     created: list[User | None] = []
     if submitted(form, lambda: created.append(accounts.register_user(form.username.data, form.email.data,
@@ -48,13 +51,15 @@ def register():
             # (its owner is mailed instead): signing the new account in would tell the two apart.
             flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
                   "success")
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("auth.login", next=target))
         if user is None:
             # The address already has an account (its owner was told in the log or by mail).
             flash(_("Please check your email: we sent a message to that address."), "info")
         else:
             _sign_in(user, via="signup")
             flash(_("Welcome! Your account is ready."), "success")
+            if target:
+                return redirect(target)
         return redirect(url_for("main.index"))
     return render_template("auth/register.html", title=_("Register"), form=form)
 
@@ -64,6 +69,7 @@ def _sign_in(user: User, *, remember: bool = False, via: str | None = None) -> N
     (sessions.new_csrf_token); a sign-in without a password check (``via``) is logged here, as
     ``accounts.authenticate`` logs the ones with."""
     login_user(user, remember=remember)
+    session.pop(ratelimits.PENDING_SIGN_IN, None)  # a half-done sign-in of another account ends here
     if via is not None:
         accounts.record_sign_in(user, via=via)
 
@@ -82,8 +88,12 @@ def login():
         if user is None:
             flash(_("Invalid username or password."), "danger")
             return render_template("auth/login.html", title=_("Sign in"), form=form), 200
-        _sign_in(user, remember=form.remember_me.data)
         target = request.args.get("next")
+        if user.two_factor_enabled:
+            if not two_factor_pages.remembered_device(user):
+                return two_factor_pages.begin_second_step(user, remember=form.remember_me.data, target=target)
+            accounts.record_sign_in(user, via="remembered_device")
+        _sign_in(user, remember=form.remember_me.data)
         return redirect(target if is_safe_local_path(target) else url_for("main.index"))
     return render_template("auth/login.html", title=_("Sign in"), form=form)
 

@@ -62,6 +62,7 @@ from microblog.models.roles import (
 from microblog.models.tags import TAG_MAX, Mention, PostTag, Tag
 from microblog.models.tasks import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Task, TaskStatus
 from microblog.models.tokens import Token
+from microblog.models.two_factor import RecoveryCode
 from microblog.models.users import (
     ABOUT_ME_MAX,
     Block,
@@ -94,6 +95,8 @@ __all__ = [
     "OutboxStatus",
     # tasks and tokens
     "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
+    # two-factor sign-in
+    "RecoveryCode",
     # moderation
     "AuditLogEntry", "Report", "ReportKind", "ReportStatus", "REPORT_DISMISSED", "REPORT_OPEN", "REPORT_POST",
     "REPORT_RESOLVED", "REPORT_STATUSES", "REPORT_USER",

@@ -67,6 +67,14 @@ class User(UserMixin, db.Model):
     # Part of the id Flask-Login keeps in the session and remember cookies; bumping it (logout,
     # password change, reset) makes every earlier cookie of this account stop authenticating.
     session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Two-factor sign-in (services/two_factor.py). The TOTP secret is stored as generated (base32) and
+    # shown only while enrolment is pending; it counts once ``totp_enabled_at`` is set. The last time
+    # step a code was accepted for makes each code single-use. Bumping ``two_factor_nonce`` (2FA turned
+    # on or off, password changed or reset) ends every "remember this device" cookie of the account.
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    totp_enabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+    two_factor_nonce: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(
         back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"
@@ -112,6 +120,15 @@ class User(UserMixin, db.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+    @property
+    def is_staff(self) -> bool:
+        """A moderator or an administrator."""
+        return self.role in (Role.MODERATOR, Role.ADMIN)
 
     @property
     def is_admin(self) -> bool:

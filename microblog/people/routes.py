@@ -1,5 +1,6 @@
-"""Follow, unfollow, block, unblock, mute and unmute: POST-only buttons on profiles, each back to the
-profile; the settings page of muted and blocked people; name suggestions for the post composer.
+"""Follow, unfollow, block, unblock, mute and unmute: POST-only buttons on profiles and lists, each back
+to the page it was on; the settings page of muted and blocked people; who to follow; name suggestions
+for the post composer.
 
 Each action is one service call; a broken rule (following yourself, someone who blocked you) comes
 back as a flash message.
@@ -9,39 +10,47 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from microblog import ratelimits
 from microblog.avatars import avatar_url
-from microblog.exceptions import DomainError
+from microblog.exceptions import DomainError, http_status
 from microblog.extensions import db
 from microblog.forms import EmptyForm
 from microblog.models import User
 from microblog.redirects import is_safe_local_path
 from microblog.services import blocks, follows, mutes
+from microblog.services.suggestions import who_to_follow
 from microblog.services.users_query import username_prefix_select
-from microblog.web import user_or_404
+from microblog.web import user_or_404, wants_json
 
 bp = Blueprint("people", __name__)
 
 
 def _act(username: str, action: Callable[[User, User], object], done: Callable[[str], str],
          category: str = "info") -> Response:
-    """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back."""
+    """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back (to a
+    safe local ``next``, else the profile). A fetch call (``Accept: application/json``) gets the outcome
+    as ``{"message": ...}`` instead, with a 2xx only when the action was done, and nothing flashed."""
     person = user_or_404(username)
+    message, status = None, 400
     if EmptyForm().validate_on_submit():
         try:
             action(current_user, person)
         except DomainError as exc:
-            flash(exc.message, "danger")
+            message, category, status = exc.message, "danger", http_status(exc)
         else:
-            flash(done(person.username), category)
+            message, status = done(person.username), 200
+    if wants_json():
+        return make_response(jsonify(message=message), status)
+    if message is not None:
+        flash(message, category)
     back = request.form.get("next")
     if back and is_safe_local_path(back):
-        return redirect(back)  # e.g. the settings page that lists mutes and blocks
+        return redirect(back)  # e.g. the list the button was on, the settings page of mutes and blocks
     return redirect(url_for("main.user", username=person.username))
 
 
@@ -98,6 +107,13 @@ def muted() -> str:
     muted_people, blocked_people = mutes.muted_and_blocked(current_user)
     return render_template("people/muted.html", title=_("Muted and blocked people"), muted=muted_people,
                            blocked=blocked_people, form=EmptyForm())
+
+
+@bp.route("/people/suggestions")
+def suggestions() -> str:
+    """Who to follow: every account suggested to you (to a visitor: the active ones), with a reason."""
+    viewer = current_user if current_user.is_authenticated else None
+    return render_template("people/suggestions.html", title=_("Who to follow"), people=who_to_follow(viewer))
 
 
 # Suggestions the composer shows at most.

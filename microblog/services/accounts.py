@@ -26,7 +26,7 @@ from microblog.models import (
     Visibility,
     user_by_username_select,
 )
-from microblog.services import api_tokens, stats
+from microblog.services import api_tokens, stats, two_factor
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -218,7 +218,11 @@ def authenticate(username: str, password: str) -> User | None:
         # The password is at hand only now: move the account to today's hashing parameters.
         user.set_password(password)
         db.session.commit()
-    record_sign_in(user)
+    if user.two_factor_enabled:
+        # Half a sign-in: the code step (auth/two_factor.py, or the token endpoint) logs the success.
+        security_event("login.password_ok", user_id=user.id)
+    else:
+        record_sign_in(user)
     return user
 
 
@@ -254,8 +258,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def _end_sessions_and_tokens(user: User) -> None:
-    """After a new password: no older session, remember-me cookie or API token works (caller commits)."""
+    """After a new password: no older session, remember-me cookie, remembered two-factor device or API
+    token works (caller commits)."""
     sessions.end_all_sessions(user)
+    two_factor.forget_devices(user)
     api_tokens.revoke_all_tokens(user)
 
 

@@ -1,4 +1,5 @@
-"""The audit log: every moderation action, written in the same transaction as the action itself.
+"""The audit log: every moderation action and every change to an account's sign-in security, written
+in the same transaction as the change itself.
 
 Entries are only ever added (the model refuses updates and deletes, and no route changes them).
 """
@@ -25,8 +26,13 @@ USER_ROLE = "user.role"
 USER_DELETE = "user.delete"
 REPORT_RESOLVE = "report.resolve"
 REPORT_DISMISS = "report.dismiss"
+# Security changes people make to their own account (services/two_factor.py): actor and target agree.
+TWO_FACTOR_ON = "account.2fa_on"
+TWO_FACTOR_OFF = "account.2fa_off"
+TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
-           USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS)
+           USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
+           TWO_FACTOR_RECOVERY_CODES)
 EXCERPT = 80
 
 

@@ -18,6 +18,7 @@ from wtforms.validators import EqualTo, Length, NumberRange
 
 from config import Config
 from microblog import create_app, i18n, search
+from microblog.auth import two_factor_forms
 from microblog.forms import WebForm
 from microblog.models import (
     ID_MAX,
@@ -72,6 +73,9 @@ CHOICES = {
        for form in ("ComposeForm", "ReplyForm", "PostForm")},
     ("EditProfileForm", "default_visibility"): (User.default_visibility, lambda: list(Visibility)),
 }
+# Compared with a secret and never stored: two-factor codes (from the app, or a recovery code).
+COMPARED_ONLY = {(form, "code"): two_factor_forms.CODE_MAX
+                 for form in ("ConfirmTwoFactorForm", "DisableTwoFactorForm", "SecondStepForm")}
 # Not text: FileField's bytes come from request.files, bounded by MEDIA_MAX_BYTES (the form reads at
 # most that much; the view's request allowance stops more) and stored as files, never in a column.
 NOT_INPUT = {"SubmitField", "BooleanField", "CSRFTokenField", "HiddenField", "FileField"}
@@ -130,6 +134,9 @@ def test_every_form_field_is_bounded_and_accounted_for(loaded):
     for form, name, unbound in input_fields():
         key = (form, name)
         if key in STORED_IN or key in SERVICE_LIMITED or key in CHOICES:
+            continue
+        if key in COMPARED_ONLY:
+            assert max_length(unbound) == COMPARED_ONLY[key], f"{form}.{name}: unbounded code"
             continue
         kind = unbound.field_class.__name__
         if kind == "PasswordField":
