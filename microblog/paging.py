@@ -56,6 +56,7 @@ class Page:
     has_next: bool
     older: str | None = None
     newer: str | None = None
+    top: str | None = None  # the first entry's cursor, on the first page of the home timeline
 
     @property
     def keyset(self) -> bool:

@@ -96,8 +96,9 @@ def known_usernames(names: Iterable[str]) -> frozenset[str]:
 
 def post_cards(entries: Iterable[Any]) -> Markup:
     """The cards of ``entries`` (posts, or ``Repost`` entries), as ``{% include "_post.html" %}`` would
-    render each."""
-    return _card_groups([list(entries)])[0]
+    render each, in a ``[data-post-list]`` block: where static/timeline.js adds the cards of the next
+    page ("Load more") and the newer ones, and static/compose.js a new post's."""
+    return Markup('<div class="post-list" data-post-list>%s</div>') % _card_groups([list(entries)])[0]
 
 
 def thread_cards(ancestors: Iterable[Any], post: Any,
@@ -109,9 +110,11 @@ def thread_cards(ancestors: Iterable[Any], post: Any,
     return ancestors_html, post_html, replies_html
 
 
-def _card_groups(groups: list[list[Any]], nested_under: int | None = None) -> list[Markup]:
+def _card_groups(groups: list[list[Any]], nested_under: int | None = None,
+                 back: str | None = None) -> list[Markup]:
     """The cards of each group of entries; one statement for the viewer's state of them all, and
-    one for the mentioned names of the cards missing from the cache."""
+    one for the mentioned names of the cards missing from the cache. Their buttons come back to
+    ``back`` (default: this request's page)."""
     entries = [entry for group in groups for entry in group]
     posts = [entry.post if isinstance(entry, Repost) else entry for entry in entries]
     cache: LRU = current_app.extensions["post_cards"]
@@ -139,7 +142,7 @@ def _card_groups(groups: list[list[Any]], nested_under: int | None = None) -> li
                 cached[index] = _render(post, keys[index][5], names, attachments.get(post.id, ()))
                 cache.put(keys[index], cached[index])
     csrf = generate_csrf() if signed_in else ""
-    back = str(escape(request.full_path.rstrip("?")))
+    back = str(escape(back if back is not None else request.full_path.rstrip("?")))
     rendered = iter(zip(entries, posts, cached, strict=True))
     out = []
     for number, group in enumerate(groups):
@@ -203,9 +206,10 @@ def post_media(post: Any) -> list[Any]:
     return media.media_of_posts([post.id]).get(post.id, []) if post.media_count else []
 
 
-def post_card(post: Any) -> Markup:
-    """One post's card (see ``post_cards``)."""
-    return post_cards((post,))
+def post_card(post: Any, back: str | None = None) -> Markup:
+    """One post's card (see ``post_cards``), on its own; its buttons come back to ``back`` (default:
+    this request's page)."""
+    return _card_groups([[post]], back=back)[0]
 
 
 def _render(post: Any, state: frozenset[str], known_names: frozenset[str], attachments: Sequence[Any]) -> str:

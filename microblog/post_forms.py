@@ -37,6 +37,11 @@ class TextForm(WebForm):
                           render_kw={"maxlength": SUMMARY_MAX})
     submit = SubmitField(_l("Save"))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The composer's live counter (static/compose.js) reads the limit from the text area.
+        self.post.render_kw = {**(self.post.render_kw or {}), "data-max-length": self.max_length}
+
     @property
     def max_length(self) -> int:
         return posts.max_post_length()

@@ -175,5 +175,21 @@ def _page(rows: list[tuple[SortKey, Any]], number: int, per_page: int, has_next:
           has_prev: bool) -> Page:
     older = encode_cursor(rows[-1][0], min(number + 1, MAX_PAGE)) if has_next and rows else None
     newer = encode_cursor(rows[0][0], max(number - 1, 1)) if has_prev and rows else None
+    # The top of the first page: what the "new posts" banner asks about (``newer_count``).
+    top = encode_cursor(rows[0][0], 1) if not has_prev and rows else None
     return Page(items=[entry for _key, entry in rows], page=number, per_page=per_page, has_next=has_next,
-                older=older, newer=newer)
+                older=older, newer=newer, top=top)
+
+
+def top_cursor(post: Post) -> str:
+    """The cursor of a post just published (it is the top of its author's timeline)."""
+    return encode_cursor((post.timestamp, post.id), 1)
+
+
+def newer_count(user: User, key: SortKey, cap: int) -> int:
+    """How many entries of ``user``'s home timeline are newer than ``key``, counting up to ``cap`` + 1
+    (the caller shows "20+"): one statement, the keys' walks only, no post loaded. An entry of a post
+    ``user`` may not see in a list (hidden, by someone muted) is counted all the same: the banner
+    says "about", and loading shows what is there."""
+    rows = sorted(_keys(user, cap + 1, Position("after", key, 1)), key=lambda item: item[0], reverse=True)
+    return min(len(_once(rows)), cap + 1)

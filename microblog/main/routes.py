@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -18,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog import charts, i18n, ratelimits, themes
+from microblog import charts, compose_json, i18n, ratelimits, themes, timeline
 from microblog.avatars import identicon_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
@@ -26,12 +27,13 @@ from microblog.forms import EmptyForm, submitted
 from microblog.main.forms import EditProfileForm, PostForm, RemovePictureForm
 from microblog.models import Post
 from microblog.pagination import follow_page, home_page, paginate, post_page, requested_page
+from microblog.paging import decode_cursor
 from microblog.post_forms import ReplyForm
 from microblog.redirects import is_safe_local_path
 from microblog.services import accounts, posts, profile_media, relationships, threads
 from microblog.services import search as search_service
 from microblog.services.suggestions import who_to_follow
-from microblog.web import accepts_files, quiet, user_or_404
+from microblog.web import accepts_files, quiet, user_or_404, wants_json
 
 bp = Blueprint("main", __name__)
 
@@ -50,9 +52,14 @@ def index():
         page = paginate(Post.explore_select(), 1, current_app.config["POSTS_PER_PAGE"])
         return render_template("main/welcome.html", title=_("Welcome"), posts=page.items)
     form = PostForm()
-    if submitted(form, lambda: posts.publish_post(current_user, **form.publish_args())):
+    published: list[Post] = []
+    if submitted(form, lambda: published.append(posts.publish_post(current_user, **form.publish_args()))):
+        if wants_json():  # static/compose.js: the card for the top of the timeline
+            return compose_json.published(published[0], _("Your post is now live!"), url_for("main.index"))
         flash(_("Your post is now live!"), "success")
         return redirect(url_for("main.index"))
+    if form.is_submitted() and wants_json():
+        return compose_json.refused(form)
     page = home_page(current_user, current_app.config["POSTS_PER_PAGE"])
     following_anyone = current_user.following_count > 0
     # Who to follow: in a sidebar (``suggestions``), or in the quiet timeline of someone who follows
@@ -66,6 +73,26 @@ def index():
         "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone,
         needs_confirmation=accounts.confirmation_required(current_user), **people,
     )
+
+
+# The "new posts" banner counts up to this many, then says "20+".
+NEWER_CAP = 20
+
+
+@bp.route("/timeline/newer.json")
+@quiet
+def newer_posts():
+    """How many home timeline entries are newer than the cursor ``after`` (the banner of
+    static/timeline.js polls it): ``{"count", "more"}``. Reads only; 401 signed out, 400 bad cursor."""
+    if not current_user.is_authenticated:
+        abort(401)
+    decoded = decode_cursor(request.args.get("after", ""))
+    if decoded is None:
+        abort(400)
+    count = timeline.newer_count(current_user, decoded[0], NEWER_CAP)
+    response = jsonify({"count": min(count, NEWER_CAP), "more": count > NEWER_CAP})
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.route("/explore")

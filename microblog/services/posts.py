@@ -39,12 +39,23 @@ def max_post_length() -> int:
     return min(current_app.config["POST_MAX_LENGTH"], POST_BODY_CEILING)
 
 
+def normalized_body(body: str | None) -> str:
+    """The text a post keeps: CRLF line ends as LF, whitespace stripped at both ends (``str.strip``)."""
+    return (body or "").replace("\r\n", "\n").strip()
+
+
+def body_length(body: str | None) -> int:
+    """A post's length as its limit counts it: code points of ``normalized_body`` (an emoji is one, a
+    letter with a combining accent two). static/compose.js counts the same way in the composer."""
+    return len(normalized_body(body))
+
+
 def clean_body(body: str) -> str:
     """Strip the body and check its length and characters.
 
     :raises ValidationError: empty, too long, containing control characters, or showing nothing.
     """
-    body = (body or "").replace("\r\n", "\n").strip()
+    body = normalized_body(body)
     if not body:
         raise ValidationError(_("A post cannot be empty."), field="body")
     limit = max_post_length()

@@ -266,6 +266,14 @@
       warning.showModal();
     });
 
+    // A form cleared after posting without a reload (compose.js calls form.reset()): no images left.
+    form.addEventListener("reset", function () {
+      items.forEach(function (item) { URL.revokeObjectURL(item.url); });
+      items = [];
+      confirmed = false;
+      window.setTimeout(render, 0);  // after the browser has reset the fields themselves
+    });
+
     render();
   }
 

@@ -201,6 +201,10 @@
   }
 
   enhance(document);
+  // Cards added without a reload (a post just written, Load more, new posts: compose.js, timeline.js).
+  document.addEventListener("microblog:cards", function (event) {
+    ((event.detail && event.detail.cards) || []).forEach(function (card) { if (card) { enhance(card); } });
+  });
   if (typeof HTMLDialogElement === "function") {
     document.addEventListener("click", function (event) {
       var link = event.target.closest && event.target.closest("a.post-media-link");

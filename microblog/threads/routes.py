@@ -10,12 +10,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from microblog import ratelimits
+from microblog import compose_json, ratelimits
 from microblog.forms import submitted
 from microblog.models import Post
 from microblog.post_forms import ReplyForm, TextForm
 from microblog.services import posts, threads
-from microblog.web import accepts_files
+from microblog.web import accepts_files, wants_json
 
 bp = Blueprint("threads", __name__)
 
@@ -36,8 +36,13 @@ def reply(post_id: int):
     published: list[Post] = []
     if submitted(form, lambda: published.append(
             posts.publish_post(current_user, in_reply_to=parent.id, **form.publish_args()))):
+        if wants_json():  # static/compose.js: the card for the replies
+            return compose_json.published(published[0], _("Your reply is now live!"),
+                                          url_for("main.post", post_id=parent.id), changed=[parent])
         flash(_("Your reply is now live!"), "success")
         return redirect(url_for("main.post", post_id=parent.id, _anchor=f"post-{published[0].id}"))
+    if wants_json():
+        return compose_json.refused(form)
     ancestors, replies = threads.context(current_user, parent)
     title = _("Post by %(username)s", username=parent.author.username)
     return render_template("main/post.html", title=title, post=parent, ancestors=ancestors,
