@@ -27,7 +27,7 @@ from microblog.models import (
     Visibility,
     user_by_username_select,
 )
-from microblog.services import api_tokens, stats, two_factor
+from microblog.services import api_tokens, stats, suggestions, two_factor
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -182,6 +182,8 @@ def update_profile(
     if theme is not None and theme not in THEMES:
         raise ValidationError(_("Please choose one of the listed themes."), field="theme")
 
+    if username != user.username:
+        suggestions.forget_everyone()  # shown with their names: an old name would lead nowhere
     user.username = username
     user.about_me = about_me
     if notify_new_follower is not None:

@@ -149,3 +149,8 @@ def who_to_follow(viewer: User | None, limit: int = MOST) -> list[Suggestion]:
 def forget(viewer_id: int) -> None:
     """Drop this process's suggestions for ``viewer_id`` (after a block or a mute)."""
     current_app.extensions.get(CACHE_KEY, {}).pop(viewer_id, None)
+
+
+def forget_everyone() -> None:
+    """Drop every cached suggestion in this process (after a rename: the cards carry the names)."""
+    current_app.extensions.get(CACHE_KEY, {}).clear()
