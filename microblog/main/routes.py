@@ -27,10 +27,10 @@ from microblog.main.forms import EditProfileForm, PostForm, RemovePictureForm
 from microblog.models import Post
 from microblog.pagination import follow_page, home_page, paginate, post_page, requested_page
 from microblog.post_forms import ReplyForm
-from microblog.redirects import is_safe_local_path
+from microblog.redirects import is_safe_local_path, leads_to, safe_next
 from microblog.services import accounts, posts, profile_media, relationships, threads
 from microblog.services import search as search_service
-from microblog.web import accepts_files, quiet, user_or_404
+from microblog.web import accepts_files, quiet, user_or_404, wants_json
 
 bp = Blueprint("main", __name__)
 
@@ -216,17 +216,47 @@ def remove_picture():
     return redirect(url_for("main.edit_profile"))
 
 
+@bp.route("/post/<id:post_id>/delete/confirm")
+@login_required
+def confirm_delete_post(post_id: int):
+    """Ask before deleting one of your posts (the Delete button without JavaScript): the change itself
+    stays a POST to ``delete_post``, with the page to come back to (``next``)."""
+    target = posts.visible_post(current_user, post_id) or abort(404)
+    if target.user_id != current_user.id:
+        abort(403)
+    permalink = url_for("main.post", post_id=post_id)
+    back = safe_next(request.args.get("next"), permalink)
+    return render_template(
+        "confirm.html", title=_("Delete this post?"), post=target,
+        explanation=_("The post, its likes and reposts are deleted for everyone. This cannot be undone."),
+        action=url_for("main.delete_post", post_id=post_id), button=_("Delete the post"), next=back,
+        cancel=back, form=EmptyForm(),
+    )
+
+
 @bp.route("/post/<id:post_id>/delete", methods=["POST"])
 @login_required
 def delete_post(post_id: int):
-    """Delete one of your own posts."""
-    if EmptyForm().validate_on_submit():
-        try:
-            posts.delete_post(current_user, post_id)
-        except DomainError:
-            abort(403)
-        flash(_("Your post has been deleted."), "info")
-    return redirect(url_for("main.user", username=current_user.username))
+    """Delete one of your own posts, then go back to the page you were on (``next``); from the post's
+    own page, to the post it answered or your profile. A fetch call gets JSON: the message, and
+    where to go when the page it is on is gone."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        parent_id = posts.delete_post(current_user, post_id)
+    except DomainError:
+        abort(403)
+    message = _("Your post has been deleted.")
+    gone = url_for("main.post", post_id=post_id)
+    elsewhere = (url_for("main.post", post_id=parent_id) if parent_id is not None
+                 else url_for("main.user", username=current_user.username))
+    wanted = request.form.get("next")
+    stays = wanted is not None and is_safe_local_path(wanted) and not leads_to(wanted, gone)
+    back = wanted if stays and wanted else elsewhere
+    if wants_json():
+        return {"message": message, "location": None if stays else back}
+    flash(message, "info")
+    return redirect(back)
 
 
 @bp.route("/language", methods=["POST"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -20,35 +21,49 @@ from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.forms import EmptyForm
 from microblog.models import User
-from microblog.redirects import is_safe_local_path
+from microblog.redirects import safe_next
 from microblog.services import blocks, follows, mutes
 from microblog.services.users_query import username_prefix_select
-from microblog.web import user_or_404
+from microblog.web import user_or_404, wants_json
 
 bp = Blueprint("people", __name__)
 
 
 def _act(username: str, action: Callable[[User, User], object], done: Callable[[str], str],
-         category: str = "info") -> Response:
-    """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back."""
+         category: str = "info") -> ResponseReturnValue:
+    """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back (to
+    ``next`` when it is a safe local path, else the profile). A fetch call (confirm.js) gets the
+    outcome as JSON instead, and stays on its page."""
     person = user_or_404(username)
+    message, failed = None, False
     if EmptyForm().validate_on_submit():
         try:
             action(current_user, person)
         except DomainError as exc:
-            flash(exc.message, "danger")
+            message, failed = exc.message, True
         else:
-            flash(done(person.username), category)
-    back = request.form.get("next")
-    if back and is_safe_local_path(back):
-        return redirect(back)  # e.g. the settings page that lists mutes and blocks
-    return redirect(url_for("main.user", username=person.username))
+            message = done(person.username)
+    if wants_json():
+        return jsonify({"message": message}), 409 if failed else 200
+    if message:
+        flash(message, "danger" if failed else category)
+    return redirect(safe_next(request.form.get("next"), url_for("main.user", username=person.username)))
+
+
+def _confirm(username: str, title: Callable[[str], str], explanation: str, endpoint: str, button: str) -> str:
+    """The page that asks before a block or an unblock (its button without JavaScript); the change
+    stays a POST to ``endpoint``, carrying the page to come back to."""
+    person = user_or_404(username)
+    back = safe_next(request.args.get("next"), url_for("main.user", username=person.username))
+    return render_template("confirm.html", title=title(person.username), explanation=explanation,
+                           person=person, action=url_for(endpoint, username=person.username), button=button,
+                           next=back, cancel=back, form=EmptyForm())
 
 
 @bp.route("/follow/<username>", methods=["POST"])
 @login_required
 @ratelimits.follows_per_account
-def follow(username: str) -> Response:
+def follow(username: str) -> ResponseReturnValue:
     """Follow someone (POST with a CSRF token)."""
     return _act(username, follows.follow, lambda name: _("You are following %(username)s.", username=name),
                 "success")
@@ -56,37 +71,59 @@ def follow(username: str) -> Response:
 
 @bp.route("/unfollow/<username>", methods=["POST"])
 @login_required
-def unfollow(username: str) -> Response:
+def unfollow(username: str) -> ResponseReturnValue:
     """Stop following someone (POST with a CSRF token)."""
     return _act(username, follows.unfollow,
                 lambda name: _("You are not following %(username)s.", username=name))
 
 
+@bp.route("/block/<username>/confirm")
+@login_required
+def confirm_block(username: str) -> str:
+    """Ask before blocking someone."""
+    return _confirm(username, lambda name: _("Block %(username)s?", username=name),
+                    _("Neither of you will be able to follow or message the other, the follows between you "
+                      "end, and you will not see their posts. They are not told. You can unblock them "
+                      "later, but the follows that end now will not come back."),
+                    "people.block", _("Block"))
+
+
 @bp.route("/block/<username>", methods=["POST"])
 @login_required
-def block(username: str) -> Response:
+def block(username: str) -> ResponseReturnValue:
     """Block someone (POST with a CSRF token): no messages or follows between you, none of their posts."""
     return _act(username, blocks.block_user, lambda name: _("You have blocked %(username)s.", username=name))
 
 
+@bp.route("/unblock/<username>/confirm")
+@login_required
+def confirm_unblock(username: str) -> str:
+    """Ask before lifting a block, saying what it does not bring back."""
+    return _confirm(username, lambda name: _("Unblock %(username)s?", username=name),
+                    _("You will both be able to follow and message each other again. The follows that the "
+                      "block ended are not restored: follow each other again if you want to."),
+                    "people.unblock", _("Unblock"))
+
+
 @bp.route("/unblock/<username>", methods=["POST"])
 @login_required
-def unblock(username: str) -> Response:
-    """Lift a block (POST with a CSRF token)."""
+def unblock(username: str) -> ResponseReturnValue:
+    """Lift a block (POST with a CSRF token). The follows the block ended stay ended, and it says so."""
     return _act(username, blocks.unblock_user,
-                lambda name: _("You have unblocked %(username)s.", username=name))
+                lambda name: _("You have unblocked %(username)s. The follows that the block ended are not "
+                               "restored.", username=name))
 
 
 @bp.route("/mute/<username>", methods=["POST"])
 @login_required
-def mute(username: str) -> Response:
+def mute(username: str) -> ResponseReturnValue:
     """Mute someone (POST with a CSRF token): their posts leave your lists; they are not told."""
     return _act(username, mutes.mute, lambda name: _("You have muted %(username)s.", username=name))
 
 
 @bp.route("/unmute/<username>", methods=["POST"])
 @login_required
-def unmute(username: str) -> Response:
+def unmute(username: str) -> ResponseReturnValue:
     """Lift a mute (POST with a CSRF token)."""
     return _act(username, mutes.unmute, lambda name: _("You have unmuted %(username)s.", username=name))
 
