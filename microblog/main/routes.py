@@ -20,6 +20,8 @@ from flask_login import current_user, login_required
 
 from microblog import charts, i18n, ratelimits
 from microblog.avatars import identicon_svg
+from microblog.calendar_svg import SIZE as CALENDAR_SIZE
+from microblog.calendar_svg import calendar_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.forms import EmptyForm, submitted
@@ -115,7 +117,7 @@ def user(username: str):
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
         is_following=standing.following, form=EmptyForm(), blocked_them=standing.blocked_them,
-        blocked_me=standing.blocked_me, muted_them=standing.muted,
+        blocked_me=standing.blocked_me, muted_them=standing.muted, calendar_size=CALENDAR_SIZE,
     )
 
 
@@ -125,6 +127,17 @@ def activity(username: str):
     """The profile's activity calendar: posts per day over the last year (drawn by charts.js)."""
     person = user_or_404(username)
     return charts.posting_calendar(person), 200, {"Cache-Control": "private, max-age=60"}
+
+
+@bp.route("/user/<username>/activity.svg")
+@quiet
+def activity_svg(username: str):
+    """The same calendar drawn on the server: the profile shows it until (or without) charts.js."""
+    person = user_or_404(username)
+    svg = calendar_svg(charts.posting_calendar(person), rtl=i18n.text_direction() == "rtl")
+    # Its own policy: an SVG with a <style> element and nothing else (no script, nothing to load).
+    return svg, 200, {"Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": "private, max-age=60",
+                      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 @bp.route("/post/<id:post_id>")
