@@ -33,7 +33,7 @@ def test_the_calendar_picture_works_without_javascript(app, client):
     assert "<title id=\"t\">Posts per day over the last year</title>" in svg
     assert "alice wrote 2 posts in the last year" in svg
     assert "1 post on" in svg  # each day's square says its count
-    assert ">Mon<" in svg and f">{utcnow():%b}<" in svg  # weekday and month names (this month's first is shown)
+    assert ">Mon<" in svg and f">{utcnow():%b}<" in svg  # this month begins in the year shown
     assert "<script" not in svg
 
 
