@@ -17,11 +17,12 @@ CELL = 11  # a day's square, in SVG units
 GAP = 2
 TOP = 16  # the row of month names
 SIDE = 30  # the column of weekday names
+END = 14  # room for the last month's name past the last week
 STEP = CELL + GAP
 # Opacities of the five shades: no post, then four quarters of the busiest day.
 SHADES = (0.08, 0.35, 0.55, 0.75, 1.0)
 # The size of a year's picture (53 weeks), for the page's <img> before the picture arrives.
-SIZE = (SIDE + 53 * STEP, TOP + 7 * STEP)
+SIZE = (SIDE + 53 * STEP + END, TOP + 7 * STEP)
 
 
 def _shade(value: int, peak: int) -> float:
@@ -36,7 +37,7 @@ def calendar_svg(payload: dict[str, Any], rtl: bool = False) -> str:
     values: list[int] = payload["values"]
     offset = date.fromisoformat(keys[0]).weekday() if keys else 0  # Monday is 0
     weeks = (len(values) + offset + 6) // 7 or 1
-    width = SIDE + weeks * STEP
+    width = SIDE + weeks * STEP + END
     height = TOP + 7 * STEP
     peak = max(values, default=0)
 
@@ -48,7 +49,7 @@ def calendar_svg(payload: dict[str, Any], rtl: bool = False) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-labelledby="t d">',
         f'<title id="t">{escape(payload["title"])}</title><desc id="d">{escape(payload["summary"])}</desc>',
-        "<style>text{font:9px system-ui,sans-serif;fill:#495057}rect{fill:#0d6efd}"
+        "<style>text{font:10px system-ui,sans-serif;fill:#495057}rect{fill:#0d6efd}"
         "@media (prefers-color-scheme:dark){text{fill:#adb5bd}rect{fill:#6ea8fe}}</style>",
     ]
     anchor = "end" if rtl else "start"
