@@ -5,6 +5,8 @@
  * this script. Its data- attributes say the rest: data-confirm (the question), data-confirm-action (the
  * POST URL), data-confirm-button (the confirm label), and what to do after: data-confirm-remove (the
  * closest element to take away) or data-confirm-swap (the id of an element to reload from the page).
+ * A POST form with data-confirm but no data-confirm-action (removing a profile picture) is only asked
+ * about, then sent as it is.
  * Every word comes translated from the templates; this script holds none. */
 (function () {
   "use strict";
@@ -121,6 +123,10 @@
   }
 
   function act(form) {
+    if (!form.dataset.confirmAction) {  // a plain POST form that only wants asking first: send it as it is
+      form.submit();
+      return;
+    }
     var body = new FormData();
     body.append("csrf_token", csrfToken());
     body.append("next", window.location.pathname + window.location.search);
@@ -158,7 +164,7 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm") || !form.dataset.confirmAction) {
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm")) {
       return;
     }
     event.preventDefault();

@@ -182,3 +182,27 @@ def test_without_javascript_block_and_unblock_ask_on_a_page(no_js_page, live_app
     expect(page.get_by_role("alert")).to_contain_text(
         "You have unblocked bob. The follows that the block ended are not restored.")
     assert blocks(live_app) == 0
+
+
+def test_removing_a_profile_picture_asks_first(page, live_app):
+    from microblog.services import profile_media
+    from tests import media_samples
+
+    seed_user(live_app, "alice")
+    with live_app.app_context():
+        profile_media.set_picture(user("alice"), "avatar", media_samples.jpeg_bytes())
+    sign_in(page, "alice")
+    page.goto("/edit_profile")
+    remove = page.get_by_role("button", name="Remove the profile picture")
+    remove.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove your profile picture?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(remove).to_be_focused()
+    with live_app.app_context():
+        assert user("alice").avatar_key is not None
+    remove.click()
+    dialog.get_by_role("button", name="Remove").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your profile picture has been removed.")
+    with live_app.app_context():
+        assert user("alice").avatar_key is None
