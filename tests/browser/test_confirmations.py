@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from microblog.extensions import db
 from microblog.models import Block, Post, User
 from microblog.services import posts
-from tests.browser.helpers import seed_user, sign_in
+from tests.browser.helpers import keep, seed_user, sign_in
 from tests.factories import make_block, make_follow, make_post
 
 try:
@@ -49,9 +49,9 @@ def card(page, text: str):
 
 # --- with JavaScript: a dialog ------------------------------------------------------------------------
 
-def test_delete_asks_in_a_dialog_and_the_page_stays(page, live_app):
+def test_delete_asks_in_a_dialog_and_the_page_stays(page, live_app, tmp_path):
     seed_user(live_app, "alice")
-    keep = seed_post(live_app, "alice", "A post to keep")
+    kept = seed_post(live_app, "alice", "A post to keep")
     doomed = seed_post(live_app, "alice", "A post to delete")
     sign_in(page, "alice")
     page.goto("/explore")
@@ -60,6 +60,9 @@ def test_delete_asks_in_a_dialog_and_the_page_stays(page, live_app):
     dialog = page.get_by_role("dialog", name="Delete this post? This cannot be undone.")
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the harmless choice first
+    shot = tmp_path / "confirm-dialog.png"
+    page.screenshot(path=str(shot))
+    keep(shot)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(delete).to_be_focused()
@@ -71,7 +74,7 @@ def test_delete_asks_in_a_dialog_and_the_page_stays(page, live_app):
     expect(page.get_by_role("status").filter(has_text="Your post has been deleted.")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"/explore$"))
     expect(card(page, "A post to keep")).to_be_visible()
-    assert not post_exists(live_app, doomed) and post_exists(live_app, keep)
+    assert not post_exists(live_app, doomed) and post_exists(live_app, kept)
 
 
 def test_deleting_a_reply_on_its_own_page_goes_to_the_post_it_answered(page, live_app):
@@ -142,7 +145,7 @@ def no_js_page(new_context):
     return new_context(java_script_enabled=False).new_page()
 
 
-def test_without_javascript_delete_asks_on_a_page_and_comes_back(no_js_page, live_app):
+def test_without_javascript_delete_asks_on_a_page_and_comes_back(no_js_page, live_app, tmp_path):
     page = no_js_page
     seed_user(live_app, "alice")
     doomed = seed_post(live_app, "alice", "Delete me without scripts")
@@ -151,6 +154,9 @@ def test_without_javascript_delete_asks_on_a_page_and_comes_back(no_js_page, liv
     card(page, "Delete me without scripts").get_by_role("button", name="Delete").click()
     expect(page).to_have_url(re.compile(rf"/post/{doomed}/delete/confirm\?next=%2Fexplore$"))
     expect(page.get_by_role("heading", name="Delete this post?")).to_be_visible()
+    shot = tmp_path / "confirm-page.png"
+    page.screenshot(path=str(shot))
+    keep(shot)
     expect(page.get_by_text("Delete me without scripts")).to_be_visible()
     page.get_by_role("link", name="Cancel").click()
     expect(page).to_have_url(re.compile(r"/explore$"))
