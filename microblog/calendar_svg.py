@@ -17,7 +17,7 @@ CELL = 11  # a day's square, in SVG units
 GAP = 2
 TOP = 16  # the row of month names
 SIDE = 30  # the column of weekday names
-END = 14  # room for the last month's name past the last week
+END = 24  # room for the last month's name past the last week (Arabic names are long)
 STEP = CELL + GAP
 # Opacities of the five shades: no post, then four quarters of the busiest day.
 SHADES = (0.08, 0.35, 0.55, 0.75, 1.0)

@@ -55,3 +55,13 @@ def test_a_name_in_the_picture_is_escaped(app, client):
 
 def test_an_unknown_profile_has_no_picture(client):
     assert client.get("/user/nobody/activity.svg").status_code == 404
+
+
+def test_the_box_on_the_page_has_the_picture_s_proportions(app):
+    """microblog.css gives the calendar's box the SVG's aspect ratio: keep the two in step."""
+    from pathlib import Path
+
+    from microblog.calendar_svg import SIZE
+
+    css = (Path(app.root_path) / "static" / "microblog.css").read_text()
+    assert f"aspect-ratio: {SIZE[0]} / {SIZE[1]};" in css

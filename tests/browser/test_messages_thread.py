@@ -145,3 +145,22 @@ def test_the_calendar_is_never_a_blank_gap(new_context, live_server, poster, how
     shot = tmp_path / f"calendar-{how}.png"
     page.screenshot(path=str(shot), full_page=True)
     keep(shot)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["drawn", "no-javascript"])
+def test_the_calendar_in_arabic_starts_at_the_newest_weeks_on_the_left(new_context, live_server, poster,
+                                                                      javascript, tmp_path):
+    page = new_context(locale="ar", viewport=PHONE, java_script_enabled=javascript).new_page()
+    page.goto("/user/alice")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    if javascript:
+        expect(page.locator("figure[data-chart-drawn=true]")).to_have_count(1)
+    state = page.locator(".chart-scroll").evaluate(
+        """box => ({scrollWidth: box.scrollWidth, clientWidth: box.clientWidth,
+                    hidden: box.getBoundingClientRect().left
+                            - box.firstElementChild.getBoundingClientRect().left})""")
+    assert state["scrollWidth"] > state["clientWidth"]
+    assert state["hidden"] <= 2  # right to left, the newest week is on the left, and in view
+    shot = tmp_path / f"calendar-ar-{'drawn' if javascript else 'picture'}.png"
+    page.screenshot(path=str(shot))
+    keep(shot)
