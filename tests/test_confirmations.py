@@ -224,3 +224,15 @@ def test_get_changes_nothing(app, client, auth, people):
     assert exists(app, people["alice"]) and not blocked(app)
     with app.app_context():
         assert find_user("alice").is_following(find_user("bob"))
+
+
+@pytest.mark.parametrize("target, gone", [
+    ("/post/7", True), ("/post/7?replies=all", True), ("/post/7/", True), ("/post/7/history", True),
+    ("/post/70", False), ("/post/8", False), ("/user/alice?page=2", False),
+])
+def test_leads_to_knows_the_pages_of_a_deleted_post(target, gone):
+    from microblog.redirects import leads_to, safe_next
+
+    assert leads_to(target, "/post/7") is gone
+    assert safe_next(target, "/fallback") == target
+    assert safe_next("//evil.example", "/fallback") == "/fallback"
