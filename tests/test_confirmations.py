@@ -177,7 +177,7 @@ def test_block_by_fetch_answers_json(app, client, auth, people):
     response = client.post("/block/bob", headers=JSON)
     assert response.status_code == 200 and response.json == {"message": "You have blocked bob."}
     response = client.post("/block/alice", headers=JSON)
-    assert response.status_code == 409 and response.json == {"message": "You cannot block yourself."}
+    assert response.status_code == 422 and response.json == {"message": "You cannot block yourself."}
 
 
 # -- CSRF and GET ----------------------------------------------------------------------------------

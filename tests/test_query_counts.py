@@ -135,6 +135,40 @@ def test_search_uses_few_statements(site):
     assert len(statements) <= MAX_STATEMENTS, statements
 
 
+def test_people_search_uses_few_statements(site, per_page):
+    """A page of people found, each with a Follow button: their standing with the viewer in one statement."""
+    app, client, _ = site
+    from microblog import search
+
+    with app.app_context():
+        search.reindex()
+    path = "/search?q=fan*&type=people"
+    statements = statements_for(app, client, path)
+    html = client.get(path).get_data(as_text=True)
+    assert html.count("data-follow-form") == per_page
+    assert len(statements) <= MAX_STATEMENTS, statements
+    assert len(statements_for(app, client, rel_next(html))) == len(statements)
+
+
+def is_suggestions(statement: str) -> bool:
+    return "followed_by" in statement
+
+
+@pytest.mark.parametrize("path", ["/", "/explore", "/people/suggestions", "/user/fan0/following"])
+def test_who_to_follow_costs_nothing_on_a_warm_cache(site, path):
+    """Suggestions come from a per-person cache: no statement on a warm one, one on a cold one, still
+    within the budget."""
+    app, client, _ = site
+    warm = statements_for(app, client, path)
+    assert not any(is_suggestions(s) for s in warm), warm
+    app.extensions.setdefault("who_to_follow", {}).clear()
+    with counting(app) as cold:
+        assert client.get(path).status_code == 200
+    assert len(cold) <= MAX_STATEMENTS, cold
+    expected = 0 if "following" in path else 1
+    assert sum(is_suggestions(s) for s in cold) == expected, cold
+
+
 @pytest.mark.parametrize("path", [
     "/api/users/{author}", "/api/users/{author}/followers", "/api/timeline", "/api/posts",
     "/api/users/{author}/posts",

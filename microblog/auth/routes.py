@@ -38,6 +38,8 @@ def register():
     address that already has an account)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    # Where the new account was heading (a profile's "Create an account"): local paths only.
+    target = request.args.get("next") if is_safe_local_path(request.args.get("next")) else None
     form = RegistrationForm()
     created: list[User | None] = []
     if submitted(form, lambda: created.append(accounts.register_user(form.username.data, form.email.data,
@@ -48,13 +50,15 @@ def register():
             # (its owner is mailed instead): signing the new account in would tell the two apart.
             flash(_("Welcome! We sent you a link to confirm your email address. Please sign in."),
                   "success")
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("auth.login", next=target))
         if user is None:
             # The address already has an account (its owner was told in the log or by mail).
             flash(_("Please check your email: we sent a message to that address."), "info")
         else:
             _sign_in(user, via="signup")
             flash(_("Welcome! Your account is ready."), "success")
+            if target:
+                return redirect(target)
         return redirect(url_for("main.index"))
     return render_template("auth/register.html", title=_("Register"), form=form)
 

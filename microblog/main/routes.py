@@ -32,9 +32,14 @@ from microblog.post_forms import ReplyForm
 from microblog.redirects import is_safe_local_path, leads_to, safe_next
 from microblog.services import accounts, posts, profile_media, relationships, threads
 from microblog.services import search as search_service
+from microblog.services.suggestions import who_to_follow
 from microblog.web import accepts_files, quiet, user_or_404, wants_json
 
 bp = Blueprint("main", __name__)
+
+# Who to follow: how many a sidebar shows, and the quiet home timeline of someone who follows nobody.
+SIDEBAR_SUGGESTIONS = 3
+STARTER_SUGGESTIONS = 6
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -52,9 +57,16 @@ def index():
         return redirect(url_for("main.index"))
     page = home_page(current_user, current_app.config["POSTS_PER_PAGE"])
     following_anyone = current_user.following_count > 0
+    # Who to follow: in a sidebar (``suggestions``), or in the quiet timeline of someone who follows
+    # nobody yet (``starter_suggestions``, so that no sidebar repeats them). Cached: no statement on
+    # most page views.
+    if following_anyone:
+        people = {"suggestions": who_to_follow(current_user, SIDEBAR_SUGGESTIONS)}
+    else:
+        people = {"starter_suggestions": who_to_follow(current_user, STARTER_SUGGESTIONS)}
     return render_template(
         "main/index.html", title=_("Home"), form=form, page=page, following_anyone=following_anyone,
-        needs_confirmation=accounts.confirmation_required(current_user),
+        needs_confirmation=accounts.confirmation_required(current_user), **people,
     )
 
 
@@ -63,7 +75,8 @@ def explore():
     """Everyone's posts, newest first."""
     viewer = current_user if current_user.is_authenticated else None
     page = post_page(Post.explore_select(viewer), current_app.config["POSTS_PER_PAGE"])
-    return render_template("main/explore.html", title=_("Explore"), page=page)
+    return render_template("main/explore.html", title=_("Explore"), page=page,
+                           suggestions=who_to_follow(viewer, SIDEBAR_SUGGESTIONS))
 
 
 # People shown above the posts on the first page of results (the rest: &type=people).
@@ -79,6 +92,7 @@ def search():
     number = requested_page()
     language = i18n.current_language()
     context = {"title": _("Search"), "parsed": parsed, "query": parsed.text, "sort": sort, "people": None,
+               "standings": {},
                "only_people": only_people, "limits": search_service.LIMITS,
                "max_results": search_service.MAX_RESULTS,
                "highlighter": search_service.highlighter(parsed, language)}
@@ -98,6 +112,8 @@ def search():
         response = make_response(render_template("main/search.html", unavailable=True, **context), 503)
         response.headers["Retry-After"] = "60"
         return response
+    if context["people"] is not None:
+        context["standings"] = relationships.relationships_with(_viewer(), context["people"].items)
     shown = context.get("page") or context["people"]
     if number > 1 and not shown.items and not getattr(shown, "capped", False):
         abort(404)
@@ -161,20 +177,27 @@ def post(post_id: int):
 
 @bp.route("/user/<username>/followers")
 def followers(username: str):
-    """The people who follow this user."""
+    """The people who follow this user, each with a Follow/Unfollow button for the viewer."""
     person = user_or_404(username)
     page = follow_page(person.followers_select(), current_app.config["USERS_PER_PAGE"])
     title = _("People following %(username)s", username=person.username)
-    return render_template("main/user_list.html", title=title, user=person, page=page, kind="followers")
+    return render_template("main/user_list.html", title=title, user=person, page=page, kind="followers",
+                           standings=relationships.relationships_with(_viewer(), page.items))
 
 
 @bp.route("/user/<username>/following")
 def following(username: str):
-    """The people this user follows."""
+    """The people this user follows, each with a Follow/Unfollow button for the viewer."""
     person = user_or_404(username)
     page = follow_page(person.following_select(), current_app.config["USERS_PER_PAGE"])
     title = _("People %(username)s follows", username=person.username)
-    return render_template("main/user_list.html", title=title, user=person, page=page, kind="following")
+    return render_template("main/user_list.html", title=title, user=person, page=page, kind="following",
+                           standings=relationships.relationships_with(_viewer(), page.items))
+
+
+def _viewer():
+    """The signed-in user, or None for a visitor."""
+    return current_user if current_user.is_authenticated else None
 
 
 @bp.route("/edit_profile", methods=["GET", "POST"])

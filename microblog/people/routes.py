@@ -1,5 +1,6 @@
-"""Follow, unfollow, block, unblock, mute and unmute: POST-only buttons on profiles, each back to the
-profile; the settings page of muted and blocked people; name suggestions for the post composer.
+"""Follow, unfollow, block, unblock, mute and unmute: POST-only buttons on profiles and lists, each back
+to the page it was on; the settings page of muted and blocked people; who to follow; name suggestions
+for the post composer.
 
 Each action is one service call; a broken rule (following yourself, someone who blocked you) comes
 back as a flash message.
@@ -9,20 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
-from flask.typing import ResponseReturnValue
+from flask import Blueprint, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from microblog import ratelimits
 from microblog.avatars import avatar_url
-from microblog.exceptions import DomainError
+from microblog.exceptions import DomainError, http_status
 from microblog.extensions import db
 from microblog.forms import EmptyForm
 from microblog.models import User
 from microblog.redirects import safe_next
 from microblog.services import blocks, follows, mutes
+from microblog.services.suggestions import who_to_follow
 from microblog.services.users_query import username_prefix_select
 from microblog.web import user_or_404, wants_json
 
@@ -30,23 +31,25 @@ bp = Blueprint("people", __name__)
 
 
 def _act(username: str, action: Callable[[User, User], object], done: Callable[[str], str],
-         category: str = "info") -> ResponseReturnValue:
-    """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back (to
-    ``next`` when it is a safe local path, else the profile). A fetch call (confirm.js) gets the
-    outcome as JSON instead, and stays on its page."""
+         category: str = "info") -> Response:
+    """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back (to a
+    safe local ``next``, else the profile). A fetch call (``Accept: application/json``: follow.js,
+    confirm.js) gets the outcome as ``{"message": ...}`` instead, with a 2xx only when the action was
+    done, and nothing flashed."""
     person = user_or_404(username)
-    message, failed = None, False
+    message, status = None, 400
     if EmptyForm().validate_on_submit():
         try:
             action(current_user, person)
         except DomainError as exc:
-            message, failed = exc.message, True
+            message, category, status = exc.message, "danger", http_status(exc)
         else:
-            message = done(person.username)
+            message, status = done(person.username), 200
     if wants_json():
-        return jsonify({"message": message}), 409 if failed else 200
-    if message:
-        flash(message, "danger" if failed else category)
+        return make_response(jsonify(message=message), status)
+    if message is not None:
+        flash(message, category)
+    # e.g. the list the button was on, the settings page of mutes and blocks
     return redirect(safe_next(request.form.get("next"), url_for("main.user", username=person.username)))
 
 
@@ -63,7 +66,7 @@ def _confirm(username: str, title: Callable[[str], str], explanation: str, endpo
 @bp.route("/follow/<username>", methods=["POST"])
 @login_required
 @ratelimits.follows_per_account
-def follow(username: str) -> ResponseReturnValue:
+def follow(username: str) -> Response:
     """Follow someone (POST with a CSRF token)."""
     return _act(username, follows.follow, lambda name: _("You are following %(username)s.", username=name),
                 "success")
@@ -71,7 +74,7 @@ def follow(username: str) -> ResponseReturnValue:
 
 @bp.route("/unfollow/<username>", methods=["POST"])
 @login_required
-def unfollow(username: str) -> ResponseReturnValue:
+def unfollow(username: str) -> Response:
     """Stop following someone (POST with a CSRF token)."""
     return _act(username, follows.unfollow,
                 lambda name: _("You are not following %(username)s.", username=name))
@@ -90,7 +93,7 @@ def confirm_block(username: str) -> str:
 
 @bp.route("/block/<username>", methods=["POST"])
 @login_required
-def block(username: str) -> ResponseReturnValue:
+def block(username: str) -> Response:
     """Block someone (POST with a CSRF token): no messages or follows between you, none of their posts."""
     return _act(username, blocks.block_user, lambda name: _("You have blocked %(username)s.", username=name))
 
@@ -107,7 +110,7 @@ def confirm_unblock(username: str) -> str:
 
 @bp.route("/unblock/<username>", methods=["POST"])
 @login_required
-def unblock(username: str) -> ResponseReturnValue:
+def unblock(username: str) -> Response:
     """Lift a block (POST with a CSRF token). The follows the block ended stay ended, and it says so."""
     return _act(username, blocks.unblock_user,
                 lambda name: _("You have unblocked %(username)s. The follows that the block ended are not "
@@ -116,14 +119,14 @@ def unblock(username: str) -> ResponseReturnValue:
 
 @bp.route("/mute/<username>", methods=["POST"])
 @login_required
-def mute(username: str) -> ResponseReturnValue:
+def mute(username: str) -> Response:
     """Mute someone (POST with a CSRF token): their posts leave your lists; they are not told."""
     return _act(username, mutes.mute, lambda name: _("You have muted %(username)s.", username=name))
 
 
 @bp.route("/unmute/<username>", methods=["POST"])
 @login_required
-def unmute(username: str) -> ResponseReturnValue:
+def unmute(username: str) -> Response:
     """Lift a mute (POST with a CSRF token)."""
     return _act(username, mutes.unmute, lambda name: _("You have unmuted %(username)s.", username=name))
 
@@ -135,6 +138,13 @@ def muted() -> str:
     muted_people, blocked_people = mutes.muted_and_blocked(current_user)
     return render_template("people/muted.html", title=_("Muted and blocked people"), muted=muted_people,
                            blocked=blocked_people, form=EmptyForm())
+
+
+@bp.route("/people/suggestions")
+def suggestions() -> str:
+    """Who to follow: every account suggested to you (to a visitor: the active ones), with a reason."""
+    viewer = current_user if current_user.is_authenticated else None
+    return render_template("people/suggestions.html", title=_("Who to follow"), people=who_to_follow(viewer))
 
 
 # Suggestions the composer shows at most.

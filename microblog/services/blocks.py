@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.models import Block, Notification, User, followers
-from microblog.services import counters, rows
+from microblog.services import counters, rows, suggestions
 
 
 def block_state(viewer: User, other: User) -> tuple[bool, bool]:
@@ -75,6 +75,8 @@ def block_user(blocker: User, blocked: User) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    suggestions.forget(blocker.id)
+    suggestions.forget(blocked.id)
     return True
 
 

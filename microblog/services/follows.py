@@ -11,7 +11,7 @@ from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
 from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
-from microblog.services import blocks, counters, notifications, roles, rows
+from microblog.services import blocks, counters, notifications, roles, rows, suggestions
 
 
 def follow(follower: User, followed: User) -> bool:
@@ -35,6 +35,7 @@ def follow(follower: User, followed: User) -> bool:
     notifications.add_notification(followed.id, NOTIFY_NEW_FOLLOWER, follower.id)
     message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
     db.session.commit()
+    suggestions.forget(follower.id)
     if message is not None:
         mail.dispatch(message)
     return True
@@ -58,4 +59,5 @@ def unfollow(follower: User, followed: User) -> bool:
     if result.rowcount > 0:
         counters.follow_added(follower.id, followed.id, -1)
     db.session.commit()
+    suggestions.forget(follower.id)
     return result.rowcount > 0

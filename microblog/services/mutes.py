@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from microblog.exceptions import NotFound, ValidationError
 from microblog.extensions import db
 from microblog.models import Block, Mute, Notification, User, user_by_username_select
-from microblog.services import rows
+from microblog.services import rows, suggestions
 from microblog.services.accounts import USERNAME_RE
 
 
@@ -53,6 +53,7 @@ def mute(user: User, other: User | str) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+    suggestions.forget(user.id)
     return True
 
 

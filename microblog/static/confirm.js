@@ -138,7 +138,7 @@
       })
       .then(function (result) {
         var data = result.data || {};
-        if (result.status === 409 && data.message) {  // a rule said no (e.g. blocking yourself)
+        if ([403, 404, 409, 422].indexOf(result.status) >= 0 && data.message) {  // a rule said no (e.g. blocking yourself)
           say(data.message);
           return null;
         }
