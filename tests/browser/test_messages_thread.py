@@ -123,6 +123,9 @@ def test_the_calendar_on_a_phone_is_legible_and_shows_the_newest_weeks(new_conte
     # ... starting at the newest weeks (the end).
     assert state["hidden"] <= 2
     expect(figure.locator("[data-chart-summary]")).to_contain_text("alice wrote 7 posts in the last year")
+    # As tall as the squares need (the SVG's proportions at 40rem), not the canvas's default 150 px.
+    box = figure.locator(".chart-box").bounding_box()
+    assert 80 < box["height"] < 110
     shot = tmp_path / "calendar-390.png"
     page.screenshot(path=str(shot), full_page=True)
     keep(shot)
