@@ -21,11 +21,10 @@
   var pending = null;
   var opener = null;
 
-  // Outcomes are announced here (and shown briefly), as the flash message would be after a reload.
-  var status = document.createElement("div");
-  status.className = "action-status";
-  status.setAttribute("role", "status");
-  document.body.appendChild(status);
+  // Outcomes are announced here (and shown briefly), as the flash message would be after a reload. Made
+  // with the dialog, before anything is announced in it, inside the main landmark (pages without a
+  // confirmation have no such region).
+  var status = null;
   var statusTimer = null;
 
   function say(message) {
@@ -45,6 +44,10 @@
   }
 
   function build() {
+    status = document.createElement("div");
+    status.className = "action-status";
+    status.setAttribute("role", "status");
+    (document.querySelector("main") || document.body).appendChild(status);
     dialog = document.createElement("dialog");
     dialog.className = "confirm-dialog";
     dialog.setAttribute("aria-labelledby", "confirm-dialog-question");
@@ -68,7 +71,7 @@
         opener.focus();
       }
     });
-    document.body.appendChild(dialog);
+    status.parentNode.appendChild(dialog);
   }
 
   function ask(form, submitter) {
