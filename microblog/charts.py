@@ -115,10 +115,20 @@ def posting_calendar(user: User) -> dict[str, Any]:
         "values": [count for _day, count in rows],
         # Monday first, as ISO weeks are; the script lays the days out in weeks.
         "weekdays": [names[i] for i in range(7)],
+        "months": month_starts([day for day, _count in rows]),
         "tooltips": [ngettext("%(count)s post on %(day)s", "%(count)s posts on %(day)s", count,
                               count=format_number(count), day=format_date(day, "medium"))
                      for day, count in rows],
     }
+
+
+def month_starts(days: list[date]) -> list[tuple[int, str]]:
+    """Where the calendar's month labels go: (index in ``days``, abbreviated month name) for each first
+    of a month, and for the first day shown when its month has at least two weeks left."""
+    starts = [(i, day) for i, day in enumerate(days) if day.day == 1]
+    if days and days[0].day != 1 and days[0].day <= 14:
+        starts.insert(0, (0, days[0]))
+    return [(i, format_date(day, "LLL")) for i, day in starts]
 
 
 DASHBOARD = {

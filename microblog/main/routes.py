@@ -21,6 +21,8 @@ from flask_login import current_user, login_required
 
 from microblog import charts, compose_json, i18n, ratelimits, themes, timeline
 from microblog.avatars import identicon_svg
+from microblog.calendar_svg import SIZE as CALENDAR_SIZE
+from microblog.calendar_svg import calendar_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.forms import EmptyForm, submitted
@@ -29,7 +31,7 @@ from microblog.models import Post
 from microblog.pagination import follow_page, home_page, paginate, post_page, requested_page
 from microblog.paging import decode_cursor
 from microblog.post_forms import ReplyForm
-from microblog.redirects import is_safe_local_path
+from microblog.redirects import is_safe_local_path, leads_to, safe_next
 from microblog.services import accounts, posts, profile_media, relationships, threads
 from microblog.services import search as search_service
 from microblog.services.suggestions import who_to_follow
@@ -158,7 +160,7 @@ def user(username: str):
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
         is_following=standing.following, form=EmptyForm(), blocked_them=standing.blocked_them,
-        blocked_me=standing.blocked_me, muted_them=standing.muted,
+        blocked_me=standing.blocked_me, muted_them=standing.muted, calendar_size=CALENDAR_SIZE,
     )
 
 
@@ -168,6 +170,17 @@ def activity(username: str):
     """The profile's activity calendar: posts per day over the last year (drawn by charts.js)."""
     person = user_or_404(username)
     return charts.posting_calendar(person), 200, {"Cache-Control": "private, max-age=60"}
+
+
+@bp.route("/user/<username>/activity.svg")
+@quiet
+def activity_svg(username: str):
+    """The same calendar drawn on the server: the profile shows it until (or without) charts.js."""
+    person = user_or_404(username)
+    svg = calendar_svg(charts.posting_calendar(person), rtl=i18n.text_direction() == "rtl")
+    # Its own policy: an SVG with a <style> element and nothing else (no script, nothing to load).
+    return svg, 200, {"Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": "private, max-age=60",
+                      "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 @bp.route("/post/<id:post_id>")
@@ -268,17 +281,47 @@ def remove_picture():
     return redirect(url_for("main.edit_profile"))
 
 
+@bp.route("/post/<id:post_id>/delete/confirm")
+@login_required
+def confirm_delete_post(post_id: int):
+    """Ask before deleting one of your posts (the Delete button without JavaScript): the change itself
+    stays a POST to ``delete_post``, with the page to come back to (``next``)."""
+    target = posts.visible_post(current_user, post_id) or abort(404)
+    if target.user_id != current_user.id:
+        abort(403)
+    permalink = url_for("main.post", post_id=post_id)
+    back = safe_next(request.args.get("next"), permalink)
+    return render_template(
+        "confirm.html", title=_("Delete this post?"), post=target,
+        explanation=_("The post, its likes and reposts are deleted for everyone. This cannot be undone."),
+        action=url_for("main.delete_post", post_id=post_id), button=_("Delete the post"), next=back,
+        cancel=back, form=EmptyForm(),
+    )
+
+
 @bp.route("/post/<id:post_id>/delete", methods=["POST"])
 @login_required
 def delete_post(post_id: int):
-    """Delete one of your own posts."""
-    if EmptyForm().validate_on_submit():
-        try:
-            posts.delete_post(current_user, post_id)
-        except DomainError:
-            abort(403)
-        flash(_("Your post has been deleted."), "info")
-    return redirect(url_for("main.user", username=current_user.username))
+    """Delete one of your own posts, then go back to the page you were on (``next``); from the post's
+    own page, to the post it answered or your profile. A fetch call gets JSON: the message, and
+    where to go when the page it is on is gone."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        parent_id = posts.delete_post(current_user, post_id)
+    except DomainError:
+        abort(403)
+    message = _("Your post has been deleted.")
+    gone = url_for("main.post", post_id=post_id)
+    elsewhere = (url_for("main.post", post_id=parent_id) if parent_id is not None
+                 else url_for("main.user", username=current_user.username))
+    wanted = request.form.get("next")
+    stays = wanted is not None and is_safe_local_path(wanted) and not leads_to(wanted, gone)
+    back = wanted if stays and wanted else elsewhere
+    if wants_json():
+        return {"message": message, "location": None if stays else back}
+    flash(message, "info")
+    return redirect(back)
 
 
 @bp.route("/language", methods=["POST"])

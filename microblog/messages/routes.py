@@ -35,13 +35,21 @@ def conversations():
     return render_template("messages/conversations.html", title=_("Messages"), page=page, unread=unread)
 
 
-@bp.route("/messages/<username>")
+@bp.route("/messages/<username>", methods=["GET", "POST"])
 @login_required
 def thread(username: str):
-    """The conversation with one person: a page of messages, oldest at the top, and the reply form."""
+    """The conversation with one person: a page of messages, oldest at the top, and the reply form.
+
+    The reply form posts here, so a refused reply (empty, too long) comes back with the conversation
+    still on screen and the error beside the field, instead of on a page of its own.
+    """
     person = user_or_404(username)
     if person.id == current_user.id:
         return redirect(url_for("messages.conversations"))
+    form = MessageForm()
+    if submitted(form, lambda: messages.send_message(current_user, person, form.message.data)):
+        flash(_("Your message to %(username)s has been sent.", username=person.username), "success")
+        return redirect(url_for("messages.thread", username=person.username))
     per_page = current_app.config["MESSAGES_PER_PAGE"]
     page = paginate(current_user.thread_select(person), requested_page(), per_page)
     unread = [m.id for m in page.items if m.recipient_id == current_user.id and m.read_at is None]
@@ -49,8 +57,8 @@ def thread(username: str):
     return render_template(
         "messages/thread.html", title=_("Conversation with %(username)s", username=person.username),
         person=person, page=page, thread=list(reversed(page.items)), unread=set(unread),
-        mark_form=MarkReadForm(up_to=max(unread)) if unread else None,
-        form=MessageForm(), blocked_them=blocked_them, blocked_me=blocked_me,
+        mark_form=MarkReadForm(formdata=None, up_to=max(unread)) if unread else None,
+        form=form, blocked_them=blocked_them, blocked_me=blocked_me,
     )
 
 

@@ -21,7 +21,7 @@ from microblog.exceptions import DomainError, http_status
 from microblog.extensions import db
 from microblog.forms import EmptyForm
 from microblog.models import User
-from microblog.redirects import is_safe_local_path
+from microblog.redirects import safe_next
 from microblog.services import blocks, follows, mutes
 from microblog.services.suggestions import who_to_follow
 from microblog.services.users_query import username_prefix_select
@@ -33,8 +33,9 @@ bp = Blueprint("people", __name__)
 def _act(username: str, action: Callable[[User, User], object], done: Callable[[str], str],
          category: str = "info") -> Response:
     """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back (to a
-    safe local ``next``, else the profile). A fetch call (``Accept: application/json``) gets the outcome
-    as ``{"message": ...}`` instead, with a 2xx only when the action was done, and nothing flashed."""
+    safe local ``next``, else the profile). A fetch call (``Accept: application/json``: follow.js,
+    confirm.js) gets the outcome as ``{"message": ...}`` instead, with a 2xx only when the action was
+    done, and nothing flashed."""
     person = user_or_404(username)
     message, status = None, 400
     if EmptyForm().validate_on_submit():
@@ -48,10 +49,18 @@ def _act(username: str, action: Callable[[User, User], object], done: Callable[[
         return make_response(jsonify(message=message), status)
     if message is not None:
         flash(message, category)
-    back = request.form.get("next")
-    if back and is_safe_local_path(back):
-        return redirect(back)  # e.g. the list the button was on, the settings page of mutes and blocks
-    return redirect(url_for("main.user", username=person.username))
+    # e.g. the list the button was on, the settings page of mutes and blocks
+    return redirect(safe_next(request.form.get("next"), url_for("main.user", username=person.username)))
+
+
+def _confirm(username: str, title: Callable[[str], str], explanation: str, endpoint: str, button: str) -> str:
+    """The page that asks before a block or an unblock (its button without JavaScript); the change
+    stays a POST to ``endpoint``, carrying the page to come back to."""
+    person = user_or_404(username)
+    back = safe_next(request.args.get("next"), url_for("main.user", username=person.username))
+    return render_template("confirm.html", title=title(person.username), explanation=explanation,
+                           person=person, action=url_for(endpoint, username=person.username), button=button,
+                           next=back, cancel=back, form=EmptyForm())
 
 
 @bp.route("/follow/<username>", methods=["POST"])
@@ -71,6 +80,17 @@ def unfollow(username: str) -> Response:
                 lambda name: _("You are not following %(username)s.", username=name))
 
 
+@bp.route("/block/<username>/confirm")
+@login_required
+def confirm_block(username: str) -> str:
+    """Ask before blocking someone."""
+    return _confirm(username, lambda name: _("Block %(username)s?", username=name),
+                    _("Neither of you will be able to follow or message the other, the follows between you "
+                      "end, and you will not see their posts. They are not told. You can unblock them "
+                      "later, but the follows that end now will not come back."),
+                    "people.block", _("Block"))
+
+
 @bp.route("/block/<username>", methods=["POST"])
 @login_required
 def block(username: str) -> Response:
@@ -78,12 +98,23 @@ def block(username: str) -> Response:
     return _act(username, blocks.block_user, lambda name: _("You have blocked %(username)s.", username=name))
 
 
+@bp.route("/unblock/<username>/confirm")
+@login_required
+def confirm_unblock(username: str) -> str:
+    """Ask before lifting a block, saying what it does not bring back."""
+    return _confirm(username, lambda name: _("Unblock %(username)s?", username=name),
+                    _("You will both be able to follow and message each other again. The follows that the "
+                      "block ended are not restored: follow each other again if you want to."),
+                    "people.unblock", _("Unblock"))
+
+
 @bp.route("/unblock/<username>", methods=["POST"])
 @login_required
 def unblock(username: str) -> Response:
-    """Lift a block (POST with a CSRF token)."""
+    """Lift a block (POST with a CSRF token). The follows the block ended stay ended, and it says so."""
     return _act(username, blocks.unblock_user,
-                lambda name: _("You have unblocked %(username)s.", username=name))
+                lambda name: _("You have unblocked %(username)s. The follows that the block ended are not "
+                               "restored.", username=name))
 
 
 @bp.route("/mute/<username>", methods=["POST"])

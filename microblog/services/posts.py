@@ -219,15 +219,16 @@ def edit_post(user: User, post_id: int, body: str, summary: str | None = None) -
     return post
 
 
-def delete_post(user: User, post_id: int) -> None:
-    """Delete a post; only its author may.
+def delete_post(user: User, post_id: int) -> int | None:
+    """Delete a post; only its author may. Returns the id of the post it answered (None: none, or
+    the post was already gone), so a page can go to the rest of the conversation.
 
     :raises PermissionDenied: ``user`` did not write it.
     """
     # An id the column cannot hold would make the database raise instead of finding nothing.
     post = db.session.get(Post, post_id) if 0 < post_id <= ID_MAX else None
     if post is None:
-        return  # already gone: deleting twice is harmless
+        return None  # already gone: deleting twice is harmless
     if post.user_id != user.id:
         raise PermissionDenied(_("You can only delete your own posts."))
     parent_id, has_media = post.in_reply_to_id, post.media_count > 0
@@ -241,3 +242,4 @@ def delete_post(user: User, post_id: int) -> None:
     if has_media:
         media_files.queue_deletions()
     search.queue_posts(post_id)
+    return parent_id

@@ -72,9 +72,24 @@
       return { x: Math.floor((i + offset) / 7), y: (i + offset) % 7, v: value, i: i };
     });
     var weeks = points.length ? points[points.length - 1].x + 1 : 1;
+    // Month names above the weeks where a month begins.
+    var months = {};
+    (data.months || []).forEach(function (month) {
+      months[Math.floor((month[0] + offset) / 7)] = month[1];
+    });
     var options = baseOptions(data);
     options.scales = {
-      x: { type: "linear", reverse: rtl, min: -0.5, max: weeks - 0.5, display: false },
+      x: {
+        type: "linear", reverse: rtl, min: -0.5, max: weeks - 0.5, position: "top",
+        grid: { display: false }, border: { display: false },
+        afterBuildTicks: function (axis) {
+          axis.ticks = Object.keys(months).map(function (week) { return { value: Number(week) }; });
+        },
+        ticks: {
+          autoSkip: false, maxRotation: 0, padding: 2, color: textColor,
+          callback: function (value) { return months[value] || ""; }
+        }
+      },
       y: {
         type: "linear", reverse: true, min: -0.5, max: 6.5, offset: false, position: rtl ? "right" : "left",
         grid: { display: false }, border: { display: false },
@@ -154,6 +169,12 @@
 
   function draw(figure, data) {
     var canvas = figure.querySelector("canvas");
+    // The server's picture of the chart steps aside for the drawn one, in the same box.
+    var fallback = figure.querySelector("[data-chart-fallback]");
+    if (fallback) {
+      fallback.hidden = true;
+    }
+    canvas.hidden = false;
     canvas.setAttribute("aria-label", data.summary);
     var summary = figure.querySelector("[data-chart-summary]");
     if (summary) {

@@ -303,9 +303,12 @@ def test_upload_a_profile_picture_and_a_header_then_remove_them(page, live_app, 
 
     page.goto("/edit_profile")
     keep_shot(page, tmp_path, "media-edit-profile.png")
+    # Each asks first (confirm.js's dialog).
     page.get_by_role("button", name="Remove the profile picture").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove").click()
     expect(page.get_by_role("alert")).to_contain_text("Your profile picture has been removed.")
     page.get_by_role("button", name="Remove the header image").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove").click()
     expect(page.get_by_role("alert")).to_contain_text("Your header image has been removed.")
     page.goto("/user/dora")
     expect(page.get_by_role("img", name="Avatar of dora")).to_have_attribute("src", re.compile(r"^/avatar/"))
