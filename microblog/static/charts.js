@@ -1,10 +1,11 @@
 /* Draws the charts of a page with Chart.js from their JSON (see microblog/charts.py), and fills in each
- * chart's text alternatives: the summary as the canvas's label, and the data as a table.
+ * chart's text alternatives: the summary as the canvas's label, and the data as a table. Where a page
+ * shows the server's picture of a chart and leaves Chart.js out (the profile), only the alternatives.
  * Every word comes translated from the server; this script holds no user-visible text. */
 (function () {
   "use strict";
   var figures = document.querySelectorAll("[data-chart-url]");
-  if (!figures.length || !window.Chart) {
+  if (!figures.length) {
     return;
   }
   var root = document.documentElement;
@@ -167,26 +168,40 @@
     });
   }
 
-  function draw(figure, data) {
-    var canvas = figure.querySelector("canvas");
-    // The server's picture of the chart steps aside for the drawn one, in the same box.
-    var fallback = figure.querySelector("[data-chart-fallback]");
-    if (fallback) {
-      fallback.hidden = true;
-    }
-    canvas.hidden = false;
-    canvas.setAttribute("aria-label", data.summary);
+  function describe(figure, data) {
     var summary = figure.querySelector("[data-chart-summary]");
     if (summary) {
       summary.textContent = data.summary;
     }
     fillTable(figure, data);
+  }
+
+  function draw(figure, data) {
+    var canvas = figure.querySelector("canvas");
+    var picture = figure.querySelector("[data-chart-fallback]");
+    describe(figure, data);
+    if (!window.Chart) {
+      // A page that shows the server's picture of the chart (the profile's calendar) does not load
+      // Chart.js at all: the picture stays, now labelled with the summary, and the table is filled.
+      picture.setAttribute("alt", data.summary);
+      figure.setAttribute("data-chart-drawn", "true");
+      return null;
+    }
+    // With Chart.js, a server picture steps aside for the drawn chart, in the same box.
+    if (picture) {
+      picture.hidden = true;
+    }
+    canvas.hidden = false;
+    canvas.setAttribute("aria-label", data.summary);
     var chart = data.type === "calendar" ? calendarChart(canvas, data) : seriesChart(canvas, data);
     figure.setAttribute("data-chart-drawn", "true");
     return chart;
   }
 
   Array.prototype.forEach.call(figures, function (figure) {
+    if (!window.Chart && !figure.querySelector("[data-chart-fallback]")) {
+      return;  // nothing to draw with, and no picture to describe
+    }
     fetch(figure.getAttribute("data-chart-url"), {
       headers: { Accept: "application/json" }, credentials: "same-origin"
     })
