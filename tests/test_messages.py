@@ -14,6 +14,7 @@ from microblog.models import Block, Message, Notification, OutboxMessage, User, 
 from microblog.services import blocks, follows, messages, notifications
 from microblog.timeutil import utcnow
 from tests.factories import DEFAULT_PASSWORD, make_block, make_follow, make_message, make_post, make_user
+from tests.statements import counting
 
 
 @pytest.fixture
@@ -422,18 +423,8 @@ def test_the_count_endpoint_is_one_indexed_query_and_writes_nothing(app, people)
     set_last_seen(app, "bob", timedelta(hours=2))
     bob = sign_in(app, "bob")  # signing in does not touch last_seen; the first page would
     set_last_seen(app, "bob", timedelta(hours=2))
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counting(app) as statements:
         response = bob.get("/notifications/count.json")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200 and response.json == {"unread": 1, "more": False}
     assert "no-store" in response.headers["Cache-Control"]
     assert len(statements) == 1, statements

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -21,6 +19,7 @@ from microblog.extensions import db
 from microblog.models import Announce, Bookmark, Like, Media, MediaStatus
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_posts, make_user, token_for
+from tests.statements import counting
 
 # Every test seeds a site big enough to page through, at two page sizes: seconds each.
 pytestmark = pytest.mark.slow
@@ -28,21 +27,6 @@ pytestmark = pytest.mark.slow
 MAX_STATEMENTS = 6
 SMALL, LARGE = 5, 25
 
-
-@contextmanager
-def counting(app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def rel_next(html: str) -> str:

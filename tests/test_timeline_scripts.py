@@ -4,7 +4,6 @@ and the composer's JSON answers (a fetch of POST / and POST /post/<id>/reply).""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -16,24 +15,10 @@ from microblog.paging import encode_cursor
 from microblog.services.posts import body_length
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_post, make_posts, make_user
+from tests.statements import counting
 
 JSON = {"Accept": "application/json"}
 
-
-@contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -14,6 +14,16 @@ except ImportError:  # the browser fixture skips (or fails under REQUIRE_BROWSER
     Page = expect = None
 
 
+class Watch:
+    """Every console error, uncaught exception and Content-Security-Policy violation of a page."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"exception: {exc}"))
+        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
+        page.on("console", lambda m: "Content Security Policy" in m.text and self.errors.append(m.text))
+
+
 def register(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> None:
     page.goto("/auth/register")
     page.get_by_label("Username").fill(username)
@@ -42,6 +52,12 @@ def sign_out(page: Page) -> None:
     navbar = page.get_by_role("navigation", name="Main")
     expect(navbar.get_by_role("link", name="Sign in", include_hidden=True)).to_have_count(1)
     expect(navbar.get_by_role("button", name="Sign out", include_hidden=True)).to_have_count(0)
+
+
+def sign_in_ready(page: Page, username: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Sign in, and wait until the page's deferred scripts have run."""
+    sign_in(page, username, password)
+    page.wait_for_load_state()
 
 
 def seed_user(app, username: str, *, posts: int = 0, follows: str | None = None) -> None:

@@ -14,8 +14,7 @@ from microblog.extensions import db
 from microblog.models import Media, Post, User
 from microblog.services.posts import body_length
 from tests import media_samples
-from tests.browser.helpers import seed_user
-from tests.browser.helpers import sign_in as sign_in_with_form
+from tests.browser.helpers import Watch, seed_user, sign_in_ready
 from tests.factories import make_post, make_user
 
 try:
@@ -31,21 +30,6 @@ LIMIT = 30
 @pytest.fixture
 def live_app(make_app):
     return make_app(WTF_CSRF_ENABLED=True, POST_MAX_LENGTH=LIMIT, MEDIA_MAX_BYTES=150_000)
-
-
-class Watch:
-    """Uncaught exceptions and console errors (a CSP refusal included) of a page."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"exception: {exc}"))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
-
-
-def sign_in(page: Page, username: str) -> None:
-    """Sign in, and wait until the page's deferred scripts have run (the counter is there)."""
-    sign_in_with_form(page, username)
-    page.wait_for_load_state()
 
 
 def bodies(app) -> list[str]:
@@ -66,7 +50,7 @@ TRICKY = [
 
 def test_the_counter_counts_as_the_server_does(page, live_app):
     seed_user(live_app, "alice")
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     counted = page.evaluate("texts => texts.map(t => window.microblogPostLength(t))", TRICKY)
     expected = [body_length(text) for text in TRICKY]
     wrong = [(text, js, py) for text, js, py in zip(TRICKY, counted, expected, strict=True) if js != py]
@@ -76,7 +60,7 @@ def test_the_counter_counts_as_the_server_does(page, live_app):
 def test_the_counter_says_the_limit_before_sending(page, live_app):
     seed_user(live_app, "alice")
     watch = Watch(page)
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     text = page.get_by_label("Say something")
     counter = page.locator("#compose .compose-counter")
     expect(counter).to_have_text(f"0 / {LIMIT}")
@@ -109,7 +93,7 @@ def test_posting_puts_the_card_on_top_without_a_reload(page, live_app):
         alice = make_user("alice")
         make_post(alice, "an older post")
     watch = Watch(page)
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.evaluate("window.stillTheSamePage = true")
     page.get_by_label("Say something").fill("Hello without a reload 😀")
     page.get_by_role("button", name="Post", exact=True).click()
@@ -129,7 +113,7 @@ def test_posting_puts_the_card_on_top_without_a_reload(page, live_app):
 
 def test_errors_are_shown_beside_the_fields(page, live_app):
     seed_user(live_app, "alice")
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.evaluate("window.stillTheSamePage = true")
     text = page.get_by_label("Say something")
     text.fill("\u200b\u200b")  # shows nothing: the server refuses it
@@ -149,7 +133,7 @@ def test_errors_are_shown_beside_the_fields(page, live_app):
 
 def test_a_refused_token_is_said_for_the_form(page, live_app):
     seed_user(live_app, "alice")
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.evaluate("document.querySelector('#compose input[name=csrf_token]').value = 'forged'")
     page.get_by_label("Say something").fill("with a bad token")
     page.get_by_role("button", name="Post", exact=True).click()
@@ -162,7 +146,7 @@ def test_images_are_sent_and_the_previews_cleared(page, live_app, tmp_path):
     watch = Watch(page)
     red = tmp_path / "red.png"
     red.write_bytes(media_samples.png_bytes(300, 200))
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Add images").click()
     chooser.value.set_files([str(red)])
@@ -186,7 +170,7 @@ def test_a_reply_joins_the_thread_without_a_reload(page, live_app):
         bob = make_user("bob")
         make_user("alice")
         post_id = make_post(bob, "What do you think?").id
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.goto(f"/post/{post_id}")
     page.wait_for_load_state()
     expect(page.get_by_text("No replies yet.")).to_be_visible()
@@ -206,7 +190,7 @@ def test_a_reply_joins_the_thread_without_a_reload(page, live_app):
 def test_without_javascript_the_form_posts_as_before(new_context, live_app):
     seed_user(live_app, "alice")
     page = new_context(java_script_enabled=False).new_page()
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.get_by_label("Say something").fill("x" * (LIMIT + 1))
     page.get_by_role("button", name="Post", exact=True).click()
     expect(page.locator("#post-error")).to_contain_text(f"A post is at most {LIMIT} characters")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from microblog.extensions import db
 from microblog.models import Media, MediaStatus, Post, User
 from tests import media_samples
-from tests.browser.helpers import keep, seed_user, sign_in
+from tests.browser.helpers import Watch, keep, seed_user, sign_in
 
 try:
     from playwright.sync_api import Page, expect
@@ -29,16 +29,6 @@ MAX_BYTES = 150_000
 @pytest.fixture
 def live_app(make_app):
     return make_app(WTF_CSRF_ENABLED=True, MEDIA_MAX_BYTES=MAX_BYTES)
-
-
-class Watch:
-    """Every console error, uncaught exception and Content-Security-Policy violation of a page."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"exception: {exc}"))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
-        page.on("console", lambda m: "Content Security Policy" in m.text and self.errors.append(m.text))
 
 
 def write(folder: Path, name: str, data: bytes) -> Path:

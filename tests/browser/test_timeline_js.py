@@ -16,7 +16,7 @@ from microblog.extensions import db
 from microblog.models import Bookmark, Post, User
 from microblog.templating import timeago
 from microblog.timeutil import utcnow
-from tests.browser.helpers import sign_in as sign_in_with_form
+from tests.browser.helpers import Watch, sign_in_ready
 from tests.factories import make_follow, make_post, make_posts, make_user
 
 try:
@@ -32,18 +32,6 @@ PER_PAGE = 3
 @pytest.fixture
 def live_app(make_app):
     return make_app(WTF_CSRF_ENABLED=True, POSTS_PER_PAGE=PER_PAGE, NOTIFICATIONS_POLL_SECONDS=1)
-
-
-class Watch:
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(f"exception: {exc}"))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
-
-
-def sign_in(page: Page, username: str) -> None:
-    sign_in_with_form(page, username)
-    page.wait_for_load_state()
 
 
 def seed(app, posts: int = 7) -> None:
@@ -123,7 +111,7 @@ def test_load_more_on_other_timelines(page, live_app, path):
             for post_id in db.session.scalars(sa.select(Post.id)):
                 db.session.add(Bookmark(user_id=alice.id, post_id=post_id))
             db.session.commit()
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.goto(path)
     page.wait_for_load_state()
     expect(page.locator("main article.post")).to_have_count(3)
@@ -134,7 +122,7 @@ def test_load_more_on_other_timelines(page, live_app, path):
 def test_the_new_posts_banner_shows_and_loads_them(page, live_app):
     seed(live_app, posts=2)
     watch = Watch(page)
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     banner = page.locator(".new-posts-banner")
     expect(banner).to_be_hidden()
     with live_app.app_context():
@@ -155,7 +143,7 @@ def test_the_new_posts_banner_shows_and_loads_them(page, live_app):
 
 def test_the_banner_does_not_count_ones_own_post_and_pauses_while_hidden(page, live_app):
     seed(live_app, posts=1)
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     asked: list[str] = []
     page.on("request", lambda r: "/timeline/newer.json" in r.url and asked.append(r.url))
     page.get_by_label("Say something").fill("my own")
@@ -184,7 +172,7 @@ def test_the_banner_does_not_count_ones_own_post_and_pauses_while_hidden(page, l
 def test_keyboard_shortcuts(page, live_app):
     seed(live_app, posts=3)
     watch = Watch(page)
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.locator("body").click(position={"x": 1, "y": 1})  # the composer had the focus (autofocus)
     cards = page.locator("#timeline article.post")
     page.keyboard.press("j")
@@ -217,7 +205,7 @@ def test_keyboard_shortcuts(page, live_app):
 
 def test_n_elsewhere_goes_to_the_composer(page, live_app):
     seed(live_app, posts=1)
-    sign_in(page, "alice")
+    sign_in_ready(page, "alice")
     page.goto("/explore")
     page.wait_for_load_state()
     page.keyboard.press("n")
