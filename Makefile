@@ -47,8 +47,8 @@ TEST_TMPDIR ?= $(shell df -k --output=avail /dev/shm 2>/dev/null | awk 'NR == 2 
 TEST_ENV := $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR))
 
 ## test: the whole test suite (PostgreSQL and browser tests skip with a reason when absent)
-# Tests run in parallel on every core (pytest-xdist); PYTEST_ARGS="-n 0 -k name" for one process.
-PYTEST_ARGS ?= -n auto
+# Tests run in parallel on every core (pytest-xdist) and name the 15 slowest; PYTEST_ARGS="-n 0 -k name" for one process.
+PYTEST_ARGS ?= -n auto --durations=15
 test: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
