@@ -19,7 +19,8 @@ from werkzeug.serving import make_server
 from microblog import create_app, search
 from microblog.extensions import db
 from microblog.models import Role
-from microblog.services import exports, follows, messages, mutes, posts, reactions, reports
+from microblog.services import exports, follows, media, messages, mutes, posts, reactions, reports
+from tests import media_samples
 from tests.browser.conftest import TIMEOUT_MS
 from tests.conftest import TestConfig, copy_sqlite_template
 from tests.factories import DEFAULT_PASSWORD, make_user
@@ -65,6 +66,10 @@ def site(tmp_path_factory, sqlite_template) -> Iterator[dict]:
         posts.publish_post(alice, "A post with a content warning", summary="Spoilers")
         for n in range(3):
             posts.publish_post(carol, f"Trains are late again ({n}) #trains")
+        # Images with descriptions: the grid, its ALT buttons and their texts are on the timelines too.
+        pictures = [media.upload_media(carol, media_samples.jpeg_bytes(64 + n, 48), f"A red train, view {n}")
+                    for n in range(2)]
+        posts.publish_post(carol, "Two pictures of the 8:15", media_ids=[picture.id for picture in pictures])
         reactions.like(alice, first.id)
         reactions.bookmark(alice, first.id)
         messages.send_message(bob, alice, "Hi alice, lunch tomorrow?")
