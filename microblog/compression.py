@@ -5,6 +5,12 @@ Every compressible response says ``Vary: Accept-Encoding``, compressed or not, s
 hands a brotli body to a client that asked for none. A compressed body is another representation of
 the same page, so its ETag becomes weak (as nginx does): a client's ``If-None-Match`` still matches it,
 and the 304 path of http_cache.py is untouched (it runs first, on the uncompressed body).
+
+Pages for a signed-in session are not compressed (BREACH): each holds the session's CSRF token, whose
+signed payload stays the same from page to page, beside text a stranger chooses (a search, a post, a
+``next``). Compressed, the size of such a page tells whoever watches the encrypted traffic how much of
+the token their text matched, a few guesses at a time. Visitors' pages, JSON, feeds and static files
+are still compressed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import gzip
 
 import brotli
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, request, session
 
 # Media types worth compressing; images other than SVG, archives and fonts are compressed already.
 COMPRESSIBLE = frozenset({
@@ -68,7 +74,7 @@ def compress_response(response: Response) -> Response:
             or response.status_code not in (200, 201, 203, 400, 403, 404, 410, 422, 429, 500)):
         return response
     encoding = chosen_encoding(request)
-    if encoding is None:
+    if encoding is None or (response.mimetype == "text/html" and session.get("_user_id")):
         return response
     body = response.get_data()
     if len(body) < MIN_SIZE:

@@ -148,6 +148,21 @@ def test_pages_json_and_feeds_are_sent_compressed(client, posts, path, encoding)
     assert CSRF.sub(b"", decode(packed)) == CSRF.sub(b"", plain.data)
 
 
+def test_signed_in_pages_are_not_compressed_but_their_json_is(client, posts, auth):
+    """BREACH: a signed-in page holds the session's CSRF token beside text anyone can choose (here a
+    query string, in the footer forms' next), so it goes out as it is; JSON is still compressed."""
+    auth.login("ada")
+    page = client.get("/explore?q=secret", headers={"Accept-Encoding": "br, gzip"})  # "next" reflects it
+    assert page.status_code == 200 and "Content-Encoding" not in page.headers
+    assert b"csrf_token" in page.data and b"secret" in page.data
+    assert "Accept-Encoding" in page.headers["Vary"]
+    feed = client.get("/api/posts", headers={"Accept-Encoding": "gzip"})
+    assert feed.status_code == 200 and feed.headers["Content-Encoding"] == "gzip"
+    auth.logout()
+    visitor = client.get("/explore", headers={"Accept-Encoding": "gzip"})
+    assert visitor.headers["Content-Encoding"] == "gzip"
+
+
 def test_a_compressed_page_still_answers_304(client, posts):
     first = client.get("/explore", headers={"Accept-Encoding": "gzip"})
     assert first.headers["ETag"].startswith('W/"')  # another representation of the same page
