@@ -80,6 +80,8 @@ WEB = [
          lambda: _bob() is None),
     Case("audit log", "GET", "/admin/audit", ADMIN),
     Case("mail outbox", "GET", "/admin/outbox", ADMIN),
+    Case("site settings", "GET", "/admin/settings", ADMIN),
+    Case("change site settings", "POST", "/admin/settings", ADMIN, {}),
     Case("export all accounts", "POST", "/admin/exports/users", ADMIN, {},
          lambda: db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 1),
 ]
@@ -101,6 +103,8 @@ API = [
          lambda: _bob() is None),
     Case("audit log", "GET", "/api/admin/audit", ADMIN),
     Case("mail outbox", "GET", "/api/admin/outbox", ADMIN),
+    Case("site settings", "GET", "/api/admin/settings", ADMIN),
+    Case("change site settings", "PUT", "/api/admin/settings", ADMIN, {"require_2fa_for_staff": False}),
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from microblog.admin.labels import role_names
@@ -44,3 +44,10 @@ class HandleReportForm(WebForm):
                           validators=[DataRequired()])
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=REASON_MAX)])
     submit = SubmitField(_l("Close report"))
+
+
+class SiteSettingsForm(WebForm):
+    """The settings of the whole site an administrator may change."""
+
+    staff_two_factor = BooleanField(_l("Require two-factor authentication for moderators and administrators"))
+    submit = SubmitField(_l("Save settings"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from microblog.services import audit
+from microblog.services import audit, site_settings
 
 
 def role_names() -> dict[str, str]:
@@ -31,8 +31,14 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
+        audit.SETTING_CHANGE: _("Changed a site setting"),
     }
 
 
 def outbox_status_names() -> dict[str, str]:
     return {"pending": _("Pending"), "sending": _("Sending"), "sent": _("Sent"), "failed": _("Failed")}
+
+
+def setting_names() -> dict[str, str]:
+    """Site settings as the audit log names them."""
+    return {site_settings.STAFF_TWO_FACTOR: _("Two-factor authentication for staff")}

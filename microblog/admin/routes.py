@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from microblog import charts, mail
 from microblog.admin import labels
-from microblog.admin.forms import HandleReportForm, OptionalReasonForm, ReasonForm, RoleForm
+from microblog.admin.forms import HandleReportForm, OptionalReasonForm, ReasonForm, RoleForm, SiteSettingsForm
 from microblog.exceptions import DomainError
 from microblog.forms import EmptyForm
 from microblog.models import (
@@ -26,7 +26,17 @@ from microblog.models import (
     Report,
 )
 from microblog.pagination import paginate, requested_page
-from microblog.services import admin_exports, audit, media, moderation, reports, roles, stats, users_query
+from microblog.services import (
+    admin_exports,
+    audit,
+    media,
+    moderation,
+    reports,
+    roles,
+    site_settings,
+    stats,
+    users_query,
+)
 from microblog.web import get_or_404, user_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -235,13 +245,38 @@ def delete_user(username: str):
     return redirect(url_for("admin.user", username=name))
 
 
+# -- site settings ------------------------------------------------------------------------------
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_SETTINGS)
+def settings():
+    """Settings of the whole site. Each change is audited; one the server's environment fixes is shown
+    as such and cannot be turned off here."""
+    forced = site_settings.staff_two_factor_forced()
+    form = SiteSettingsForm()
+    if form.validate_on_submit():
+        wanted = forced or bool(form.staff_two_factor.data)
+        try:
+            changed = site_settings.set_staff_two_factor(current_user, wanted)
+        except DomainError as exc:
+            form.staff_two_factor.errors = [exc.message]
+            return render_template("admin/settings.html", title=_("Site settings"), form=form,
+                                   forced=forced), 400
+        flash(_("The settings have been saved.") if changed else _("Nothing changed."),
+              "success" if changed else "info")
+        return redirect(url_for("admin.settings"))
+    if request.method == "GET":
+        form.staff_two_factor.data = site_settings.staff_two_factor_required()
+    return render_template("admin/settings.html", title=_("Site settings"), form=form, forced=forced)
+
+
 # -- records ------------------------------------------------------------------------------------
 @bp.route("/audit")
 @permission_required(Permission.VIEW_AUDIT_LOG)
 def audit_log():
     """Every moderation action, newest first. Read-only: there is no way to change an entry."""
     page = paginate(audit.entries_select(), requested_page(), PER_PAGE)
-    return render_template("admin/audit.html", title=_("Audit log"), page=page, actions=labels.action_names())
+    return render_template("admin/audit.html", title=_("Audit log"), page=page, actions=labels.action_names(),
+                           settings=labels.setting_names())
 
 
 @bp.route("/outbox")

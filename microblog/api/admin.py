@@ -22,10 +22,11 @@ from microblog.api.schemas import (
     ReportListSchema,
     ReportSchema,
     RoleChangeSchema,
+    SiteSettingsSchema,
 )
 from microblog.bearer import signed_in_api_user
 from microblog.models import Permission, Post, Report, User
-from microblog.services import audit, moderation, reports, roles
+from microblog.services import audit, moderation, reports, roles, site_settings
 from microblog.web import abort_json, get_or_404
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api/admin",
@@ -193,3 +194,29 @@ def get_outbox(args):
     status = args.get("status")
     extra = {"status": status} if status else {}
     return {"counts": mail.outbox_counts(), **page_of(mail.outbox_select(status), args, **extra)}
+
+
+# -- site settings -------------------------------------------------------------------------------
+def _site_settings() -> dict:
+    return {"require_2fa_for_staff": site_settings.staff_two_factor_required(),
+            "require_2fa_for_staff_forced": site_settings.staff_two_factor_forced()}
+
+
+@bp.route("/settings", methods=["GET"])
+@_staff(Permission.MANAGE_SETTINGS)
+@bp.response(200, SiteSettingsSchema)
+def get_settings():
+    """The site's settings (administrators only)."""
+    return _site_settings()
+
+
+@bp.route("/settings", methods=["PUT"])
+@_staff(Permission.MANAGE_SETTINGS, write=True)
+@bp.arguments(SiteSettingsSchema)
+@bp.response(200, SiteSettingsSchema)
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def put_settings(data):
+    """Change the site's settings (administrators only; audited). Requiring two-factor sign-in of staff
+    needs it on the caller's own account first (422)."""
+    site_settings.set_staff_two_factor(signed_in_api_user(), data["require_2fa_for_staff"])
+    return _site_settings()

@@ -259,6 +259,14 @@ class RoleChangeSchema(StrictSchema):
     reason = ma.fields.String(allow_none=True, metadata={"maxLength": REASON_MAX})
 
 
+class SiteSettingsSchema(StrictSchema):
+    require_2fa_for_staff = ma.fields.Boolean(
+        required=True, metadata={"description": "moderators and administrators must use two-factor sign-in"})
+    require_2fa_for_staff_forced = ma.fields.Boolean(
+        dump_only=True,
+        metadata={"description": "the server's environment requires it: it cannot be turned off"})
+
+
 class HandleReportSchema(StrictSchema):
     outcome = ma.fields.String(
         required=True, validate=ma.validate.OneOf((REPORT_RESOLVED, REPORT_DISMISSED)),

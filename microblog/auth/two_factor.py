@@ -232,9 +232,10 @@ ALWAYS_OPEN = frozenset({"auth.logout", "main.set_language", "static"})
 
 
 def require_staff_enrolment():
-    """Before each request: with REQUIRE_2FA_FOR_STAFF, a moderator or admin without two-factor sign-in
-    sees only the pages that turn it on (and can sign out) until it is on."""
-    if not current_app.config["REQUIRE_2FA_FOR_STAFF"]:
+    """Before each request: when the site requires two-factor sign-in of staff (REQUIRE_2FA_FOR_STAFF, or
+    the admin area's setting), a moderator or admin without it sees only the pages that turn it on (and
+    can sign out) until it is on. Only a signed-in moderator or admin without it costs a query."""
+    if not (current_user.is_authenticated and current_user.is_staff and not current_user.two_factor_enabled):
         return None
     endpoint = request.endpoint or ""
     if (endpoint in ALWAYS_OPEN or endpoint.startswith("two_factor.") or endpoint.endswith(".static")

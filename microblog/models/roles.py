@@ -35,6 +35,7 @@ class Permission(enum.StrEnum):
     VIEW_OUTBOX = "view_outbox"
     VIEW_DASHBOARD = "view_dashboard"  # counts and charts
     EXPORT_DATA = "export_data"  # every user or every post as CSV
+    MANAGE_SETTINGS = "manage_settings"  # the site's settings in the admin area
 
 
 _MODERATOR_PERMISSIONS = frozenset(

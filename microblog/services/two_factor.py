@@ -26,7 +26,7 @@ from microblog.extensions import db
 from microblog.external_urls import external_url
 from microblog.logs import security_event
 from microblog.models import RecoveryCode, User
-from microblog.services import audit
+from microblog.services import audit, site_settings
 from microblog.timeutil import utcnow
 
 RECOVERY_CODE_COUNT = 10
@@ -232,8 +232,9 @@ def _spend_recovery_code(user: User, code: str) -> bool:
 
 
 def staff_requirement_applies(user: Any) -> bool:
-    """True when the site requires two-factor sign-in of moderators and admins and ``user`` is one."""
-    return bool(current_app.config["REQUIRE_2FA_FOR_STAFF"]) and bool(getattr(user, "is_staff", False))
+    """True when the site requires two-factor sign-in of moderators and admins (the server's environment
+    or an administrator's setting) and ``user`` is one. Nobody else costs a query."""
+    return bool(getattr(user, "is_staff", False)) and site_settings.staff_two_factor_required()
 
 
 def staff_must_enrol(user: Any) -> bool:

@@ -119,7 +119,7 @@ def pages_signed_in(site: dict) -> list[str]:
         "/send_message/carol", "/edit_profile", "/auth/change_password", "/settings/muted",
         f"/post/{post}/report", f"/post/{post}/history", f"/tasks/{task}",
         "/admin/", "/admin/reports", "/admin/users", "/admin/users/bob", f"/admin/posts/{post}",
-        "/admin/audit", "/admin/outbox", "/no-such-page",
+        "/admin/audit", "/admin/outbox", "/admin/settings", "/no-such-page",
     ]
 
 
