@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, abort, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.security import safe_join
 
 from microblog.compression import MIN_SIZE, chosen_encoding, compress, is_compressible
@@ -134,7 +135,23 @@ def _static_view(folder: str) -> Callable[..., Response]:
         return serve(folder, filename)
 
     view.quiet = True  # type: ignore[attr-defined]  # not a visit: web.record_activity loads no account
+    view.static_file = True  # type: ignore[attr-defined]  # the same bytes for everyone
     return view
+
+
+class StaticFilesSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a static file does not say ``Vary: Cookie``.
+
+    Flask adds it to every response whose request touched the session, and Flask-Login's after-request
+    hook looks at the session on every request, static files included. A file is the same whoever asks,
+    so the header would only make shared caches keep one copy per visitor.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "static_file", False) and not session.modified:
+            session.accessed = False
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
@@ -149,6 +166,7 @@ def init_app(app: Flask) -> None:
             folders[endpoint] = blueprint.static_folder
     for endpoint, folder in folders.items():
         app.view_functions[endpoint] = _static_view(folder)
+    app.session_interface = StaticFilesSessionInterface()
 
     def add_hash(endpoint: str, values: dict[str, Any]) -> None:
         folder = folders.get(endpoint)

@@ -198,3 +198,17 @@ def test_identicons_are_cached_for_a_year(client):
     reply = client.get("/avatar/" + "ab" * 16 + ".svg")
     assert reply.status_code == 200 and reply.mimetype == "image/svg+xml"
     assert reply.cache_control.max_age == 31536000 and reply.cache_control.immutable
+
+
+def test_static_files_do_not_vary_on_the_session_cookie_but_pages_do(app, client, posts, auth):
+    """Flask-Login reads the session on every request; a static file must not say ``Vary: Cookie`` (a
+    shared cache would keep a copy per visitor) nor set one, even for a signed-in browser."""
+    auth.login("ada")
+    with app.test_request_context():
+        urls = [url_for("static", filename=name) for name in ("microblog.css", "icons/icon-192.png")]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Cookie" not in response.headers.get("Vary", "") and "Set-Cookie" not in response.headers
+    assert "Cookie" in client.get("/explore").headers["Vary"]
+    assert "Cookie" in client.get("/notifications/count.json").headers.get("Vary", "")

@@ -235,13 +235,13 @@ def require_staff_enrolment():
     """Before each request: when the site requires two-factor sign-in of staff (REQUIRE_2FA_FOR_STAFF, or
     the admin area's setting), a moderator or admin without it sees only the pages that turn it on (and
     can sign out) until it is on. Only a signed-in moderator or admin without it costs a query."""
-    if not (current_user.is_authenticated and current_user.is_staff and not current_user.two_factor_enabled):
-        return None
     endpoint = request.endpoint or ""
     if (endpoint in ALWAYS_OPEN or endpoint.startswith("two_factor.") or endpoint.endswith(".static")
             or request.path.startswith("/api/")):
+        return None  # before asking who is signed in: a static file loads no account
+    if not (current_user.is_authenticated and current_user.is_staff and not current_user.two_factor_enabled):
         return None
-    if current_user.is_authenticated and two_factor.staff_must_enrol(current_user):
+    if two_factor.staff_must_enrol(current_user):
         return redirect(url_for("two_factor.settings"))
     return None
 
