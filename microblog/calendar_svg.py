@@ -31,8 +31,16 @@ def _shade(value: int, peak: int) -> float:
     return SHADES[min(4, 1 + (4 * value - 1) // peak)]
 
 
-def calendar_svg(payload: dict[str, Any], rtl: bool = False) -> str:
-    """The SVG text of a ``posting_calendar`` payload; ``rtl`` mirrors it (the newest week on the left)."""
+# The site's colours (static/microblog.css): the secondary text and the accent, light and dark.
+LIGHT = "text{fill:#5e6470}rect{fill:#4f46e5}"
+DARK = "text{fill:#a3abb8}rect{fill:#a5b4fc}"
+PALETTES = {"light": LIGHT, "dark": DARK, "auto": f"{LIGHT}@media (prefers-color-scheme:dark){{{DARK}}}"}
+
+
+def calendar_svg(payload: dict[str, Any], rtl: bool = False, theme: str = "auto") -> str:
+    """The SVG text of a ``posting_calendar`` payload; ``rtl`` mirrors it (the newest week on the left).
+    ``theme`` is the page's: "light" or "dark" when the person chose one, else "auto", which follows
+    the device as the page does (a picture in an ``<img>`` cannot see the page's own setting)."""
     keys: list[str] = payload["keys"]
     values: list[int] = payload["values"]
     offset = date.fromisoformat(keys[0]).weekday() if keys else 0  # Monday is 0
@@ -49,8 +57,7 @@ def calendar_svg(payload: dict[str, Any], rtl: bool = False) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-labelledby="t d">',
         f'<title id="t">{escape(payload["title"])}</title><desc id="d">{escape(payload["summary"])}</desc>',
-        "<style>text{font:10px system-ui,sans-serif;fill:#495057}rect{fill:#0d6efd}"
-        "@media (prefers-color-scheme:dark){text{fill:#adb5bd}rect{fill:#6ea8fe}}</style>",
+        f"<style>text{{font:10px system-ui,sans-serif}}{PALETTES.get(theme, PALETTES['auto'])}</style>",
     ]
     anchor = "end" if rtl else "start"
     for index, label in payload.get("months", []):

@@ -65,3 +65,20 @@ def test_the_box_on_the_page_has_the_picture_s_proportions(app):
 
     css = (Path(app.root_path) / "static" / "microblog.css").read_text()
     assert f"aspect-ratio: {SIZE[0]} / {SIZE[1]};" in css
+
+
+def test_the_picture_follows_the_theme_the_person_chose(app, client, auth):
+    """An <img> cannot see the page's theme: the page asks for the chosen one, "auto" follows the device."""
+    with app.app_context():
+        make_user("alice", theme="dark"), make_user("bob")
+    auto = client.get("/user/bob/activity.svg").get_data(as_text=True)
+    assert "prefers-color-scheme:dark" in auto and "#4f46e5" in auto and "#a5b4fc" in auto
+    auth.login("alice")
+    page = client.get("/user/bob").get_data(as_text=True)
+    assert 'src="/user/bob/activity.svg?theme=dark"' in page
+    dark = client.get("/user/bob/activity.svg?theme=dark").get_data(as_text=True)
+    assert "#a5b4fc" in dark and "#4f46e5" not in dark and "prefers-color-scheme" not in dark
+    light = client.get("/user/bob/activity.svg?theme=light").get_data(as_text=True)
+    assert "#4f46e5" in light and "#a5b4fc" not in light
+    odd = client.get("/user/bob/activity.svg?theme=%3C/style%3E").get_data(as_text=True)
+    assert odd == auto  # anything else is "auto", and never reaches the picture

@@ -177,7 +177,8 @@ def activity(username: str):
 def activity_svg(username: str):
     """The same calendar drawn on the server: the profile shows it until (or without) charts.js."""
     person = user_or_404(username)
-    svg = calendar_svg(charts.posting_calendar(person), rtl=i18n.text_direction() == "rtl")
+    theme = request.args.get("theme", "auto")
+    svg = calendar_svg(charts.posting_calendar(person), rtl=i18n.text_direction() == "rtl", theme=theme)
     # Its own policy: an SVG with a <style> element and nothing else (no script, nothing to load).
     return svg, 200, {"Content-Type": "image/svg+xml; charset=utf-8", "Cache-Control": "private, max-age=60",
                       "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
