@@ -1,6 +1,6 @@
 """Draw the site's icons (web app manifest, apple-touch-icon, favicons) into microblog/static/icons/.
 
-The mark: a white speech bubble with two lines of "text" on the brand blue. One geometry, in units of
+The mark: a white speech bubble with two lines of "text" on the brand indigo. One geometry, in units of
 the icon's side, gives the PNGs (drawn 4x larger, then scaled down for smooth edges) and favicon.svg.
 "Any" icons are a rounded square with transparent corners; maskable ones and the apple-touch-icon
 fill the whole square and keep the mark inside the central 60 % (the safe zone is a circle of 80 %).
@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 OUT = Path(__file__).resolve().parent.parent / "microblog" / "static" / "icons"
-BLUE = "#0d6efd"
+INDIGO = "#4f46e5"  # the accent of static/microblog.css
 WHITE = "#ffffff"
 SCALE = 4  # supersampling
 
@@ -34,9 +34,9 @@ def draw(size: int, *, full_bleed: bool, mark_share: float) -> Image.Image:
     image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     pen = ImageDraw.Draw(image)
     if full_bleed:
-        pen.rectangle((0, 0, big, big), fill=BLUE)
+        pen.rectangle((0, 0, big, big), fill=INDIGO)
     else:
-        pen.rounded_rectangle((0, 0, big - 1, big - 1), radius=big * 0.22, fill=BLUE)
+        pen.rounded_rectangle((0, 0, big - 1, big - 1), radius=big * 0.22, fill=INDIGO)
     box = big * mark_share
     left = (big - box) / 2
 
@@ -46,7 +46,7 @@ def draw(size: int, *, full_bleed: bool, mark_share: float) -> Image.Image:
     pen.rounded_rectangle((*at(*BUBBLE[:2]), *at(*BUBBLE[2:])), radius=BUBBLE_RADIUS * box, fill=WHITE)
     pen.polygon([at(x, y) for x, y in TAIL], fill=WHITE)
     for line in LINES:
-        pen.rounded_rectangle((*at(*line[:2]), *at(*line[2:])), radius=LINE_RADIUS * box, fill=BLUE)
+        pen.rounded_rectangle((*at(*line[:2]), *at(*line[2:])), radius=LINE_RADIUS * box, fill=INDIGO)
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
@@ -59,9 +59,9 @@ def svg() -> str:
     tail = " ".join(f"{n(x)},{n(y)}" for x, y in TAIL)
     lines = "".join(
         f'<rect x="{n(a)}" y="{n(b)}" width="{n(c - a)}" height="{n(d - b)}" rx="{n(LINE_RADIUS)}" '
-        f'fill="{BLUE}"/>' for a, b, c, d in LINES)
+        f'fill="{INDIGO}"/>' for a, b, c, d in LINES)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-            f'<rect width="64" height="64" rx="{n(0.22)}" fill="{BLUE}"/>'
+            f'<rect width="64" height="64" rx="{n(0.22)}" fill="{INDIGO}"/>'
             f'<rect x="{n(x0)}" y="{n(y0)}" width="{n(x1 - x0)}" height="{n(y1 - y0)}" '
             f'rx="{n(BUBBLE_RADIUS)}" fill="{WHITE}"/>'
             f'<polygon points="{tail}" fill="{WHITE}"/>{lines}</svg>\n')
