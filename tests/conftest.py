@@ -107,25 +107,109 @@ def postgres_admin_engine() -> Iterator[sa.Engine | None]:
     engine.dispose()
 
 
+class PostgresSchemas:
+    """The PostgreSQL schemas of one test process, each test's database: used again once emptied.
+
+    Making a schema's tables and dropping them again costs PostgreSQL far more than deleting a test's
+    few rows, and most tests want the same empty tables. So a schema a test leaves with exactly the
+    tables, columns and indexes ``create_all`` made is emptied (its rows deleted, its sequences reset)
+    and handed to a later test; any other schema (a test that ran the migrations, dropped a table,
+    altered one) is dropped as before. A test asking for no tables (``make_app(create_tables=False)``)
+    gets an empty schema.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.free: list[str] = []  # schemas with every table and no rows
+        self.shape: tuple | None = None  # what create_all makes, as read from the catalog
+
+    def take(self) -> tuple[str, bool]:
+        """A schema for a test, and whether it already has every table."""
+        if self.free:
+            return self.free.pop(), True
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        with self.engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        return schema, False
+
+    def _shape(self, conn: sa.Connection, schema: str) -> tuple:
+        """The schema's columns and indexes, with its own name taken out (it is in the definitions)."""
+        rows = conn.execute(sa.text(
+            "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '')"
+            " FROM information_schema.columns WHERE table_schema = :s"
+            " UNION ALL SELECT tablename, indexname, indexdef, '', '' FROM pg_indexes WHERE schemaname = :s"
+            " ORDER BY 1, 2, 3"), {"s": schema}).all()
+        return tuple(tuple(str(value).replace(f'"{schema}".', "").replace(f"{schema}.", "") for value in row)
+                     for row in rows)
+
+    def built(self, schema: str) -> None:
+        """``create_all`` has just made the tables of ``schema``: remember their shape (once)."""
+        if self.shape is None:
+            with self.engine.connect() as conn:
+                self.shape = self._shape(conn, schema)
+
+    def empty(self, schema: str) -> None:
+        """Remove every table of ``schema`` (a test that makes its own, with the migrations)."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+
+    def give_back(self, schema: str) -> None:
+        """After the test: empty the schema for the next one if it is as create_all made it, else drop it."""
+        try:
+            self._give_back(schema)
+        except sa.exc.DBAPIError:  # a process of the test's still holds a lock: leave that schema
+            pass
+
+    def _give_back(self, schema: str) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SET lock_timeout = '10s'"))
+            if self.shape is not None and self._shape(conn, schema) == self.shape:
+                # One round trip: children before parents, then every sequence back to 1.
+                tables = reversed(db.metadata.sorted_tables)
+                reset = ("SELECT setval(quote_ident(sequence_schema) || '.' || quote_ident(sequence_name), 1,"
+                         f" false) FROM information_schema.sequences WHERE sequence_schema = '{schema}'")
+                conn.exec_driver_sql("; ".join([f'DELETE FROM "{schema}"."{table.name}"' for table in tables]
+                                               + [reset]))
+                self.free.append(schema)
+                return
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+    def close(self) -> None:
+        with self.engine.connect() as conn:
+            for schema in self.free:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        self.free.clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas(postgres_admin_engine) -> Iterator[PostgresSchemas | None]:
+    if postgres_admin_engine is None:
+        yield None
+        return
+    schemas = PostgresSchemas(postgres_admin_engine)
+    yield schemas
+    schemas.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request, tmp_path, postgres_admin_engine) -> Iterator[dict]:
-    """Config overrides for a fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+def database(request, tmp_path, postgres_admin_engine, postgres_schemas) -> Iterator[dict]:
+    """Config overrides for a fresh, empty database: a SQLite file, or a PostgreSQL schema of its own
+    (``TEST_SCHEMA_READY`` says whether its tables are already made, see :class:`PostgresSchemas`)."""
     if request.param == "sqlite":
         yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'app.db'}"}
         return
     require_or_skip(postgres_admin_engine is not None, "PostgreSQL (TEST_DATABASE_URL)", "REQUIRE_POSTGRES")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with postgres_admin_engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    schema, ready = postgres_schemas.take()
     try:
         yield {
             "SQLALCHEMY_DATABASE_URI": str(postgres_admin_engine.url.render_as_string(hide_password=False)),
             "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
             "TEST_SCHEMA": schema,
+            "TEST_SCHEMA_READY": ready,
         }
     finally:
-        with postgres_admin_engine.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        postgres_schemas.give_back(schema)
 
 
 @pytest.fixture(scope="session")
@@ -158,19 +242,26 @@ def copy_sqlite_template(uri: str, template: Path) -> bool:
 
 
 @pytest.fixture
-def make_app(database, tmp_path, sqlite_template):
+def make_app(database, tmp_path, sqlite_template, postgres_schemas):
     """Build apps with extra settings on this test's database (for tests that need CSRF on, etc.)."""
     built: list[Flask] = []
 
     def _make(create_tables: bool = True, **overrides) -> Flask:
         settings = {"INSTANCE_DIR": str(tmp_path / "instance"), "WHOOSH_INDEX_DIR": str(tmp_path / "idx"),
                     **database, **overrides}
+        schema = database.get("TEST_SCHEMA")
+        if schema and not create_tables and database["TEST_SCHEMA_READY"] and not built:
+            postgres_schemas.empty(schema)  # a schema used before, for a test that makes its own tables
+            database["TEST_SCHEMA_READY"] = False
         copied = create_tables and copy_sqlite_template(settings["SQLALCHEMY_DATABASE_URI"], sqlite_template)
         app = create_app(TestConfig, settings)
         speedups.share_templates(app)
-        if create_tables and not copied:
+        if create_tables and not copied and not database.get("TEST_SCHEMA_READY"):
             with app.app_context():
                 db.create_all()
+            if schema:
+                postgres_schemas.built(schema)
+                database["TEST_SCHEMA_READY"] = True
         built.append(app)
         return app
 
