@@ -32,7 +32,8 @@ def test_a_schema_used_again_has_no_rows_and_counts_ids_from_one(postgres_schema
         assert next_id == 1
 
 
-def test_a_schema_whose_tables_changed_is_dropped(postgres_schemas, postgres_admin_engine, make_app, database):
+def test_a_schema_whose_tables_changed_is_dropped(postgres_schemas, postgres_admin_engine, make_app,
+                                                  database):
     if "TEST_SCHEMA" not in database:
         pytest.skip("PostgreSQL only")
     make_app()
