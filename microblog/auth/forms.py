@@ -84,3 +84,18 @@ class ChangePasswordForm(WebForm):
     password = new_password_field(_l("New password"))
     password2 = repeat_password_field()
     submit = SubmitField(_l("Change password"))
+
+
+class ChangeEmailForm(WebForm):
+    """A new address, with the password (and a two-factor code when it is on: the route drops the field
+    when it is off)."""
+
+    email = EmailField(_l("New email address"), validators=[DataRequired(), MaxLength(EMAIL_MAX), Email()])
+    password = PasswordField(_l("Current password"),
+                             validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)])
+    otp = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField(_l("Send a confirmation link"))
