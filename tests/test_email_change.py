@@ -25,7 +25,8 @@ LINK = re.compile(r"http://microblog\.test(/settings/email/(?:confirm|undo)/[A-Z
 def last_link(app, recipient: str) -> str:
     """The path of the link in the newest message queued to ``recipient``."""
     with app.app_context():
-        body = db.session.scalar(sa.select(OutboxMessage.text_body).where(OutboxMessage.recipient == recipient)
+        body = db.session.scalar(sa.select(OutboxMessage.text_body)
+                                 .where(OutboxMessage.recipient == recipient)
                                  .order_by(OutboxMessage.id.desc()).limit(1))
     found = LINK.search(body or "")
     assert found, body
@@ -121,7 +122,8 @@ def test_a_taken_address_gets_the_same_answer_and_its_owner_a_notice(alice, clie
 
     assert same(free_page, "free@example.org") == same(taken_page, "bob@example.org")
     with alice.app_context():
-        notice = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "bob@example.org"))
+        notice = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == "bob@example.org"))
         assert notice.subject == "Someone tried to use your address"
         assert "/settings/email/confirm/" not in notice.text_body  # no link can take bob's address
         assert "Hello bob," in notice.text_body
