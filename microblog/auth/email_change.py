@@ -14,7 +14,6 @@ from microblog.auth.forms import ChangeEmailForm
 from microblog.extensions import limiter
 from microblog.forms import EmptyForm, submitted
 from microblog.services import email_change
-from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("email_change", __name__, url_prefix="/settings/email")
 
@@ -75,7 +74,6 @@ def confirm(token: str):
 
 
 @bp.route("/undo/<token>", methods=["GET", "POST"])
-@allowed_while_suspended  # taking one's account back is no change anyone else sees
 def undo(token: str):
     """Put the old address back from the link mailed to it (single use, 7 days): every session ends and
     the person is asked to choose a new password."""

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
+from microblog.auth.two_factor_forms import code_field
 from microblog.forms import MaxLength, WebForm
 from microblog.models import EMAIL_MAX, USERNAME_MAX
 from microblog.services import accounts
@@ -93,9 +94,5 @@ class ChangeEmailForm(WebForm):
     email = EmailField(_l("New email address"), validators=[DataRequired(), MaxLength(EMAIL_MAX), Email()])
     password = PasswordField(_l("Current password"),
                              validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)])
-    otp = StringField(
-        _l("Code from your authenticator app, or a recovery code"),
-        validators=[DataRequired(), Length(max=64)],
-        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
-    )
+    otp = code_field(_l("Code from your authenticator app, or a recovery code"))
     submit = SubmitField(_l("Send a confirmation link"))
