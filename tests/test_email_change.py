@@ -289,12 +289,15 @@ def test_undo_is_refused_after_7_days(alice, client, app, monkeypatch):
     assert alice_email(app) == "new@example.org"
 
 
-def test_undo_restores_the_old_address_even_after_a_second_change(alice, client, app):
+def test_undo_restores_the_old_address_after_a_second_change_and_voids_its_undo(alice, client, app):
     undo = changed(app, client)
     ask(client, "third@example.org")
     client.post(last_link(app, "third@example.org"))
     assert alice_email(app) == "third@example.org"
+    second_undo = last_link(app, "new@example.org")  # mailed to the address the account had moved to
     assert client.post(undo).status_code == 302
+    assert alice_email(app) == "alice@example.com"
+    assert client.post(second_undo).status_code == 400  # the intruder's undo link cannot take it back
     assert alice_email(app) == "alice@example.com"
 
 

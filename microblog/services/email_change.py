@@ -203,7 +203,8 @@ def change_for_undo_token(token: str | None) -> EmailChange | None:
 
 def undo_change(token: str) -> User:
     """Put the old address back, end every session, remembered device and API token of the account, and
-    drop any pending change: the caller asks the person to choose a new password.
+    drop any pending change and the account's other undo links: the caller asks the person to choose a
+    new password.
 
     The old address comes back whatever the account's address is now: someone who took the account
     over may have changed it again since.
@@ -225,6 +226,12 @@ def undo_change(token: str) -> User:
     user.email = change.old_email
     user.confirmed_at = now
     _drop_pending(user)
+    # Every other undo link of the account stops working: one mailed to an address the intruder moved
+    # the account to (a second change) would otherwise take it back from its owner.
+    db.session.execute(sa.update(EmailChange).where(
+        EmailChange.user_id == user.id, EmailChange.id != change.id, EmailChange.undone_at.is_(None),
+        EmailChange.undo_hash.is_not(None)).values(undo_hash=None, undo_expires_at=None)
+        .execution_options(synchronize_session=False))
     accounts.end_sessions_and_tokens(user)
     audit.record(user, audit.EMAIL_CHANGE_UNDONE, user, details=f"{replaced} -> {change.old_email}"[:255])
     db.session.commit()
