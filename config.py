@@ -127,6 +127,9 @@ class Config:
     # a guesser about one chance in four a year of hitting one of the three codes a window accepts.
     RATELIMIT_TWO_FACTOR_ACCOUNT = os.environ.get("RATELIMIT_TWO_FACTOR_ACCOUNT", "10 per hour")
     RATELIMIT_RESET_ADDRESS = os.environ.get("RATELIMIT_RESET_ADDRESS", "5 per 30 minutes")
+    # Requests to change the account's address (web and API together): each one mails an address the
+    # requester chose, so the allowance is small.
+    RATELIMIT_EMAIL_CHANGE = os.environ.get("RATELIMIT_EMAIL_CHANGE", "10 per hour")
     RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "300 per 3 hours")
     RATELIMIT_FOLLOWS = os.environ.get("RATELIMIT_FOLLOWS", "400 per day")
 

@@ -16,6 +16,8 @@ These add the limits that follow a person from one address to another:
   sign-in's code step counts against the account whose password was given (kept in the session), so
   signing in again buys no fresh guesses; turning two-factor sign-in on or off counts against the
   signed-in account. Only refused codes count;
+- requests to change the account's email address (RATELIMIT_EMAIL_CHANGE, ``email_changes_per_account``),
+  web and API together: each one mails an address the requester typed;
 - image uploads per signed-in account (RATELIMIT_UPLOADS, ``uploads_per_account``): each one is
   stored and costs a job's decoding and resizing, so they have an allowance of their own.
 
@@ -110,6 +112,10 @@ def _code_refused(response) -> bool:
 two_factor_per_account = limiter.shared_limit(
     _setting("TWO_FACTOR_ACCOUNT"), scope="two-factor-account", key_func=_two_factor_account,
     methods=["POST"], deduct_when=_code_refused,
+)
+# Requests to change the address, every one counted (each mails an address of the requester's choice).
+email_changes_per_account = limiter.shared_limit(
+    _setting("EMAIL_CHANGE"), scope="email-change", key_func=_acting_account, methods=["POST"],
 )
 uploads_per_account = limiter.shared_limit(
     _setting("UPLOADS"), scope="uploads", key_func=_acting_account, methods=["POST"],

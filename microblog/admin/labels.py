@@ -32,6 +32,9 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
         audit.SETTING_CHANGE: _("Changed a site setting"),
+        audit.EMAIL_CHANGE_REQUESTED: _("Asked to change the email address"),
+        audit.EMAIL_CHANGED: _("Changed the email address"),
+        audit.EMAIL_CHANGE_UNDONE: _("Undid a change of the email address"),
     }
 
 

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
+from microblog.auth.two_factor_forms import code_field
 from microblog.forms import MaxLength, WebForm
 from microblog.models import EMAIL_MAX, USERNAME_MAX
 from microblog.services import accounts
@@ -84,3 +85,14 @@ class ChangePasswordForm(WebForm):
     password = new_password_field(_l("New password"))
     password2 = repeat_password_field()
     submit = SubmitField(_l("Change password"))
+
+
+class ChangeEmailForm(WebForm):
+    """A new address, with the password (and a two-factor code when it is on: the route drops the field
+    when it is off)."""
+
+    email = EmailField(_l("New email address"), validators=[DataRequired(), MaxLength(EMAIL_MAX), Email()])
+    password = PasswordField(_l("Current password"),
+                             validators=[DataRequired(), Length(max=accounts.PASSWORD_MAX)])
+    otp = code_field(_l("Code from your authenticator app, or a recovery code"))
+    submit = SubmitField(_l("Send a confirmation link"))

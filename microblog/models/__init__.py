@@ -5,6 +5,7 @@ for annotations only under ``if TYPE_CHECKING:``; importing this package registe
 """
 
 from microblog.models.edits import PostEdit
+from microblog.models.email_change import EmailChange
 from microblog.models.follows import followers
 from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.media import (
@@ -82,6 +83,7 @@ __all__ = [
     "ROLES",
     # users
     "ABOUT_ME_MAX", "THEMES", "Block", "Mute", "User", "UserActivity", "followers", "user_by_username_select",
+    "EmailChange",
     # posts
     "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "ViewerRef", "Visibility",
     # conversations

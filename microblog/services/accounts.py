@@ -259,13 +259,13 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise ValidationError(_("Your current password is not correct."), field="current_password")
     check_password_rules(new_password)
     user.set_password(new_password)
-    _end_sessions_and_tokens(user)
+    end_sessions_and_tokens(user)
     _mail_user(user, _l("Your password was changed"), "password_changed",
                url=external_url("auth.reset_password_request"))
     security_event("password.changed", user_id=user.id)
 
 
-def _end_sessions_and_tokens(user: User) -> None:
+def end_sessions_and_tokens(user: User) -> None:
     """After a new password: no older session, remember-me cookie, remembered two-factor device or API
     token works (caller commits)."""
     sessions.end_all_sessions(user)
@@ -351,7 +351,7 @@ def reset_password(token: str, password: str) -> User:
     user.set_password(password)
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()  # they proved they read mail at this address
-    _end_sessions_and_tokens(user)
+    end_sessions_and_tokens(user)
     db.session.commit()
     security_event("reset.done", user_id=user.id)
     return user

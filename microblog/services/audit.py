@@ -32,9 +32,13 @@ TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
 # An administrator changed a site setting (services/site_settings.py): the label names it.
 SETTING_CHANGE = "site.setting"
+# services/email_change.py: asked for (pending), confirmed by the new address, undone from the old one.
+EMAIL_CHANGE_REQUESTED = "account.email_change_requested"
+EMAIL_CHANGED = "account.email_changed"
+EMAIL_CHANGE_UNDONE = "account.email_change_undone"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
            USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
-           TWO_FACTOR_RECOVERY_CODES, SETTING_CHANGE)
+           TWO_FACTOR_RECOVERY_CODES, SETTING_CHANGE, EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, EMAIL_CHANGE_UNDONE)
 EXCERPT = 80
 
 

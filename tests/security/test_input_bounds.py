@@ -45,6 +45,7 @@ STORED_IN = {
     ("RegistrationForm", "username"): User.username,
     ("RegistrationForm", "email"): User.email,
     ("ResetPasswordRequestForm", "email"): User.email,
+    ("ChangeEmailForm", "email"): User.email,
     ("EditProfileForm", "username"): User.username,
     ("EditProfileForm", "about_me"): User.about_me,
     ("ReportForm", "reason"): Report.reason,
@@ -76,8 +77,9 @@ CHOICES = {
     ("EditProfileForm", "theme"): (User.theme, lambda: list(THEMES)),
 }
 # Compared with a secret and never stored: two-factor codes (from the app, or a recovery code).
-COMPARED_ONLY = {(form, "code"): two_factor_forms.CODE_MAX
-                 for form in ("ConfirmTwoFactorForm", "DisableTwoFactorForm", "SecondStepForm")}
+COMPARED_ONLY = {**{(form, "code"): two_factor_forms.CODE_MAX
+                    for form in ("ConfirmTwoFactorForm", "DisableTwoFactorForm", "SecondStepForm")},
+                 ("ChangeEmailForm", "otp"): two_factor_forms.CODE_MAX}
 # Not text: FileField's bytes come from request.files, bounded by MEDIA_MAX_BYTES (the form reads at
 # most that much; the view's request allowance stops more) and stored as files, never in a column.
 NOT_INPUT = {"SubmitField", "BooleanField", "CSRFTokenField", "HiddenField", "FileField"}
