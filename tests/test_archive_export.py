@@ -350,3 +350,19 @@ def test_the_account_address_uses_the_sites_host(make_app, tmp_path):
         from microblog.external_urls import account_address
 
         assert account_address("Alice") == "Alice@social.example.org"
+
+
+def test_images_are_read_from_s3_storage(make_app, tmp_path, s3_storage_config):
+    app = make_app(EXPORTS_DIR=str(tmp_path / "exports"), **s3_storage_config)
+    with app.app_context():
+        alice = make_user("alice")
+        avatar = profile_media.set_picture(alice, "avatar", media_samples.jpeg_bytes(200, 200))
+        upload = media.check_upload(media_samples.png_bytes(60, 40), "in the bucket")
+        post_id = posts.publish_post(alice, "from S3", uploads=[upload]).id
+        item = db.session.scalar(sa.select(Media).where(Media.post_id == post_id))
+        stored = {f"media/{item.id}{Path(item.file_key).suffix}": storage().get(item.file_key),
+                  f"media/avatar{Path(avatar).suffix}": storage().get(avatar)}
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": "correct-horse"})
+    zf = open_zip(app, start(client))
+    assert {name: zf.read(name) for name in zf.namelist() if name.startswith("media/")} == stored
