@@ -311,8 +311,7 @@ def _reactions(name: str, model: type[Like] | type[Bookmark] | type[Announce], u
         "created_at": export_writers.iso(row.created_at)})
 
 
-def _people(name: str, key: sa.ColumnElement[int], mine: sa.ColumnElement[bool], since: Any,
-            host: str) -> _Listing:
+def _people(name: str, key: Any, mine: Any, since: Any, host: str) -> _Listing:
     """followers.json, following.json, blocks.json, mutes.json: the other account (``key``, paged by
     its id) of each row where ``mine`` holds, and since when."""
     query = sa.select(key, User.username, since).join(User, User.id == key).where(mine)
@@ -321,16 +320,15 @@ def _people(name: str, key: sa.ColumnElement[int], mine: sa.ColumnElement[bool],
         "url": external_url("main.user", username=row.username), "since": export_writers.iso(row[2])})
 
 
-def _follows(user: User) -> tuple[sa.ColumnElement[int], sa.ColumnElement[bool], Any]:
-    return followers.c.followed_id, followers.c.follower_id == user.id, followers.c.created_at
-
-
-def _blocks(user: User) -> tuple[sa.ColumnElement[int], sa.ColumnElement[bool], Any]:
-    return Block.blocked_id, Block.blocker_id == user.id, Block.created_at  # type: ignore[return-value]
-
-
-def _mutes(user: User) -> tuple[sa.ColumnElement[int], sa.ColumnElement[bool], Any]:
-    return Mute.muted_id, Mute.muter_id == user.id, Mute.created_at  # type: ignore[return-value]
+def _relations(user: User) -> dict[str, tuple[Any, Any, Any]]:
+    """Per list of people: the other account's id column, the condition for the user's own rows,
+    and the column saying since when."""
+    return {
+        "followers": (followers.c.follower_id, followers.c.followed_id == user.id, followers.c.created_at),
+        "following": (followers.c.followed_id, followers.c.follower_id == user.id, followers.c.created_at),
+        "blocks": (Block.blocked_id, Block.blocker_id == user.id, Block.created_at),
+        "mutes": (Mute.muted_id, Mute.muter_id == user.id, Mute.created_at),
+    }
 
 
 def _messages(user: User) -> _Listing:
@@ -355,27 +353,25 @@ def _json_listings(user: User, host: str) -> list[_Listing]:
         _reactions("likes", Like, user),
         _reactions("bookmarks", Bookmark, user),
         _reactions("reposts", Announce, user),
-        _people("followers", followers.c.follower_id, followers.c.followed_id == user.id,
-                followers.c.created_at, host),
-        _people("following", *_follows(user), host=host),
-        _people("blocks", *_blocks(user), host=host),
-        _people("mutes", *_mutes(user), host=host),
+        *(_people(name, *relation, host=host) for name, relation in _relations(user).items()),
         _messages(user),
     ]
 
 
 def _csv_listings(user: User, host: str) -> dict[str, _Listing]:
     """Mastodon's CSVs: the accounts (by id) the user follows, blocked and muted; the bookmarked posts."""
-    def accounts(name: str, parts: tuple[Any, ...], row: Callable[[str], tuple[str, ...]]) -> _Listing:
-        key, mine, _since = parts
+    relations = _relations(user)
+
+    def accounts(name: str, row: Callable[[str], tuple[str, ...]]) -> _Listing:
+        key, mine, _since = relations[name]
         query = sa.select(key, User.username).join(User, User.id == key).where(mine)
         return _Listing(name, query, lambda found: row(account_address(found.username, host)))
 
     bookmarks = sa.select(Bookmark.id, Bookmark.post_id).where(Bookmark.user_id == user.id)
     return {
-        archive_csv.FOLLOWING_ACCOUNTS: accounts("following", _follows(user), archive_csv.following_row),
-        archive_csv.BLOCKED_ACCOUNTS: accounts("blocks", _blocks(user), archive_csv.blocked_row),
-        archive_csv.MUTED_ACCOUNTS: accounts("mutes", _mutes(user), archive_csv.muted_row),
+        archive_csv.FOLLOWING_ACCOUNTS: accounts("following", archive_csv.following_row),
+        archive_csv.BLOCKED_ACCOUNTS: accounts("blocks", archive_csv.blocked_row),
+        archive_csv.MUTED_ACCOUNTS: accounts("mutes", archive_csv.muted_row),
         archive_csv.BOOKMARKS: _Listing("bookmarks", bookmarks, lambda found: archive_csv.bookmark_row(
             external_url("main.post", post_id=found.post_id))),
     }
