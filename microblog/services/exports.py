@@ -3,7 +3,7 @@ archive (``services.archive``), written by a background job.
 
 Each post carries its images (absolute URLs of their display files, alt texts, sizes), read once
 per batch of posts; the JSON also gives the profile picture and header. The files themselves are
-not copied into the export: the links lead to them.
+not copied into these exports: the links lead to them (the archive holds the files).
 
 The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
 row, and mails the file when it is done. Files are downloadable by their owner only, for
