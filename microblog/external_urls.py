@@ -34,3 +34,14 @@ def external_media_url(key: str | None) -> str | None:
     if parts.netloc:  # "//cdn.example/m/...": the site's scheme
         return f"{scheme}:{url}"
     return f"{scheme}://{site.netloc}{site.path.rstrip('/')}{url}"
+
+
+def site_host() -> str:
+    """The site's host name (with a port if SITE_URL has one), as account addresses name it."""
+    return urlsplit(current_app.config["SITE_URL"]).netloc.lower()
+
+
+def account_address(username: str, host: str | None = None) -> str:
+    """``username@host``, the address other servers (Mastodon's CSV imports, WebFinger) know an
+    account of this site by; ``host`` defaults to :func:`site_host` (pass it when writing many)."""
+    return f"{username}@{host or site_host()}"

@@ -8,6 +8,7 @@ from microblog import ratelimits
 from microblog.api import (
     account,
     admin,
+    exports,
     media,
     messages,
     notifications,
@@ -25,7 +26,8 @@ from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
-              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp)
+              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp,
+              exports.bp)
 
 
 for _bp in BLUEPRINTS:

@@ -29,8 +29,9 @@ BATCH_SIZE = 500
 # Cells a spreadsheet would read as a formula (OWASP "CSV injection"), plus the full-width forms
 # that some spreadsheet locales treat the same way.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-# Only files named like this are ours to serve or sweep (posts-... from users, users-... from admins).
-FILE_RE = re.compile(r"^(posts|users)-[A-Za-z0-9_-]{20,}\.(csv|json)(\.partial)?$")
+# Only files named like this are ours to serve or sweep (posts-... and archive-... from users, users-...
+# from admins).
+FILE_RE = re.compile(r"^(posts|users|archive)-[A-Za-z0-9_-]{20,}\.(csv|json|zip)(\.partial)?$")
 
 
 def batch_size() -> int:
@@ -66,11 +67,7 @@ def new_file(kind: str, fmt: str) -> Iterator[tuple[IO[str], Path]]:
     The file is written as ``<name>.partial`` and appears under its final name only once the block
     completes: a failed or interrupted export leaves nothing that looks finished.
     """
-    directory = exports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    # The random part makes the name unguessable, should the folder ever be served directly.
-    final = directory / f"{kind}-{secrets.token_urlsafe(24)}.{fmt}"
-    partial = final.with_name(final.name + ".partial")
+    final, partial = _new_names(kind, fmt)
     # utf-8-sig writes a byte order mark, which tells Excel the CSV is UTF-8.
     encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
     try:
@@ -79,6 +76,27 @@ def new_file(kind: str, fmt: str) -> Iterator[tuple[IO[str], Path]]:
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def new_binary_file(kind: str, fmt: str) -> Iterator[tuple[IO[bytes], Path]]:
+    """As :func:`new_file`, for a file written as bytes (a zip archive)."""
+    final, partial = _new_names(kind, fmt)
+    try:
+        with open(partial, "wb") as fh:
+            yield fh, final
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _new_names(kind: str, fmt: str) -> tuple[Path, Path]:
+    """The final and the ``.partial`` path of a new export file, in the (created) exports folder."""
+    directory = exports_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    # The random part makes the name unguessable, should the folder ever be served directly.
+    final = directory / f"{kind}-{secrets.token_urlsafe(24)}.{fmt}"
+    return final, final.with_name(final.name + ".partial")
 
 
 def iso(value: datetime) -> str:

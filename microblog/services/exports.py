@@ -1,8 +1,9 @@
-"""Data export rules: users download their posts as CSV or JSON, written by a background job.
+"""Data export rules: users download their posts as CSV or JSON, or their whole account as a zip
+archive (``services.archive``), written by a background job.
 
 Each post carries its images (absolute URLs of their display files, alt texts, sizes), read once
 per batch of posts; the JSON also gives the profile picture and header. The files themselves are
-not copied into the export: the links lead to them.
+not copied into these exports: the links lead to them (the archive holds the files).
 
 The job streams the posts in batches to a file in EXPORTS_DIR, reports its progress on a ``Task``
 row, and mails the file when it is done. Files are downloadable by their owner only, for
@@ -33,13 +34,17 @@ from microblog.extensions import db
 from microblog.external_urls import external_media_url, external_url
 from microblog.i18n import valid_timezone
 from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Media, Post, Task, User
-from microblog.services import export_writers, media, tasks
+from microblog.services import archive, export_writers, media, tasks
 from microblog.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 # Format -> content type. Browsers get ``text/csv; charset=utf-8`` (send_file adds the charset).
-FORMATS: dict[str, str] = {"csv": "text/csv", "json": "application/json"}
+# "archive": everything in the account, as a zip (services.archive).
+ARCHIVE = "archive"
+FORMATS: dict[str, str] = {ARCHIVE: "application/zip", "csv": "text/csv", "json": "application/json"}
+# The file name's extension of each format.
+EXTENSIONS: dict[str, str] = {ARCHIVE: "zip", "csv": "csv", "json": "json"}
 TASK_PREFIX = "export_"
 # Exports of the whole site (services.admin_exports) share the folder, the sweep and the task table.
 ADMIN_TASK_PREFIX = "admin_export_"
@@ -67,14 +72,15 @@ def start_export(user: User, fmt: str) -> Task:
     :raises ExportInProgress: the user already has an export queued or running.
     """
     if fmt not in FORMATS:
-        raise ValidationError(_("Exports are available as CSV or JSON."))
+        raise ValidationError(_("Exports are available as a zip archive, CSV or JSON."))
     # Lock the user's row (PostgreSQL) so two clicks at once cannot both start an export.
     db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     running = _running_export(user.id)
     if running is not None:
         db.session.rollback()
         raise ExportInProgress(_("Your previous export is still being prepared."), task_id=running.id)
-    task = tasks.new_task(user, TASK_PREFIX + fmt, f"Export of {user.username}'s posts as {fmt.upper()}")
+    what = "account as a zip archive" if fmt == ARCHIVE else f"posts as {fmt.upper()}"
+    task = tasks.new_task(user, TASK_PREFIX + fmt, f"Export of {user.username}'s {what}")
     db.session.commit()
     jobs.enqueue(export_posts, task.id, job_id=task.id)
     return task
@@ -97,7 +103,7 @@ def _running_export(user_id: int) -> Task | None:
 
 
 def export_format(task: Task) -> str | None:
-    """``csv`` or ``json`` for an export task, None for any other task."""
+    """``archive``, ``csv`` or ``json`` for an export task, None for any other task."""
     fmt = task.name.removeprefix(TASK_PREFIX) if task.name.startswith(TASK_PREFIX) else None
     return fmt if fmt in FORMATS else None
 
@@ -137,6 +143,8 @@ def _status_message(task: Task) -> str:
     if status == TASK_QUEUED:
         return _("Waiting to start…")
     if status == TASK_RUNNING:
+        if export_format(task) == ARCHIVE:
+            return _("Exporting your account: %(progress)d%%", progress=task.progress)
         return _("Exporting your posts: %(progress)d%%", progress=task.progress)
     if status == TASK_FAILED:
         return _("The export failed. Please try again later.")
@@ -152,9 +160,12 @@ def export_file_for(user: User, task_id: str) -> Path | None:
 
 
 def download_name(task: Task) -> str:
-    """The file name the browser saves: ``microblog-<username>-posts-<date>.<ext>``."""
+    """The file name the browser saves: ``microblog-<username>-posts-<date>.<ext>``, or
+    ``microblog-<username>-archive-<date>.zip`` for the whole account."""
     stamp = (task.finished_at or task.created_at).strftime("%Y%m%d")
-    return f"microblog-{task.user.username}-posts-{stamp}.{export_format(task)}"
+    fmt = export_format(task) or "json"
+    what = "archive" if fmt == ARCHIVE else "posts"
+    return f"microblog-{task.user.username}-{what}-{stamp}.{EXTENSIONS[fmt]}"
 
 
 def content_type(task: Task) -> str:
@@ -168,7 +179,8 @@ def _available_path(task: Task) -> Path | None:
 # -- the job -------------------------------------------------------------------------------------
 @jobs.task
 def export_posts(task_id: str) -> str:
-    """Write the task owner's posts to a file, reporting progress, then email it. Returns the status."""
+    """Write the task owner's posts (or, for an archive, their whole account) to a file, reporting
+    progress, then email it. Returns the status."""
     task = tasks.claim(task_id)
     if task is None:
         return "skipped"  # already run or running elsewhere (a retried or duplicated job)
@@ -176,7 +188,7 @@ def export_posts(task_id: str) -> str:
     try:
         if fmt is None:
             raise ValueError(f"not an export task: {task.name}")
-        final, count = _write_export(task, fmt)
+        final, count = archive.write_archive(task) if fmt == ARCHIVE else _write_export(task, fmt)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded on the task for the user
         log.exception("export %s failed", task_id)
         tasks.record_failure(task_id, exc)
@@ -281,7 +293,7 @@ def _email_export(task: Task, path: Path, count: int) -> None:
         locale=user.locale,
         attachment=attachment,
         user=user,
-        format=fmt.upper(),
+        format=EXTENSIONS.get(fmt, fmt).upper(),
         count=count,
         attached=attachment is not None,
         download_url=external_url("exports.download", task_id=task.id),

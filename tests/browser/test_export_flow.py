@@ -1,11 +1,14 @@
-"""Export in a real browser: the progress bar moves without a reload, then the file downloads."""
+"""Export in a real browser: the progress bar moves without a reload, then the file downloads (posts
+as CSV, and the whole account as a zip archive)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
+import zipfile
 
 import pytest
 from flask import Flask
@@ -58,3 +61,20 @@ def test_export_shows_progress_then_downloads(page, live_app, monkeypatch):
     assert re.fullmatch(r"microblog-alice-posts-\d{8}\.csv", download.suggested_filename)
     rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read(), newline="")))
     assert rows[0] == list(CSV_HEADER) and len(rows) == 9
+
+
+def test_the_archive_downloads_as_a_zip(page, live_app):
+    seed_user(live_app, "alice", posts=3)
+    sign_in(page, "alice")
+    page.goto("/user/alice")
+    page.get_by_role("button", name="Everything (zip archive)").click()
+    expect(page.get_by_role("heading", name="Export of your account (zip archive)")).to_be_visible()
+    link = page.get_by_role("link", name="Download your export")
+    expect(link).to_be_visible()
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert re.fullmatch(r"microblog-alice-archive-\d{8}\.zip", download.suggested_filename)
+    with zipfile.ZipFile(download.path()) as archive:
+        assert len(json.loads(archive.read("posts.json"))["posts"]) == 3
+        assert archive.read("following_accounts.csv").startswith(b"Account address,Show boosts,")

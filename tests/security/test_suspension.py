@@ -17,7 +17,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Signing in and out, exporting one's data, and the emailed unsubscribe link (mail clients POST it
 # with no session anyway). Adding to this list is a decision: say why at the route.
 ALLOWED = {"auth.login", "auth.logout", "auth.unsubscribe", "api_tokens.create_token",
-           "api_tokens.revoke_token", "exports.start", "two_factor.verify"}
+           "api_tokens.revoke_token", "exports.start", "api_exports.create_export", "two_factor.verify"}
 BACK = "http://localhost/explore"  # the page the form was on: the refusal goes back there
 REFUSED_FLASH = "Your account is suspended: that change was not made."
 SUSPENDED = "Your account is suspended: you can read, export your data and sign out, but change nothing."
@@ -157,6 +157,7 @@ def test_a_suspended_account_still_signs_in_exports_and_signs_out(app, client, a
     api = app.test_client()
     headers = token_for(api, "bob")
     assert api.get("/api/timeline", headers=headers).status_code == 200
+    assert api.post("/api/exports", json={"kind": "archive"}, headers=headers).status_code == 202
     assert api.delete("/api/tokens", headers=headers).status_code == 204
     assert api.get("/api/timeline", headers=headers).status_code == 401
     assert auth.logout().status_code == 302
