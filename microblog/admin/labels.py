@@ -31,6 +31,9 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
+        audit.SESSION_REVOKED: _("Signed out a session"),
+        audit.SESSIONS_OTHERS_ENDED: _("Signed out all other sessions"),
+        audit.NEW_DEVICE_SIGN_IN: _("Signed in from a new browser"),
     }
 
 

@@ -59,6 +59,7 @@ from microblog.models.roles import (
     Permission,
     Role,
 )
+from microblog.models.sessions import IP_MAX, SESSION_LABEL_MAX, USER_AGENT_MAX, UserSession
 from microblog.models.tags import TAG_MAX, Mention, PostTag, Tag
 from microblog.models.tasks import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Task, TaskStatus
 from microblog.models.tokens import Token
@@ -98,6 +99,8 @@ __all__ = [
     "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
     # two-factor sign-in
     "RecoveryCode",
+    # signed-in sessions
+    "IP_MAX", "SESSION_LABEL_MAX", "USER_AGENT_MAX", "UserSession",
     # moderation
     "AuditLogEntry", "Report", "ReportKind", "ReportStatus", "REPORT_DISMISSED", "REPORT_OPEN", "REPORT_POST",
     "REPORT_RESOLVED", "REPORT_STATUSES", "REPORT_USER",

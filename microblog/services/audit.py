@@ -30,9 +30,13 @@ REPORT_DISMISS = "report.dismiss"
 TWO_FACTOR_ON = "account.2fa_on"
 TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
+# Signed-in sessions (services/user_sessions.py).
+SESSION_REVOKED = "account.session_revoked"
+SESSIONS_OTHERS_ENDED = "account.sessions_others_ended"
+NEW_DEVICE_SIGN_IN = "account.new_device_sign_in"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
            USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
-           TWO_FACTOR_RECOVERY_CODES)
+           TWO_FACTOR_RECOVERY_CODES, SESSION_REVOKED, SESSIONS_OTHERS_ENDED, NEW_DEVICE_SIGN_IN)
 EXCERPT = 80
 
 
