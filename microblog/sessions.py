@@ -115,9 +115,9 @@ def sign_in(user: User, *, remember: bool = False, announce: bool = True) -> Non
     """Sign ``user`` in on this browser with a new session row (and a device cookie if it has none).
 
     ``announce`` off: no "new sign-in" mail for this one (right after signing up)."""
-    device = request.cookies.get(DEVICE_COOKIE)
-    if not user_sessions.valid_device_token(device):
-        device = user_sessions.new_device_token()
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    known = cookie is not None and user_sessions.valid_device_token(cookie)
+    device = cookie if cookie is not None and known else user_sessions.new_device_token()
     key = user_sessions.start_session(
         user, ip_address=request.remote_addr, user_agent=request.headers.get("User-Agent"),
         device_token=device, remembered=remember, announce=announce)

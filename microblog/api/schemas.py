@@ -368,3 +368,22 @@ class TwoFactorStatusSchema(ma.Schema):
     recovery_codes_left = ma.fields.Integer(required=True, metadata={"description": "Unused recovery codes"})
     required = ma.fields.Boolean(
         required=True, metadata={"description": "The site requires it of your role (moderators and admins)"})
+
+
+# -- signed-in sessions ---------------------------------------------------------------------------
+class SessionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    label = ma.fields.String(required=True,
+                             metadata={"description": 'Browser and system, e.g. "Firefox on Linux"'})
+    user_agent = ma.fields.String(required=True)
+    ip_address = ma.fields.String(allow_none=True, required=True, metadata={"description": "Last seen from"})
+    created_at = ma.fields.AwareDateTime(required=True, metadata={"description": "When it signed in"})
+    last_seen_at = ma.fields.AwareDateTime(required=True,
+                                           metadata={"description": "Last active (to within 5 minutes)"})
+    remembered = ma.fields.Boolean(required=True, metadata={"description": 'Signed in with "remember me"'})
+
+
+class SessionListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
