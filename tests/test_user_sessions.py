@@ -290,3 +290,18 @@ def test_api_lists_and_revokes_sessions(app, alice):
     assert api.get("/api/sessions", headers=headers).json["items"] == []
     assert api.delete(f"/api/sessions/{item['id']}", headers=headers).status_code == 404
     assert api.get("/api/sessions").status_code == 401
+
+
+def test_a_browser_unseen_for_a_year_is_forgotten_at_the_next_sign_in(app, alice):
+    old = sign_in(app, user_agent=SAFARI_IPHONE)
+    sign_in(app)
+    with app.app_context():
+        row = db.session.scalar(sa.select(UserSession).where(UserSession.label == "Safari on iPhone"))
+        row.last_seen_at -= timedelta(days=400)
+        db.session.commit()
+    again = app.test_client()  # the same browser, its session long gone: only its device cookie is left
+    again.set_cookie(DEVICE_COOKIE, old.get_cookie(DEVICE_COOKIE).value)
+    sign_in(app, client=again, user_agent=SAFARI_IPHONE)
+    labels = [row.label for row in rows(app)]
+    assert labels == ["Firefox on Linux", "Safari on iPhone"]  # the year-old row is gone ...
+    assert len(new_sign_in_mails(app)) == 2  # ... so that browser counted as new again

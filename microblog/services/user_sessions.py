@@ -33,6 +33,9 @@ TOUCH_INTERVAL = timedelta(minutes=5)
 KEY_BYTES = 24  # 32 URL-safe characters
 KEY_MAX = 64  # a longer key in a cookie is not one of ours
 DEVICE_TOKEN_MAX = 100
+# Ended sessions are kept so their browser stays known; one unseen this long is forgotten (deleted at
+# the account's next sign-in), and that browser counts as new again.
+KNOWN_DEVICE_FOR = timedelta(days=365)
 
 
 def digest(value: str) -> str:
@@ -58,6 +61,8 @@ def start_session(user: User, *, ip_address: str | None, user_agent: str | None,
     """
     key = secrets.token_urlsafe(KEY_BYTES)
     device_hash = digest(device_token)
+    db.session.execute(sa.delete(UserSession).where(
+        UserSession.user_id == user.id, UserSession.last_seen_at < utcnow() - KNOWN_DEVICE_FOR))
     new_device = announce and _has_sessions(user) and not _knows_device(user, device_hash)
     agent = (user_agent or "")[:USER_AGENT_MAX]
     row = UserSession(
