@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog import assets, http_cache, post_cards, web, webapp
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
+    from microblog.auth.account_sessions import bp as account_sessions_bp
     from microblog.auth.email_change import bp as email_change_bp
     from microblog.auth.routes import bp as auth_bp
     from microblog.auth.two_factor import register_two_factor
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     register_two_factor(app)
     app.register_blueprint(email_change_bp)
+    app.register_blueprint(account_sessions_bp)
     web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)

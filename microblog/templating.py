@@ -12,6 +12,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_number, format_timedelta, get_locale
 from markupsafe import Markup, escape
 
+from microblog import user_agents
 from microblog.avatars import avatar_url, header_url
 from microblog.external_urls import external_url
 from microblog.i18n import LANGUAGE_NAMES, current_language, current_language_tag, text_direction
@@ -175,6 +176,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(linkify)
     app.add_template_filter(highlight)
     app.add_template_filter(timeago)
+    app.add_template_global(user_agents.localized, "session_label")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_global(avatar_url)

@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from microblog import sessions
 from microblog.extensions import db
 from microblog.models import ID_MAX, User
 from microblog.services import accounts, notifications
@@ -98,6 +99,7 @@ def record_activity() -> None:
         return
     if current_user.is_authenticated:
         accounts.touch_last_seen(current_user)
+        sessions.touch_current_session()
 
 
 def wants_json() -> bool:

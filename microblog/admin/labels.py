@@ -35,6 +35,9 @@ def action_names() -> dict[str, str]:
         audit.EMAIL_CHANGE_REQUESTED: _("Asked to change the email address"),
         audit.EMAIL_CHANGED: _("Changed the email address"),
         audit.EMAIL_CHANGE_UNDONE: _("Undid a change of the email address"),
+        audit.SESSION_REVOKED: _("Signed out a session"),
+        audit.SESSIONS_OTHERS_ENDED: _("Signed out all other sessions"),
+        audit.NEW_DEVICE_SIGN_IN: _("Signed in from a new browser"),
     }
 
 

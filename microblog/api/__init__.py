@@ -16,6 +16,7 @@ from microblog.api import (
     reactions,
     reports,
     search,
+    sessions,
     tags,
     threads,
     tokens,
@@ -27,7 +28,7 @@ from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
               notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp,
-              exports.bp)
+              exports.bp, sessions.bp)
 
 
 for _bp in BLUEPRINTS:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from microblog import ratelimits
+from microblog.api.account_schemas import EmailChangeRequestSchema, EmailStateSchema
 from microblog.api.auth import BEARER, token_required
 from microblog.api.parsing import Blueprint
-from microblog.api.schemas import EmailChangeRequestSchema, EmailStateSchema
 from microblog.bearer import current_api_user
 from microblog.models import User
 from microblog.services import email_change

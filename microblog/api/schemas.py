@@ -368,33 +368,3 @@ class OutboxListSchema(ma.Schema):
 
 class OutboxArgs(PaginationArgs):
     status = ma.fields.String(validate=ma.validate.OneOf(OUTBOX_STATUSES))
-
-
-class TwoFactorStatusSchema(ma.Schema):
-    enabled = ma.fields.Boolean(required=True)
-    enabled_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When it was turned on"})
-    recovery_codes_left = ma.fields.Integer(required=True, metadata={"description": "Unused recovery codes"})
-    required = ma.fields.Boolean(
-        required=True, metadata={"description": "The site requires it of your role (moderators and admins)"})
-
-
-class EmailChangeRequestSchema(StrictSchema):
-    email = ma.fields.String(required=True, metadata={"format": "email", "maxLength": EMAIL_MAX})
-    password = ma.fields.String(required=True, load_only=True, metadata={
-        "maxLength": PASSWORD_MAX, "description": "Your current password"})
-    otp = ma.fields.String(load_only=True, metadata={
-        "maxLength": 64, "description": "With two-factor sign-in on: a current code, or a recovery code"})
-
-
-class PendingEmailSchema(ma.Schema):
-    email = ma.fields.String(required=True, metadata={"description": "The address waiting for its link"})
-    requested_at = ma.fields.AwareDateTime(required=True)
-    expires_at = ma.fields.AwareDateTime(required=True,
-                                         metadata={"description": "When the link stops working"})
-
-
-class EmailStateSchema(ma.Schema):
-    email = ma.fields.String(required=True, metadata={"description": "Your address now"})
-    confirmed = ma.fields.Boolean(required=True)
-    pending = ma.fields.Nested(PendingEmailSchema, allow_none=True, required=True, metadata={
-        "description": "A change waiting for the new address to confirm it (its link), or null"})

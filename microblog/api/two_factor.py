@@ -7,9 +7,9 @@ the password *and* a code (``X-OTP`` header of ``POST /api/tokens``), so holding
 
 from __future__ import annotations
 
+from microblog.api.account_schemas import TwoFactorStatusSchema
 from microblog.api.auth import BEARER, token_required
 from microblog.api.parsing import Blueprint
-from microblog.api.schemas import TwoFactorStatusSchema
 from microblog.bearer import current_api_user
 from microblog.services import two_factor
 from microblog.suspension import allowed_while_suspended

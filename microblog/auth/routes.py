@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from microblog import ratelimits, sessions, signed_tokens
 from microblog.auth import two_factor as two_factor_pages
@@ -65,10 +65,11 @@ def register():
 
 
 def _sign_in(user: User, *, remember: bool = False, via: str | None = None) -> None:
-    """Sign ``user`` in on this browser. Flask-Login's signal gives the session a new CSRF token
-    (sessions.new_csrf_token); a sign-in without a password check (``via``) is logged here, as
-    ``accounts.authenticate`` logs the ones with."""
-    login_user(user, remember=remember)
+    """Sign ``user`` in on this browser, in a new session (sessions.sign_in; the owner is mailed when the
+    browser is new to the account, except right after signing up). Flask-Login's signal gives the
+    session a new CSRF token (sessions.new_csrf_token); a sign-in without a password check (``via``) is
+    logged here, as ``accounts.authenticate`` logs the ones with."""
+    sessions.sign_in(user, remember=remember, announce=via != "signup")
     session.pop(ratelimits.PENDING_SIGN_IN, None)  # a half-done sign-in of another account ends here
     if via is not None:
         accounts.record_sign_in(user, via=via)
@@ -106,9 +107,9 @@ def logout():
         user = current_user._get_current_object() if current_user.is_authenticated else None
         logout_user()
         if user is not None:
-            # Ends the session on the server too: this cookie, or a copy of it, no longer signs in.
-            # The version is per account, so this signs the user out on every device.
-            accounts.sign_out(user)
+            # Ends this session on the server too: this cookie, or a copy of it, no longer signs in.
+            # Other browsers stay signed in (the sessions page signs them out).
+            sessions.sign_out(user)
         flash(_("You have been signed out."), "info")
     return redirect(url_for("main.index"))
 

@@ -24,10 +24,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from microblog import qr, ratelimits
+from microblog import qr, ratelimits, sessions
 from microblog.auth.two_factor_forms import (
     ConfirmTwoFactorForm,
     DisableTwoFactorForm,
@@ -116,7 +116,7 @@ def verify():
 
 def _finish_sign_in(user: User, pending: dict, via: str, *, remember_device: bool) -> Response:
     session.pop(PENDING, None)
-    login_user(user, remember=bool(pending.get("remember")))  # a new CSRF token too (sessions.py)
+    sessions.sign_in(user, remember=bool(pending.get("remember")))  # a new CSRF token too
     accounts.record_sign_in(user, via=via)
     if via == "recovery_code":
         flash(_("You used a recovery code: %(left)d are left. Make new ones in the settings if you run low.",

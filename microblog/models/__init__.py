@@ -60,6 +60,7 @@ from microblog.models.roles import (
     Permission,
     Role,
 )
+from microblog.models.sessions import IP_MAX, SESSION_LABEL_MAX, USER_AGENT_MAX, UserSession
 from microblog.models.site_settings import SiteSetting
 from microblog.models.tags import TAG_MAX, Mention, PostTag, Tag
 from microblog.models.tasks import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, Task, TaskStatus
@@ -103,6 +104,8 @@ __all__ = [
     "RecoveryCode",
     # site settings
     "SiteSetting",
+    # signed-in sessions
+    "IP_MAX", "SESSION_LABEL_MAX", "USER_AGENT_MAX", "UserSession",
     # moderation
     "AuditLogEntry", "Report", "ReportKind", "ReportStatus", "REPORT_DISMISSED", "REPORT_OPEN", "REPORT_POST",
     "REPORT_RESOLVED", "REPORT_STATUSES", "REPORT_USER",

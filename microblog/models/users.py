@@ -105,8 +105,12 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session and remember-me cookies (see sessions.py)."""
-        return f"{self.id}:{self.session_version or 0}"
+        """The id Flask-Login keeps in the session and remember-me cookies (see sessions.py):
+        ``"<id>:<session version>:<session key>"``, the key being this browser's signed-in session
+        (set on the object by sessions.py when it signs in or loads the account; none on older cookies)."""
+        key = getattr(self, "session_key", None)
+        base = f"{self.id}:{self.session_version or 0}"
+        return f"{base}:{key}" if key else base
 
     def set_password(self, password: str) -> None:
         self.password_hash = passwords.hash_password(password)

@@ -64,8 +64,9 @@ def _signed_in_unread_count() -> int | None:
     if parsed is None:
         if not current_user.is_authenticated:
             return None
-        parsed = current_user.id, current_user.session_version
-    return notification_service.unread_count_in_session(*parsed)
+        parsed = current_user.id, current_user.session_version, getattr(current_user, "session_key", None)
+    user_id, version, key = parsed
+    return notification_service.unread_count_in_session(user_id, version, key)
 
 
 @bp.route("/notifications/count.json")

@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import i18n, jobs, mail, passwords, search, sessions, signed_tokens
+from microblog import i18n, jobs, mail, passwords, search, signed_tokens
 from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
@@ -27,7 +27,7 @@ from microblog.models import (
     Visibility,
     user_by_username_select,
 )
-from microblog.services import api_tokens, stats, suggestions, two_factor
+from microblog.services import api_tokens, stats, suggestions, two_factor, user_sessions
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -239,11 +239,16 @@ def record_sign_in(user: User, via: str | None = None) -> None:
     security_event("login.success", user_id=user.id, via=via)
 
 
-def sign_out(user: User) -> None:
-    """End every session of ``user``: this browser's, other devices', and any copied cookie."""
-    sessions.end_all_sessions(user)
-    db.session.commit()
-    security_event("logout", user_id=user.id)
+def sign_out(user: User, session_key: str | None) -> None:
+    """End the signed-in session with ``session_key`` (this browser's, and any copied cookie of it);
+    the account's other sessions stay. A legacy session (from before sessions had keys, ``None``) can
+    only be ended by ending every session of the account, as signing out did then."""
+    if session_key:
+        user_sessions.end_session(user, session_key)
+    else:
+        user_sessions.end_all_sessions(user)
+        db.session.commit()
+    security_event("logout", user_id=user.id, legacy=not session_key)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
@@ -268,7 +273,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def end_sessions_and_tokens(user: User) -> None:
     """After a new password: no older session, remember-me cookie, remembered two-factor device or API
     token works (caller commits)."""
-    sessions.end_all_sessions(user)
+    user_sessions.end_all_sessions(user)
     two_factor.forget_devices(user)
     api_tokens.revoke_all_tokens(user)
 

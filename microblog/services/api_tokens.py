@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
+from microblog.exceptions import NotFound
 from microblog.extensions import db
 from microblog.logs import security_event
 from microblog.models import Token, User
@@ -54,6 +56,26 @@ def revoke_token(plain: str) -> None:
     db.session.delete(token)
     db.session.commit()
     security_event("token.revoked", user_id=user_id, token_id=token_id)
+
+
+def tokens_of(user: User) -> list[Token]:
+    """The account's unexpired tokens, newest first (the sessions page lists them)."""
+    return list(db.session.scalars(
+        sa.select(Token).where(Token.user_id == user.id, Token.expires_at > utcnow())
+        .order_by(Token.created_at.desc(), Token.id.desc())))
+
+
+def revoke_token_of(user: User, token_id: int) -> None:
+    """Revoke one of ``user``'s tokens by its id (the sessions page: the plain value is long gone).
+
+    :raises NotFound: no such token of this user.
+    """
+    token = db.session.scalar(sa.select(Token).where(Token.id == token_id, Token.user_id == user.id))
+    if token is None:
+        raise NotFound(_("That API token does not exist or has already been revoked."))
+    db.session.delete(token)
+    db.session.commit()
+    security_event("token.revoked", user_id=user.id, token_id=token_id, reason="settings")
 
 
 def revoke_all_tokens(user: User) -> int:

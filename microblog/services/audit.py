@@ -36,6 +36,10 @@ SETTING_CHANGE = "site.setting"
 EMAIL_CHANGE_REQUESTED = "account.email_change_requested"
 EMAIL_CHANGED = "account.email_changed"
 EMAIL_CHANGE_UNDONE = "account.email_change_undone"
+# Signed-in sessions (services/user_sessions.py).
+SESSION_REVOKED = "account.session_revoked"
+SESSIONS_OTHERS_ENDED = "account.sessions_others_ended"
+NEW_DEVICE_SIGN_IN = "account.new_device_sign_in"
 ACTIONS = (
     POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE,
     USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
@@ -43,6 +47,7 @@ ACTIONS = (
     TWO_FACTOR_ON, TWO_FACTOR_OFF, TWO_FACTOR_RECOVERY_CODES,
     SETTING_CHANGE,
     EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, EMAIL_CHANGE_UNDONE,
+    SESSION_REVOKED, SESSIONS_OTHERS_ENDED, NEW_DEVICE_SIGN_IN,
 )
 EXCERPT = 80
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +11,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import ID_MAX, NOTIFY_NEW_FOLLOWER, Block, Mute, Notification, NotificationKind, User
+from microblog.models import (
+    ID_MAX,
+    NOTIFY_NEW_FOLLOWER,
+    Block,
+    Mute,
+    Notification,
+    NotificationKind,
+    User,
+    UserSession,
+)
 from microblog.services import notification_mail
 from microblog.timeutil import utcnow
 
@@ -85,14 +95,20 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(unread_count_select(user_id)) or 0
 
 
-def unread_count_in_session(user_id: int, session_version: int) -> int | None:
+def unread_count_in_session(user_id: int, session_version: int, session_key: str | None = None) -> int | None:
     """``unread_count`` for a session cookie's user, or None when that session has ended (its version
-    is no longer the account's): one read-only query checks both."""
+    is no longer the account's, or its session row was revoked): one read-only query checks it all.
+    ``session_key`` None is a legacy session, checked by its version alone."""
+    key_hash = hashlib.sha256(session_key.encode()).hexdigest() if session_key else None
     row = db.session.execute(
-        sa.select(User.session_version, unread_count_select(user_id).scalar_subquery())
+        sa.select(User.session_version, unread_count_select(user_id).scalar_subquery(),
+                  UserSession.id, UserSession.revoked_at)
+        .outerjoin(UserSession, sa.and_(UserSession.user_id == User.id, UserSession.key_hash == key_hash))
         .where(User.id == user_id)
     ).first()
     if row is None or row[0] != session_version:
+        return None
+    if session_key and (row[2] is None or row[3] is not None):
         return None
     return row[1] or 0
 

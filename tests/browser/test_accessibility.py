@@ -117,7 +117,7 @@ def pages_signed_in(site: dict) -> list[str]:
         "/", "/explore", "/search?q=tea", "/user/bob", "/user/bob/followers", "/user/alice/following",
         f"/post/{post}", "/tags/tea", "/bookmarks", "/notifications", "/messages", "/messages/bob",
         "/send_message/carol", "/edit_profile", "/auth/change_password", "/settings/muted",
-        f"/post/{post}/report", f"/post/{post}/history", f"/tasks/{task}",
+        "/settings/sessions", f"/post/{post}/report", f"/post/{post}/history", f"/tasks/{task}",
         "/admin/", "/admin/reports", "/admin/users", "/admin/users/bob", f"/admin/posts/{post}",
         "/admin/audit", "/admin/outbox", "/admin/settings", "/no-such-page",
     ]

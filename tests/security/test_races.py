@@ -80,9 +80,10 @@ class LiveServer:
         response = connection.getresponse()
         response.read()
         assert response.status == 302, response.status
-        cookie = response.getheader("Set-Cookie") or ""
+        # The session cookie, not the device cookie a sign-in also sets.
+        cookies = [value.split(";", 1)[0] for value in response.msg.get_all("Set-Cookie") or []]
         connection.close()
-        return cookie.split(";", 1)[0]
+        return next(cookie for cookie in cookies if cookie.startswith("session="))
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Sessions the server can end: logout, password change and reset invalidate every cookie of the account
-(session and remember-me, copies included) and, for passwords, every API token."""
+"""Sessions the server can end: logout ends this browser's session (copies of its cookies included);
+password change and reset invalidate every cookie of the account (session and remember-me) and every
+API token. The sessions page and its API are tested in tests/test_user_sessions.py."""
 
 from __future__ import annotations
 
@@ -72,12 +73,16 @@ def test_a_copied_remember_cookie_stops_working_after_logout(app):
     assert replay.get_cookie("remember_token") is None  # the dead cookie is deleted, not kept
 
 
-def test_logout_signs_out_every_device(app):
+def test_logout_signs_out_only_this_browser(app):
+    """Logout used to move the account's session version on, signing out every device: the only way to
+    end one session when the version was all the server knew. With a row per session, logout ends this
+    browser's session and the others stay (the sessions page signs them out)."""
     with app.app_context():
         make_user("alice")
     laptop, phone = sign_in(app), sign_in(app, remember=True)
     laptop.post("/auth/logout")
-    assert not signed_in(phone)
+    assert not signed_in(laptop)
+    assert signed_in(phone)
 
 
 def test_the_notification_poll_refuses_an_ended_session(app):
@@ -98,8 +103,30 @@ def test_a_session_from_before_versions_is_version_zero(app):
     with browser.session_transaction() as session:
         session["_user_id"] = str(user_id)  # the cookie format before session versions
     assert signed_in(browser)
-    sign_in(app).post("/auth/logout")
+    # Logout in another browser ends only that one now; signing out all other sessions moves the version on.
+    other = sign_in(app)
+    other.post("/auth/logout")
+    assert signed_in(browser)
+    other = sign_in(app)
+    assert other.post("/settings/sessions/others/revoke").status_code == 302
     assert not signed_in(browser)
+    assert signed_in(other)
+
+
+def test_a_session_from_before_session_keys_still_signs_in_and_its_logout_ends_every_session(app):
+    """"<id>:<version>" cookies (before session rows) are legacy sessions: accepted while the version is
+    current. Having no row, signing out of one can only move the version on, ending all sessions."""
+    with app.app_context():
+        user_id = make_user("alice").id
+    legacy = app.test_client()
+    with legacy.session_transaction() as session:
+        session["_user_id"] = f"{user_id}:0"
+    stolen = legacy.get_cookie("session").value
+    assert signed_in(legacy)
+    other = sign_in(app)
+    legacy.post("/auth/logout")
+    assert not signed_in(legacy) and not signed_in(with_cookie(app, "session", stolen))
+    assert not signed_in(other)
 
 
 def test_change_password_page_is_linked_from_the_settings(app):
@@ -151,7 +178,8 @@ def test_change_password_ends_other_sessions_and_tokens_and_keeps_this_one(app):
     assert app.test_client().get("/api/timeline", headers=headers).status_code == 401
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Token)) == 0
-        notice = db.session.scalar(sa.select(OutboxMessage))
+        # (signing in from the second test browser mailed a "new sign-in" notice first)
+        notice = db.session.scalar(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()))
         assert notice.recipient == "alice@example.com"
         assert notice.subject == "Your password was changed"
         assert "/auth/reset_password_request" in notice.text_body

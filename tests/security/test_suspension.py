@@ -16,8 +16,11 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Signing in and out, exporting one's data, and the emailed unsubscribe link (mail clients POST it
 # with no session anyway). Adding to this list is a decision: say why at the route.
+# Ending one's own sessions and tokens is signing out (a suspended account may want a stolen session gone).
 ALLOWED = {"auth.login", "auth.logout", "auth.unsubscribe", "api_tokens.create_token",
-           "api_tokens.revoke_token", "exports.start", "api_exports.create_export", "two_factor.verify"}
+           "api_tokens.revoke_token", "exports.start", "api_exports.create_export", "two_factor.verify",
+           "account_sessions.revoke", "account_sessions.revoke_others", "account_sessions.revoke_token",
+           "api_sessions.delete_session"}
 BACK = "http://localhost/explore"  # the page the form was on: the refusal goes back there
 REFUSED_FLASH = "Your account is suspended: that change was not made."
 SUSPENDED = "Your account is suspended: you can read, export your data and sign out, but change nothing."
