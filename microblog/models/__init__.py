@@ -47,6 +47,7 @@ from microblog.models.outbox import (
     OutboxMessage,
     OutboxStatus,
 )
+from microblog.models.passkeys import PASSKEY_NAME_MAX, WebAuthnCredential
 from microblog.models.posts import POST_BODY_CEILING, SUMMARY_MAX, Post, ViewerRef, Visibility
 from microblog.models.reactions import Announce, Bookmark, Like
 from microblog.models.roles import (
@@ -98,6 +99,8 @@ __all__ = [
     "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
     # two-factor sign-in
     "RecoveryCode",
+    # passkeys
+    "PASSKEY_NAME_MAX", "WebAuthnCredential",
     # moderation
     "AuditLogEntry", "Report", "ReportKind", "ReportStatus", "REPORT_DISMISSED", "REPORT_OPEN", "REPORT_POST",
     "REPORT_RESOLVED", "REPORT_STATUSES", "REPORT_USER",
