@@ -31,6 +31,8 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
+        audit.PASSKEY_ADDED: _("Added a passkey"),
+        audit.PASSKEY_REMOVED: _("Removed a passkey"),
     }
 
 

@@ -30,9 +30,12 @@ REPORT_DISMISS = "report.dismiss"
 TWO_FACTOR_ON = "account.2fa_on"
 TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
+# Passkeys (services/passkeys.py): the passkey's name is the entry's details.
+PASSKEY_ADDED = "account.passkey_added"
+PASSKEY_REMOVED = "account.passkey_removed"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
            USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
-           TWO_FACTOR_RECOVERY_CODES)
+           TWO_FACTOR_RECOVERY_CODES, PASSKEY_ADDED, PASSKEY_REMOVED)
 EXCERPT = 80
 
 
