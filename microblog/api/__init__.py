@@ -10,6 +10,7 @@ from microblog.api import (
     media,
     messages,
     notifications,
+    passkeys,
     posts,
     reactions,
     reports,
@@ -24,7 +25,8 @@ from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
-              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp)
+              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp,
+              passkeys.bp)
 
 
 for _bp in BLUEPRINTS:
