@@ -339,3 +339,31 @@ def test_removal_notice_arrives_over_smtp(mail_app, smtp_server):
     subjects = [message["Subject"] for message in smtp_server.inbox]
     assert subjects == ["A passkey was added to your account", "A passkey was removed from your account"]
 
+
+
+def test_the_relying_party_follows_the_request_or_the_settings(make_app):
+    app = make_app(WEBAUTHN_RP_ID="example.com", WEBAUTHN_ORIGIN="https://example.com",
+                   WEBAUTHN_RP_NAME="Example")
+    with app.app_context():
+        make_user("alice")
+    client = app.test_client()
+    client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD})
+    options = client.post("/settings/passkeys/options").json
+    assert options["rp"] == {"id": "example.com", "name": "Example"}
+    assert options["authenticatorSelection"]["residentKey"] == "required"
+    assert options["authenticatorSelection"]["userVerification"] == "required"
+    # An answer from a page on another origin or for another domain is refused.
+    for origin, rp_id in (("http://localhost", "localhost"), ("https://example.com", "localhost"),
+                          ("https://evil.example", "example.com")):
+        options = client.post("/settings/passkeys/options").json
+        credential = SoftAuthenticator(origin=origin, rp_id=rp_id).create(options)
+        answer = client.post("/settings/passkeys", json={"name": "x", "credential": credential})
+        assert answer.status_code == 422
+    options = client.post("/settings/passkeys/options").json
+    credential = SoftAuthenticator(origin="https://example.com", rp_id="example.com").create(options)
+    assert client.post("/settings/passkeys", json={"name": "x", "credential": credential}).status_code == 200
+    # Without settings: the host the request came to.
+    app.config.update(WEBAUTHN_RP_ID=None, WEBAUTHN_ORIGIN=None)
+    anonymous = app.test_client()
+    options = anonymous.post("/auth/passkey/options", base_url="http://blog.test:8080").json
+    assert options["rpId"] == "blog.test"
