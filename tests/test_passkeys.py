@@ -6,6 +6,7 @@ notices and the API."""
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -295,7 +296,7 @@ def test_every_passkey_post_needs_the_csrf_token(make_app):
                 "/auth/two_factor/passkey"):
         assert client.post(url, json={}).status_code == 400
     page = client.get("/auth/login").get_data(as_text=True)
-    token = page.split('data-csrf-token="')[1].split('"')[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     assert client.post("/auth/passkey/options", headers={"X-CSRFToken": token}).status_code == 200
     for url in ("/settings/passkeys/options", "/settings/passkeys", "/settings/passkeys/1/rename",
                 "/settings/passkeys/1/remove"):

@@ -122,7 +122,8 @@
     panel.hidden = false;
     var box = panel.querySelector("[data-passkey-error]");
     var button = panel.querySelector("[data-passkey-button]");
-    var token = panel.dataset.csrfToken;
+    // The sign-in form's token (the session's): the page's forms all carry it.
+    var token = document.querySelector("input[name=csrf_token]").value;
     button.addEventListener("click", function () {
       var remember = document.getElementById(panel.dataset.rememberField);
       var body = {};
