@@ -368,3 +368,46 @@ def test_the_relying_party_follows_the_request_or_the_settings(make_app):
     anonymous = app.test_client()
     options = anonymous.post("/auth/passkey/options", base_url="http://blog.test:8080").json
     assert options["rpId"] == "blog.test"
+
+
+GARBAGE = ["", "!!!", 5, None, [], {}, "AAAA", "_" * 3, "A" * 5000]
+
+
+def mutations(credential: dict) -> list:
+    """Ways to mangle a credential: one field at a time replaced by garbage, or cut short."""
+    found = []
+    for key in [k for k in credential if k != "response"]:
+        found += [(key, None, value) for value in GARBAGE]
+    for key, original in credential["response"].items():
+        values = [*GARBAGE, original[: len(original) // 2]] if isinstance(original, str) else GARBAGE
+        found += [("response", key, value) for value in values]
+    return found
+
+
+def mangled(credential: dict, mutation) -> dict:
+    key, inner, value = mutation
+    if inner is None:
+        return {**credential, key: value}
+    return {**credential, "response": {**credential["response"], inner: value}}
+
+
+def test_mangled_answers_are_refused_without_an_error(alice, client, phone):
+    """Every field of a real registration and a real assertion, over a fresh challenge, mangled one at a
+    time: never a 5xx, and only a harmless field (transports, extensions) leaves the answer good."""
+    client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD})
+    harmless = {("clientExtensionResults", None), ("authenticatorAttachment", None),
+                ("response", "transports")}
+    for mutation in mutations(SoftAuthenticator().create(client.post("/settings/passkeys/options").json)):
+        authenticator = SoftAuthenticator()
+        credential = authenticator.create(client.post("/settings/passkeys/options").json)
+        body = {"name": "x", "credential": mangled(credential, mutation)}
+        answer = client.post("/settings/passkeys", json=body)
+        assert answer.status_code == (200 if mutation[:2] in harmless and answer.status_code == 200 else 422)
+    client.post("/auth/logout")
+    for mutation in mutations(phone.get(client.post("/auth/passkey/options").json)):
+        credential = phone.get(client.post("/auth/passkey/options").json)
+        answer = client.post("/auth/passkey", json={"credential": mangled(credential, mutation)})
+        assert answer.status_code == (200 if mutation[:2] in harmless and answer.status_code == 200 else 401)
+        if answer.status_code == 200:
+            client.post("/auth/logout")
+    assert not signed_in(client)
