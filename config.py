@@ -97,6 +97,11 @@ class Config:
     TWO_FACTOR_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Microblog")
     TWO_FACTOR_REMEMBER_DAYS = min(as_int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS"), 30), 30)
     TWO_FACTOR_PENDING_SECONDS = as_int(os.environ.get("TWO_FACTOR_PENDING_SECONDS"), 300)
+    # Passkeys (services/passkeys.py): the domain they are bound to and the origin pages come from; unset,
+    # the host and the scheme and host of each request. Changing the RP ID later orphans every passkey.
+    WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID") or None
+    WEBAUTHN_ORIGIN = os.environ.get("WEBAUTHN_ORIGIN") or None
+    WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME") or os.environ.get("TWO_FACTOR_ISSUER", "Microblog")
     # Tokens mailed to users.
     RESET_TOKEN_MAX_AGE = as_int(os.environ.get("RESET_TOKEN_MAX_AGE"), 3600)
     CONFIRM_TOKEN_MAX_AGE = as_int(os.environ.get("CONFIRM_TOKEN_MAX_AGE"), 7 * 24 * 3600)

@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.api import register_api
     from microblog.auth.account_sessions import bp as account_sessions_bp
     from microblog.auth.email_change import bp as email_change_bp
+    from microblog.auth.passkeys import bp as passkeys_bp
     from microblog.auth.routes import bp as auth_bp
     from microblog.auth.two_factor import register_two_factor
     from microblog.errors.handlers import bp as errors_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     register_two_factor(app)
     app.register_blueprint(email_change_bp)
     app.register_blueprint(account_sessions_bp)
+    app.register_blueprint(passkeys_bp)
     web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)

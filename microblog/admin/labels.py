@@ -38,6 +38,8 @@ def action_names() -> dict[str, str]:
         audit.SESSION_REVOKED: _("Signed out a session"),
         audit.SESSIONS_OTHERS_ENDED: _("Signed out all other sessions"),
         audit.NEW_DEVICE_SIGN_IN: _("Signed in from a new browser"),
+        audit.PASSKEY_ADDED: _("Added a passkey"),
+        audit.PASSKEY_REMOVED: _("Removed a passkey"),
     }
 
 

@@ -12,6 +12,7 @@ from microblog.api import (
     media,
     messages,
     notifications,
+    passkeys,
     posts,
     reactions,
     reports,
@@ -28,7 +29,7 @@ from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
               notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp,
-              exports.bp, sessions.bp)
+              exports.bp, sessions.bp, passkeys.bp)
 
 
 for _bp in BLUEPRINTS:

@@ -1,4 +1,4 @@
-"""API schemas of the account's own security: two-factor sign-in, the email address, signed-in sessions.
+"""API schemas of the account's own security: two-factor sign-in, passkeys, the email address, sessions.
 
 Kept apart from ``schemas.py`` (the site's content and moderation) so each stays readable.
 """
@@ -57,5 +57,26 @@ class SessionSchema(ma.Schema):
 
 class SessionListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(SessionSchema), required=True)
+    _meta = ma.fields.Nested(MetaSchema, required=True)
+    _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+# -- passkeys --------------------------------------------------------------------------------------
+class PasskeySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True, metadata={"description": "The name its owner gave it"})
+    created_at = ma.fields.AwareDateTime(required=True)
+    last_used_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "Its last sign-in"})
+    transports = ma.fields.Method("transport_list", required=True, metadata={
+        "description": "How the browser reaches the authenticator (internal, usb, nfc, ble, hybrid)"})
+    backup_eligible = ma.fields.Boolean(required=True, metadata={"description": "A synced passkey"})
+    backed_up = ma.fields.Boolean(required=True)
+
+    def transport_list(self, passkey) -> list[str]:
+        return [t for t in passkey.transports.split(",") if t]
+
+
+class PasskeyListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(PasskeySchema), required=True)
     _meta = ma.fields.Nested(MetaSchema, required=True)
     _links = ma.fields.Nested(LinksSchema, required=True)

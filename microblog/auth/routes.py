@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from microblog import ratelimits, sessions, signed_tokens
+from microblog.auth import passkeys as passkey_pages
 from microblog.auth import two_factor as two_factor_pages
 from microblog.auth.forms import (
     ChangePasswordForm,
@@ -20,7 +32,7 @@ from microblog.extensions import csrf, limiter
 from microblog.forms import EmptyForm, submitted
 from microblog.models import User
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts
+from microblog.services import accounts, passkeys
 from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -88,7 +100,7 @@ def login():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
             flash(_("Invalid username or password."), "danger")
-            return render_template("auth/login.html", title=_("Sign in"), form=form), 200
+            return _login_page(form), 200
         target = request.args.get("next")
         if user.two_factor_enabled:
             if not two_factor_pages.remembered_device(user):
@@ -96,7 +108,41 @@ def login():
             accounts.record_sign_in(user, via="remembered_device")
         _sign_in(user, remember=form.remember_me.data)
         return redirect(target if is_safe_local_path(target) else url_for("main.index"))
-    return render_template("auth/login.html", title=_("Sign in"), form=form)
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
+    # The passkey button posts its JSON with this page's CSRF token, and goes on to ?next= like the form.
+    return render_template("auth/login.html", title=_("Sign in"), form=form,
+                           passkey_url=url_for("auth.passkey_sign_in", next=request.args.get("next")))
+
+
+@bp.route("/passkey/options", methods=["POST"])
+@allowed_while_suspended
+@_limit("LOGIN")
+def passkey_options():
+    """The options for signing in with a passkey and no password (JSON), with a new challenge."""
+    options, challenge = passkeys.authentication_options(passkey_pages.relying_party())
+    passkey_pages.keep_challenge(challenge)
+    return passkey_pages.options_response(options)
+
+
+@bp.route("/passkey", methods=["POST"])
+@allowed_while_suspended  # a suspended account can still sign in, as with the password
+@_limit("LOGIN")
+def passkey_sign_in():
+    """Sign in with a passkey alone (JSON: ``credential``, ``remember_me``): one that verified its user
+    is two factors in itself. Answers JSON with where to go next (local paths only)."""
+    challenge = passkey_pages.take_challenge()
+    if current_user.is_authenticated:
+        return jsonify(redirect=url_for("main.index"))
+    body = passkey_pages.posted_json()
+    user = passkeys.authenticate(passkey_pages.relying_party(), challenge, body.get("credential"))
+    if user is None:
+        return passkey_pages.json_error(_("That passkey did not sign you in. Please try again."), 401)
+    _sign_in(user, remember=body.get("remember_me") is True, via="passkey")
+    target = request.args.get("next")
+    return jsonify(redirect=target if is_safe_local_path(target) else url_for("main.index"))
 
 
 @bp.route("/logout", methods=["POST"])

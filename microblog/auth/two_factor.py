@@ -16,6 +16,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     make_response,
     redirect,
     render_template,
@@ -28,6 +29,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from microblog import qr, ratelimits, sessions
+from microblog.auth import passkeys as passkey_pages
 from microblog.auth.two_factor_forms import (
     ConfirmTwoFactorForm,
     DisableTwoFactorForm,
@@ -39,7 +41,7 @@ from microblog.extensions import db, limiter
 from microblog.forms import submitted
 from microblog.models import User
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts, two_factor
+from microblog.services import accounts, passkeys, two_factor
 from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("two_factor", __name__, url_prefix="/auth/two_factor")
@@ -111,7 +113,44 @@ def verify():
         if via is not None:
             return _finish_sign_in(user, pending, via, remember_device=form.remember_device.data)
         form.code.errors = [two_factor.invalid_code_message()]
-    return render_template("auth/two_factor_verify.html", title=_("Two-factor authentication"), form=form)
+    return render_template("auth/two_factor_verify.html", title=_("Two-factor authentication"), form=form,
+                           has_passkeys=passkeys.has_passkeys(user))
+
+
+@bp.route("/passkey/options", methods=["POST"])
+@allowed_while_suspended
+@_limit_per_address()
+def passkey_options():
+    """The options for using one of the pending account's passkeys as the second step (JSON)."""
+    found = _pending_user()
+    if found is None:
+        return passkey_pages.json_error(_("Please sign in again."))
+    options, challenge = passkeys.authentication_options(passkey_pages.relying_party(), found[0])
+    passkey_pages.keep_challenge(challenge)
+    return passkey_pages.options_response(options)
+
+
+@bp.route("/passkey", methods=["POST"])
+@allowed_while_suspended
+@_limit_per_address()
+@ratelimits.two_factor_per_account  # a refused passkey (401) counts as a wrong code does
+def passkey():
+    """The second step of signing in with one of the account's passkeys instead of a code (JSON:
+    ``credential``, ``remember_device``). Answers JSON with where to go next."""
+    challenge = passkey_pages.take_challenge()
+    found = _pending_user()
+    if found is None:
+        return passkey_pages.json_error(_("Please sign in again."))
+    user, pending = found
+    body = passkey_pages.posted_json()
+    if passkeys.authenticate(passkey_pages.relying_party(), challenge, body.get("credential"), user) is None:
+        return passkey_pages.json_error(_("That passkey did not sign you in. Please try again."), 401)
+    g.two_factor_succeeded = True
+    done = _finish_sign_in(user, pending, "passkey", remember_device=body.get("remember_device") is True)
+    answer = jsonify(redirect=done.location)
+    for cookie in done.headers.getlist("Set-Cookie"):  # the remembered device's
+        answer.headers.add("Set-Cookie", cookie)
+    return answer
 
 
 def _finish_sign_in(user: User, pending: dict, via: str, *, remember_device: bool) -> Response:

@@ -48,6 +48,7 @@ from microblog.models.outbox import (
     OutboxMessage,
     OutboxStatus,
 )
+from microblog.models.passkeys import PASSKEY_NAME_MAX, WebAuthnCredential
 from microblog.models.posts import POST_BODY_CEILING, SUMMARY_MAX, Post, ViewerRef, Visibility
 from microblog.models.reactions import Announce, Bookmark, Like
 from microblog.models.roles import (
@@ -106,6 +107,8 @@ __all__ = [
     "SiteSetting",
     # signed-in sessions
     "IP_MAX", "SESSION_LABEL_MAX", "USER_AGENT_MAX", "UserSession",
+    # passkeys
+    "PASSKEY_NAME_MAX", "WebAuthnCredential",
     # moderation
     "AuditLogEntry", "Report", "ReportKind", "ReportStatus", "REPORT_DISMISSED", "REPORT_OPEN", "REPORT_POST",
     "REPORT_RESOLVED", "REPORT_STATUSES", "REPORT_USER",

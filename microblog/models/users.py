@@ -82,6 +82,10 @@ class User(UserMixin, db.Model):
     totp_enabled_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     totp_last_step: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
     two_factor_nonce: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Passkeys (services/passkeys.py): the random handle authenticators keep as the account's WebAuthn
+    # user id, made at the first passkey (never the numeric id, which would tell how old the account is).
+    webauthn_user_handle: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary(64), index=True,
+                                                                      unique=True)
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(
         back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"

@@ -40,6 +40,9 @@ EMAIL_CHANGE_UNDONE = "account.email_change_undone"
 SESSION_REVOKED = "account.session_revoked"
 SESSIONS_OTHERS_ENDED = "account.sessions_others_ended"
 NEW_DEVICE_SIGN_IN = "account.new_device_sign_in"
+# Passkeys (services/passkeys.py): the passkey's name is the entry's details.
+PASSKEY_ADDED = "account.passkey_added"
+PASSKEY_REMOVED = "account.passkey_removed"
 ACTIONS = (
     POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE,
     USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
@@ -48,6 +51,7 @@ ACTIONS = (
     SETTING_CHANGE,
     EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, EMAIL_CHANGE_UNDONE,
     SESSION_REVOKED, SESSIONS_OTHERS_ENDED, NEW_DEVICE_SIGN_IN,
+    PASSKEY_ADDED, PASSKEY_REMOVED,
 )
 EXCERPT = 80
 

@@ -103,6 +103,6 @@ def test_a_visitor_signs_in_from_a_profile_and_comes_back(page, live_app):
     page.get_by_role("link", name="Sign in to follow dan").click()
     page.get_by_label("Username").fill("carol")
     page.get_by_label("Password", exact=True).fill("correct-horse")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url("/user/dan")
     expect(page.get_by_role("button", name="Unfollow")).to_be_visible()

@@ -31,7 +31,7 @@ def sign_in(page: Page, username: str) -> None:
     page.goto("/auth/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name=f"Hi, {username}!")).to_be_visible()
 
 

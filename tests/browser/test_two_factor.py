@@ -37,7 +37,7 @@ def password_step(page, username: str) -> None:
     page.goto("/auth/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
     expect(page).to_have_url("/auth/two_factor/verify")
 

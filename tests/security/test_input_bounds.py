@@ -33,6 +33,7 @@ from microblog.models import (
     Report,
     User,
     Visibility,
+    WebAuthnCredential,
 )
 from microblog.paging import MAX_PAGE
 from microblog.services import accounts, messages, posts
@@ -53,6 +54,8 @@ STORED_IN = {
     ("OptionalReasonForm", "reason"): AuditLogEntry.reason,
     ("RoleForm", "reason"): AuditLogEntry.reason,
     ("HandleReportForm", "note"): Report.note,
+    ("AddPasskeyForm", "name"): WebAuthnCredential.name,
+    ("RenamePasskeyForm", "name"): WebAuthnCredential.name,
     **{(form, "spoiler"): Post.summary for form in ("TextForm", "ComposeForm", "ReplyForm", "PostForm")},
     # Each image's alt text (a list of fields: alt-0, alt-1, ...).
     **{(form, "alt"): Media.description for form in ("ComposeForm", "ReplyForm", "PostForm")},

@@ -20,7 +20,9 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 ALLOWED = {"auth.login", "auth.logout", "auth.unsubscribe", "api_tokens.create_token",
            "api_tokens.revoke_token", "exports.start", "api_exports.create_export", "two_factor.verify",
            "account_sessions.revoke", "account_sessions.revoke_others", "account_sessions.revoke_token",
-           "api_sessions.delete_session"}
+           "api_sessions.delete_session",
+           # Signing in with a passkey, alone or as the second step (auth/routes.py, auth/two_factor.py).
+           "auth.passkey_options", "auth.passkey_sign_in", "two_factor.passkey_options", "two_factor.passkey"}
 BACK = "http://localhost/explore"  # the page the form was on: the refusal goes back there
 REFUSED_FLASH = "Your account is suspended: that change was not made."
 SUSPENDED = "Your account is suspended: you can read, export your data and sign out, but change nothing."
@@ -53,6 +55,7 @@ def setup_site(app) -> dict[str, object]:
             "post_id": {"default": theirs.id, **{endpoint: mine.id for endpoint in own}},
             "report_id": {"default": report.id},
             "media_id": {"default": 1},
+            "passkey_id": {"default": 1},
             "action": {"default": "hide", "admin.moderate_user": "suspend"},
             "kind": {"default": "users"},
             "fmt": {"default": "csv"},
