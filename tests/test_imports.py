@@ -69,12 +69,18 @@ def rows_of(app, task_id: str) -> list[tuple[int, str, str, str | None]]:
             .where(ImportRow.task_id == task_id).order_by(ImportRow.row_number))]
 
 
+def ids(statement: sa.Select) -> list[int]:
+    return list(db.session.scalars(statement))
+
+
 # -- reading files ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind, content, expected", [
     (FOLLOWING, FOLLOWING_HEADER + "bob@microblog.test,true,false,\ncarol,true,false,en\n",
      ["bob@microblog.test", "carol"]),
-    (FOLLOWING, "bob@microblog.test\n@carol@microblog.test\n", ["bob@microblog.test", "carol@microblog.test"]),
-    (BLOCKS, "bob@microblog.test\r\ncarol@example.social\r\n", ["bob@microblog.test", "carol@example.social"]),
+    (FOLLOWING, "bob@microblog.test\n@carol@microblog.test\n",
+     ["bob@microblog.test", "carol@microblog.test"]),
+    (BLOCKS, "bob@microblog.test\r\ncarol@example.social\r\n",
+     ["bob@microblog.test", "carol@example.social"]),
     (MUTES, "Account address,Hide notifications\r\nbob@microblog.test,true\r\n", ["bob@microblog.test"]),
     (MUTES, "bob\n\n\ncarol\n", ["bob", "carol"]),
     (BOOKMARKS, "http://microblog.test/post/1\nhttps://mastodon.social/@x/1\n",
@@ -154,9 +160,10 @@ def test_a_following_file_is_imported_with_skipped_lines_reported(app, client, a
     task_id = start(client, content)
     assert following_of(app, "alice") == {"bob", "carol"}
     assert rows_of(app, task_id) == [
-        (1, "bob@microblog.test", "done", None), (2, "carol", "done", None), (3, "alice@microblog.test",
-        "skipped", "self"), (4, "zed@mastodon.social", "skipped", "remote"), (5, "nobody", "skipped", "not_found"),
-        (6, "dave", "skipped", "blocked_you"), (7, "not/valid", "skipped", "invalid"), (8, "BOB", "done", None)]
+        (1, "bob@microblog.test", "done", None), (2, "carol", "done", None),
+        (3, "alice@microblog.test", "skipped", "self"), (4, "zed@mastodon.social", "skipped", "remote"),
+        (5, "nobody", "skipped", "not_found"), (6, "dave", "skipped", "blocked_you"),
+        (7, "not/valid", "skipped", "invalid"), (8, "BOB", "done", None)]
     with app.app_context():
         alice, bob = db.session.get(User, people["alice"]), db.session.get(User, people["bob"])
         assert (alice.following_count, bob.follower_count) == (2, 1)
@@ -179,7 +186,8 @@ def test_the_owner_gets_a_summary_email(app, client, auth, people):
     auth.login()
     task_id = start(client, "bob\nzed@elsewhere.example\n")
     with app.app_context():
-        message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "alice@example.com"))
+        message = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == "alice@example.com"))
         assert message.subject == "Your Microblog import is done"
         assert "1 imported, 1 skipped" in message.text_body
         link = f"http://microblog.test/settings/import/{task_id}"
@@ -195,10 +203,8 @@ def test_blocks_and_mutes_are_imported_through_their_rules(app, client, auth, pe
     start(client, "bob@microblog.test\nalice\n", kind=BLOCKS, filename="blocked_accounts.csv")
     start(client, "Account address,Hide notifications\ncarol,true\n", kind=MUTES)
     with app.app_context():
-        assert db.session.scalars(sa.select(Block.blocked_id).where(Block.blocker_id == people["alice"])).all() \
-            == [people["bob"]]
-        assert db.session.scalars(sa.select(Mute.muted_id).where(Mute.muter_id == people["alice"])).all() \
-            == [people["carol"]]
+        assert ids(sa.select(Block.blocked_id).where(Block.blocker_id == people["alice"])) == [people["bob"]]
+        assert ids(sa.select(Mute.muted_id).where(Mute.muter_id == people["alice"])) == [people["carol"]]
         alice, bob = db.session.get(User, people["alice"]), db.session.get(User, people["bob"])
         # The block ended the follows both ways, with their counts.
         assert (alice.following_count, alice.follower_count, bob.following_count) == (0, 0, 0)
@@ -219,8 +225,7 @@ def test_bookmarks_resolve_this_sites_post_links(app, client, auth, people):
         ("done", None), ("skipped", "remote"), ("skipped", "post_not_found"), ("skipped", "not_this_site"),
         ("skipped", "post_not_found")]
     with app.app_context():
-        assert db.session.scalars(sa.select(Bookmark.post_id).where(Bookmark.user_id == people["alice"])).all() \
-            == [post_id]
+        assert ids(sa.select(Bookmark.post_id).where(Bookmark.user_id == people["alice"])) == [post_id]
 
 
 def test_merge_keeps_and_overwrite_removes(app, client, auth, people):
@@ -245,8 +250,7 @@ def test_overwrite_of_blocks_lifts_the_others(app, client, auth, people):
     auth.login()
     start(client, "carol\n", kind=BLOCKS, mode="overwrite")
     with app.app_context():
-        assert db.session.scalars(sa.select(Block.blocked_id).where(Block.blocker_id == people["alice"])).all() \
-            == [people["carol"]]
+        assert ids(sa.select(Block.blocked_id).where(Block.blocker_id == people["alice"])) == [people["carol"]]
 
 
 def test_a_second_run_changes_nothing(app, client, auth, people):
