@@ -250,7 +250,8 @@ def test_overwrite_of_blocks_lifts_the_others(app, client, auth, people):
     auth.login()
     start(client, "carol\n", kind=BLOCKS, mode="overwrite")
     with app.app_context():
-        assert ids(sa.select(Block.blocked_id).where(Block.blocker_id == people["alice"])) == [people["carol"]]
+        blocked = ids(sa.select(Block.blocked_id).where(Block.blocker_id == people["alice"]))
+        assert blocked == [people["carol"]]
 
 
 def test_a_second_run_changes_nothing(app, client, auth, people):
