@@ -26,7 +26,7 @@ from microblog.models import (
 from microblog.services import counters, import_files, imports
 from microblog.services.import_files import BLOCKS, BOOKMARKS, FOLLOWING, MUTES
 from microblog.timeutil import utcnow
-from tests.factories import make_block, make_follow, make_post, make_user, signed_in_client
+from tests.factories import make_block, make_follow, make_post, make_user, signed_in_client, token_for
 
 TASK_URL = re.compile(r"^/settings/import/([0-9a-f-]{36})$")
 FOLLOWING_HEADER = "Account address,Show boosts,Notify on new posts,Languages\n"
@@ -345,3 +345,55 @@ def test_accepted_imports_are_rate_limited(make_app):
     for _ in range(2):
         assert upload(client, "bob\n").status_code == 302
     assert upload(client, "bob\n").status_code == 429
+
+
+# -- the API ----------------------------------------------------------------------------------------
+def api_upload(client, headers, content: bytes | str, **fields: str):
+    data = content.encode() if isinstance(content, str) else content
+    form: dict = {"kind": FOLLOWING, "mode": "merge", **fields, "file": (io.BytesIO(data), "following.csv")}
+    return client.post("/api/imports", data=form, headers=headers, content_type="multipart/form-data")
+
+
+def test_the_api_imports_and_reports(app, client, people):
+    headers = token_for(client, "alice")
+    content = FOLLOWING_HEADER + "bob,true,false,\nzed@mastodon.social,true,false,\n"
+    response = api_upload(client, headers, content)
+    assert response.status_code == 202, response.json
+    task_id = response.json["id"]
+    assert response.headers["Location"] == f"/api/imports/{task_id}"
+    response = client.get(f"/api/imports/{task_id}", headers=headers)
+    assert response.status_code == 200
+    body = response.json
+    assert body["status"] == "done" and body["progress"] == 100 and body["kind"] == FOLLOWING
+    assert body["counts"] == {"total": 2, "imported": 1, "skipped": 1, "pending": 0}
+    assert body["skipped"] == [{
+        "row": 2, "value": "zed@mastodon.social", "reason": "remote",
+        "message": "Remote accounts need federation, which this site does not have yet."}]
+    assert following_of(app, "alice") == {"bob"}
+    # Someone else's import, and none at all, are not found.
+    other = token_for(client, "bob")
+    for url, who in ((f"/api/imports/{task_id}", other), ("/api/imports/nonsense", headers)):
+        response = client.get(url, headers=who)
+        assert response.status_code == 404 and response.json["message"] == "There is no such import."
+
+
+@pytest.mark.parametrize("fields, content, status, field", [
+    ({"kind": "lists"}, "bob\n", 422, "kind"),
+    ({"mode": "replace"}, "bob\n", 422, "mode"),
+    ({}, "", 422, "file"),
+    ({}, b"\xff\xfeb\x00", 422, "file"),
+    ({"kind": BOOKMARKS}, "bob\n", 422, "file"),
+])
+def test_the_api_refuses_bad_imports(client, people, fields, content, status, field):
+    headers = token_for(client, "alice")
+    response = api_upload(client, headers, content, **fields)
+    assert response.status_code == status, response.json
+    assert field in response.json["errors"]["form_and_files"]
+
+
+def test_the_api_refuses_a_file_too_large_and_needs_a_token(app, client, people):
+    app.config["IMPORT_MAX_BYTES"] = 10
+    headers = token_for(client, "alice")
+    assert api_upload(client, headers, "bob\n" * 10).status_code == 413
+    assert api_upload(client, {}, "bob\n").status_code == 401
+    assert client.get("/api/imports/x").status_code == 401

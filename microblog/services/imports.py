@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from microblog import jobs, mail
-from microblog.exceptions import ConflictError, ValidationError
+from microblog.exceptions import ConflictError, TooLarge, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
 from microblog.models import (
@@ -95,7 +95,7 @@ def start_import(user: User, kind: str, mode: str, data: bytes, filename: str | 
     if mode not in MODES:
         raise ValidationError(_("Choose whether to merge or overwrite."), field="mode")
     if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
-        raise ValidationError(_("The file is larger than %(size)s KB.",
+        raise TooLarge(_("The file is larger than %(size)s KB.",
                                 size=current_app.config["IMPORT_MAX_BYTES"] // 1024), field="file")
     parsed = import_files.parse_file(kind, data, filename, current_app.config["IMPORT_MAX_ROWS"])
     # Lock the user's row (PostgreSQL) so two submissions at once cannot both start an import.
