@@ -280,16 +280,7 @@ def test_a_second_run_changes_nothing(app, client, auth, people):
 def test_a_stalled_import_is_resumed_by_the_sweep(app, client, auth, people):
     auth.login()
     task_id = start(client, "bob\ncarol\ndave\n")
-    with app.app_context():
-        # As a worker killed after the first row leaves it: running, no recent heartbeat, rows pending.
-        db.session.execute(sa.update(ImportRow).where(ImportRow.task_id == task_id, ImportRow.row_number > 1)
-                           .values(state="pending"))
-        db.session.execute(sa.delete(followers).where(followers.c.follower_id == people["alice"],
-                                                      followers.c.followed_id != people["bob"]))
-        counters.recount()
-        task = db.session.get(Task, task_id)
-        task.status, task.heartbeat_at, task.finished_at = TASK_RUNNING, task.created_at, None
-        db.session.commit()
+    stall(app, task_id, 1)
     app.config["TASK_HEARTBEAT_TIMEOUT"] = 0
     status = client.get(f"/settings/import/{task_id}.json").json
     assert status["status"] == "running" and "resume" in status["message"]
@@ -299,6 +290,34 @@ def test_a_stalled_import_is_resumed_by_the_sweep(app, client, auth, people):
         assert db.session.get(User, people["alice"]).following_count == 3
         assert imports.resume_stalled_imports() == 0
     assert following_of(app, "alice") == {"bob", "carol", "dave"}
+
+
+def stall(app, task_id: str, after_row: int) -> None:
+    """Leave the import as a worker killed after ``after_row`` rows would: running, its heartbeat old,
+    the later rows pending and not applied."""
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        later = sa.and_(ImportRow.task_id == task_id, ImportRow.row_number > after_row)
+        db.session.execute(sa.update(ImportRow).where(later).values(state="pending"))
+        undone = sa.select(ImportRow.target_id).where(later)
+        db.session.execute(sa.delete(followers).where(followers.c.follower_id == task.user_id,
+                                                      followers.c.followed_id.in_(undone)))
+        counters.recount()
+        task.status, task.heartbeat_at, task.finished_at = TASK_RUNNING, task.created_at, None
+        db.session.commit()
+
+
+def test_starting_another_import_resumes_a_stalled_one(app, client, auth, people):
+    auth.login()
+    task_id = start(client, "bob\ncarol\n")
+    stall(app, task_id, 1)
+    app.config["TASK_HEARTBEAT_TIMEOUT"] = 0
+    response = upload(client, "dave\n")
+    assert response.headers["Location"] == f"/settings/import/{task_id}"
+    assert following_of(app, "alice") == {"bob", "carol"}
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == TASK_DONE
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 1
 
 
 def test_one_import_at_a_time(app, client, auth, people):

@@ -102,7 +102,10 @@ def start_import(user: User, kind: str, mode: str, data: bytes, filename: str | 
     db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     running = _live_import(user.id)
     if running is not None:
+        abandoned = tasks.is_abandoned(running)
         db.session.rollback()
+        if abandoned:  # its worker died and no sweep has run since (no worker, or none of ours yet)
+            _resume(running.id)
         raise ImportInProgress(_("Your previous import is still under way."), task_id=running.id)
     task = tasks.new_task(user, f"{TASK_PREFIX}{kind}_{mode}",
                           f"Import of {user.username}'s {kind} ({mode}), {len(parsed.values)} lines")
@@ -297,22 +300,36 @@ def _email_summary(task: Task, result: Counts) -> None:
 # -- housekeeping --------------------------------------------------------------------------------
 @jobs.periodic
 def resume_stalled_imports() -> int:
-    """Hand every running import whose worker died (no heartbeat) to a new job; returns how many.
+    """Hand every stalled import (see :func:`_stalled`) to a new job, which continues from the rows
+    still pending; returns how many."""
+    task_ids = db.session.scalars(sa.select(Task.id).where(_stalled())).all()
+    return sum(1 for task_id in task_ids if _resume(task_id))
 
-    The new job continues from the rows still pending. Each task is switched back to queued by one
-    conditional UPDATE, so two workers sweeping at once start one job between them.
-    """
-    cutoff = utcnow() - tasks.heartbeat_timeout()
-    stale = sa.and_(Task.name.startswith(TASK_PREFIX, autoescape=True), Task.status == TASK_RUNNING,
-                    sa.func.coalesce(Task.heartbeat_at, Task.created_at) <= cutoff)
-    resumed = 0
-    for task_id in db.session.scalars(sa.select(Task.id).where(stale)).all():
-        result: sa.CursorResult = db.session.execute(  # type: ignore[assignment]
-            sa.update(Task).where(Task.id == task_id, stale).values(status=TASK_QUEUED)
-            .execution_options(synchronize_session=False))
-        db.session.commit()
-        if result.rowcount == 1:
-            log.warning("resuming import %s: its worker stopped", task_id)
-            jobs.enqueue(run_import, task_id)
-            resumed += 1
-    return resumed
+
+def _stalled() -> sa.ColumnElement[bool]:
+    """Imports that will not finish unless a new job takes them: running with no heartbeat for
+    TASK_HEARTBEAT_TIMEOUT (their worker died), or queued for longer than STALE_AFTER (their job was lost)."""
+    now = utcnow()
+    # The last sign of life: the job's heartbeat, or when the task was created or last resumed.
+    alive_at = sa.func.coalesce(Task.heartbeat_at, Task.created_at)
+    return sa.and_(
+        Task.name.startswith(TASK_PREFIX, autoescape=True),
+        sa.or_(sa.and_(Task.status == TASK_RUNNING, alive_at <= now - tasks.heartbeat_timeout()),
+               sa.and_(Task.status == TASK_QUEUED, alive_at <= now - tasks.STALE_AFTER)),
+    )
+
+
+def _resume(task_id: str) -> bool:
+    """Queue a new job for a stalled import; False when it is not stalled (any more)."""
+    # One conditional UPDATE: of two workers sweeping at once, one starts the job. The heartbeat it
+    # writes makes the next sweep wait STALE_AFTER before giving up on this job in turn.
+    result: sa.CursorResult = db.session.execute(  # type: ignore[assignment]
+        sa.update(Task).where(Task.id == task_id, _stalled())
+        .values(status=TASK_QUEUED, heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount != 1:
+        return False
+    log.warning("resuming import %s: its job stopped or was lost", task_id)
+    jobs.enqueue(run_import, task_id)
+    return True

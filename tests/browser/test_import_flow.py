@@ -47,7 +47,7 @@ def test_import_follows_and_watch_it_finish(page, live_app, monkeypatch):
         {"name": "following_accounts.csv", "mimeType": "text/csv", "buffer": CSV})
     page.get_by_role("button", name="Import").click()
     expect(page).to_have_url(re.compile(r"/settings/import/[0-9a-f-]{36}$"))
-    bar = page.get_by_role("progressbar")
+    bar = page.get_by_role("progressbar", name="Import progress")
     expect(bar).to_have_attribute("aria-valuenow", "100")
     expect(page.get_by_role("status")).to_have_text("Done: 2 imported, 1 skipped.")
     page.get_by_role("link", name="See what was skipped").click()
