@@ -14,6 +14,7 @@ from microblog.models import (
     TASK_DONE,
     TASK_QUEUED,
     TASK_RUNNING,
+    AuditLogEntry,
     Block,
     Bookmark,
     ImportRow,
@@ -172,6 +173,9 @@ def test_a_following_file_is_imported_with_skipped_lines_reported(app, client, a
         assert alice.following_count == 2
         task = db.session.get(Task, task_id)
         assert task.status == TASK_DONE and task.progress == 100
+        entry = db.session.scalar(sa.select(AuditLogEntry))
+        assert (entry.action, entry.actor_id) == ("account.import", alice.id)
+        assert entry.details == "following, merge, 8 lines"
     status = client.get(f"/settings/import/{task_id}.json").json
     assert status["status"] == "done" and status["kind"] == FOLLOWING and status["mode"] == "merge"
     assert status["counts"] == {"total": 8, "imported": 3, "skipped": 5, "pending": 0}

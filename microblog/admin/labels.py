@@ -31,6 +31,7 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
+        audit.ACCOUNT_IMPORT: _("Imported follows, blocks, mutes or bookmarks"),
     }
 
 

@@ -30,9 +30,11 @@ REPORT_DISMISS = "report.dismiss"
 TWO_FACTOR_ON = "account.2fa_on"
 TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
+# An import of follows, blocks, mutes or bookmarks (services/imports.py): it may change many of them.
+ACCOUNT_IMPORT = "account.import"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
            USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
-           TWO_FACTOR_RECOVERY_CODES)
+           TWO_FACTOR_RECOVERY_CODES, ACCOUNT_IMPORT)
 EXCERPT = 80
 
 

@@ -35,7 +35,7 @@ from microblog.models import (
     Task,
     User,
 )
-from microblog.services import import_files, import_targets, roles, tasks
+from microblog.services import audit, import_files, import_targets, roles, tasks
 from microblog.services.import_files import KINDS
 from microblog.timeutil import utcnow
 
@@ -110,6 +110,7 @@ def start_import(user: User, kind: str, mode: str, data: bytes, filename: str | 
     task = tasks.new_task(user, f"{TASK_PREFIX}{kind}_{mode}",
                           f"Import of {user.username}'s {kind} ({mode}), {len(parsed.values)} lines")
     db.session.flush()
+    audit.record(user, audit.ACCOUNT_IMPORT, user, details=f"{kind}, {mode}, {len(parsed.values)} lines")
     db.session.execute(sa.insert(ImportRow), [
         {"task_id": task.id, "row_number": number, "value": value, "state": ImportRowState.PENDING}
         for number, value in enumerate(parsed.values, start=1)])
