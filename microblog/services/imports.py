@@ -88,6 +88,7 @@ def start_import(user: User, kind: str, mode: str, data: bytes, filename: str | 
     """Store the lines of ``data`` (a CSV file of ``kind``) as an import and start its job after the commit.
 
     :raises ValidationError: an unknown kind or mode, or a file that cannot be read (``field`` says which).
+    :raises TooLarge: a file over IMPORT_MAX_BYTES.
     :raises ImportInProgress: the user already has an import queued or running.
     :raises AccountSuspended: the account is suspended.
     """
@@ -96,7 +97,7 @@ def start_import(user: User, kind: str, mode: str, data: bytes, filename: str | 
         raise ValidationError(_("Choose whether to merge or overwrite."), field="mode")
     if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
         raise TooLarge(_("The file is larger than %(size)s KB.",
-                                size=current_app.config["IMPORT_MAX_BYTES"] // 1024), field="file")
+                         size=current_app.config["IMPORT_MAX_BYTES"] // 1024), field="file")
     parsed = import_files.parse_file(kind, data, filename, current_app.config["IMPORT_MAX_ROWS"])
     # Lock the user's row (PostgreSQL) so two submissions at once cannot both start an import.
     db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
@@ -161,17 +162,13 @@ def skipped_rows(task: Task, limit: int = SKIPPED_SHOWN) -> list[dict[str, Any]]
              "message": reason_text(row.reason)} for row in rows]
 
 
-def status(task: Task) -> str:
-    """The import's state to show: a running import whose worker died is still running (it resumes)."""
-    return task.status
-
-
 def status_data(task: Task, details_url: str | None = None) -> dict[str, Any]:
-    """The import's state for the progress page's polling and the API."""
+    """The import's state for the progress page's polling and the API. Unlike an export, a running
+    import whose worker died stays running: it resumes (:func:`resume_stalled_imports`)."""
     kind, mode = kind_and_mode(task) or ("", "")
     found = counts(task)
     data: dict[str, Any] = {
-        "id": task.id, "kind": kind, "mode": mode, "status": status(task), "progress": task.progress,
+        "id": task.id, "kind": kind, "mode": mode, "status": task.status, "progress": task.progress,
         "counts": {"total": found.total, "imported": found.imported, "skipped": found.skipped,
                    "pending": found.pending},
         "created_at": task.created_at, "finished_at": task.finished_at,
