@@ -234,6 +234,13 @@ class Config:
     # Rows an export reads per query (0: the built-in 500).
     EXPORT_BATCH_SIZE = as_int(os.environ.get("EXPORT_BATCH_SIZE"), 0)
 
+    # --- Imports: follows, blocks, mutes and bookmarks from Mastodon's CSV files -----------------
+    IMPORT_MAX_BYTES = as_int(os.environ.get("IMPORT_MAX_BYTES"), 1024 * 1024)
+    IMPORT_MAX_ROWS = as_int(os.environ.get("IMPORT_MAX_ROWS"), 10_000)
+    # Rows the import job applies between two progress reports (and heartbeats).
+    IMPORT_BATCH_SIZE = as_int(os.environ.get("IMPORT_BATCH_SIZE"), 50)
+    RATELIMIT_IMPORTS = os.environ.get("RATELIMIT_IMPORTS", "5 per hour")
+
     # --- The JSON API: bearer tokens and the OpenAPI document (/api/openapi.json, /api/docs) ----
     API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)
     API_TITLE = "Microblog API"

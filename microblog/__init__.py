@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.errors.handlers import bp as errors_bp
     from microblog.errors.handlers import register_error_handlers
     from microblog.exports.routes import bp as exports_bp
+    from microblog.imports.routes import bp as imports_bp
     from microblog.main.routes import bp as main_bp
     from microblog.media.routes import bp as media_bp
     from microblog.messages.routes import bp as messages_bp
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     register_api(app)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(imports_bp)
     webapp.init_app(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -187,3 +189,4 @@ def register_jobs(app: Flask) -> None:
     import microblog.services.accounts  # noqa: F401
     import microblog.services.admin_exports  # noqa: F401
     import microblog.services.exports  # noqa: F401
+    import microblog.services.imports  # noqa: F401

@@ -19,7 +19,9 @@ These add the limits that follow a person from one address to another:
 - requests to change the account's email address (RATELIMIT_EMAIL_CHANGE, ``email_changes_per_account``),
   web and API together: each one mails an address the requester typed;
 - image uploads per signed-in account (RATELIMIT_UPLOADS, ``uploads_per_account``): each one is
-  stored and costs a job's decoding and resizing, so they have an allowance of their own.
+  stored and costs a job's decoding and resizing, so they have an allowance of their own;
+- imports per signed-in account (RATELIMIT_IMPORTS, ``imports_per_account``): each one starts a job
+  that may follow thousands of people; only imports that were accepted count (a refused file does not).
 
 Counters are keyed by a keyed digest (logs.digest), not by the name or address typed.
 """
@@ -119,6 +121,10 @@ email_changes_per_account = limiter.shared_limit(
 )
 uploads_per_account = limiter.shared_limit(
     _setting("UPLOADS"), scope="uploads", key_func=_acting_account, methods=["POST"],
+)
+imports_per_account = limiter.shared_limit(
+    _setting("IMPORTS"), scope="imports", key_func=_acting_account, methods=["POST"],
+    deduct_when=lambda response: response.status_code in (202, 302),
 )
 # Every call to the JSON API, and every API write, each one allowance per caller across the whole API.
 api_calls = limiter.shared_limit(_setting("API"), scope="api", key_func=api_caller)

@@ -40,6 +40,7 @@ def action_names() -> dict[str, str]:
         audit.NEW_DEVICE_SIGN_IN: _("Signed in from a new browser"),
         audit.PASSKEY_ADDED: _("Added a passkey"),
         audit.PASSKEY_REMOVED: _("Removed a passkey"),
+        audit.ACCOUNT_IMPORT: _("Imported follows, blocks, mutes or bookmarks"),
     }
 
 

@@ -9,6 +9,7 @@ from microblog.api import (
     account,
     admin,
     exports,
+    imports,
     media,
     messages,
     notifications,
@@ -29,7 +30,7 @@ from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
               notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp,
-              exports.bp, sessions.bp, passkeys.bp)
+              exports.bp, sessions.bp, passkeys.bp, imports.bp)
 
 
 for _bp in BLUEPRINTS:

@@ -7,6 +7,7 @@ for annotations only under ``if TYPE_CHECKING:``; importing this package registe
 from microblog.models.edits import PostEdit
 from microblog.models.email_change import EmailChange
 from microblog.models.follows import followers
+from microblog.models.imports import IMPORT_VALUE_MAX, ImportRow, ImportRowState
 from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.media import (
     MEDIA_DESCRIPTION_MAX,
@@ -101,6 +102,8 @@ __all__ = [
     "OutboxStatus",
     # tasks and tokens
     "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
+    # imports
+    "IMPORT_VALUE_MAX", "ImportRow", "ImportRowState",
     # two-factor sign-in
     "RecoveryCode",
     # site settings

@@ -43,6 +43,8 @@ NEW_DEVICE_SIGN_IN = "account.new_device_sign_in"
 # Passkeys (services/passkeys.py): the passkey's name is the entry's details.
 PASSKEY_ADDED = "account.passkey_added"
 PASSKEY_REMOVED = "account.passkey_removed"
+# An import of follows, blocks, mutes or bookmarks (services/imports.py): it may change many of them.
+ACCOUNT_IMPORT = "account.import"
 ACTIONS = (
     POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE,
     USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
@@ -52,6 +54,7 @@ ACTIONS = (
     EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, EMAIL_CHANGE_UNDONE,
     SESSION_REVOKED, SESSIONS_OTHERS_ENDED, NEW_DEVICE_SIGN_IN,
     PASSKEY_ADDED, PASSKEY_REMOVED,
+    ACCOUNT_IMPORT,
 )
 EXCERPT = 80
 

@@ -32,7 +32,7 @@ from tests.faults.processes import kill_worker_and_horse, process_env, start_wor
 POSTS = 8_000
 # Seconds without a heartbeat before a running task counts as dead. Long enough that a work horse
 # starved of CPU on a loaded machine (CI runs the suite on every core) is not declared dead alive.
-HEARTBEAT_TIMEOUT = 6
+HEARTBEAT_TIMEOUT = 10
 BATCH = 10  # rows per query: the export takes long enough to be caught half way
 
 

@@ -31,12 +31,14 @@ from microblog.models import (
     Message,
     Post,
     Report,
+    Task,
     User,
     Visibility,
     WebAuthnCredential,
 )
 from microblog.paging import MAX_PAGE
-from microblog.services import accounts, messages, posts
+from microblog.services import accounts, imports, messages, posts
+from microblog.services.import_files import KINDS
 from tests.conftest import TestConfig
 from tests.factories import make_post, make_user
 
@@ -78,6 +80,10 @@ CHOICES = {
        for form in ("ComposeForm", "ReplyForm", "PostForm")},
     ("EditProfileForm", "default_visibility"): (User.default_visibility, lambda: list(Visibility)),
     ("EditProfileForm", "theme"): (User.theme, lambda: list(THEMES)),
+    # An import's kind and mode are stored in its task's name (services.imports).
+    **{("ImportForm", field): (Task.name, lambda: [f"{imports.TASK_PREFIX}{kind}_{mode}" for kind in KINDS
+                                                   for mode in imports.MODES])
+       for field in ("kind", "mode")},
 }
 # Compared with a secret and never stored: two-factor codes (from the app, or a recovery code).
 COMPARED_ONLY = {**{(form, "code"): two_factor_forms.CODE_MAX
