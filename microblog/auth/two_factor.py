@@ -278,6 +278,8 @@ def require_staff_enrolment():
     if (endpoint in ALWAYS_OPEN or endpoint.startswith("two_factor.") or endpoint.endswith(".static")
             or request.path.startswith("/api/")):
         return None  # before asking who is signed in: a static file loads no account
+    if getattr(current_app.view_functions.get(endpoint), "quiet", False):
+        return None  # not a visit (the badge's poll): it answers in one query, loading no account
     if not (current_user.is_authenticated and current_user.is_staff and not current_user.two_factor_enabled):
         return None
     if two_factor.staff_must_enrol(current_user):
