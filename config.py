@@ -226,6 +226,15 @@ class Config:
     # Rows an export reads per query (0: the built-in 500).
     EXPORT_BATCH_SIZE = as_int(os.environ.get("EXPORT_BATCH_SIZE"), 0)
 
+    # --- Deleting one's own account (services/account_deletion.py) ---------------------------
+    # Days between asking and the deletion; signing in before then cancels it.
+    ACCOUNT_DELETION_GRACE_DAYS = as_int(os.environ.get("ACCOUNT_DELETION_GRACE_DAYS"), 30)
+    # Rows the deletion job removes per committed batch.
+    ACCOUNT_DELETION_BATCH_SIZE = as_int(os.environ.get("ACCOUNT_DELETION_BATCH_SIZE"), 500)
+    # Seconds a worker holds a deletion it runs (renewed every batch): after a worker dies, the next
+    # sweep hands the account to another worker once this runs out.
+    ACCOUNT_DELETION_LEASE_SECONDS = as_int(os.environ.get("ACCOUNT_DELETION_LEASE_SECONDS"), 300)
+
     # --- The JSON API: bearer tokens and the OpenAPI document (/api/openapi.json, /api/docs) ----
     API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)
     API_TITLE = "Microblog API"

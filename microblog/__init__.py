@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog import assets, http_cache, post_cards, web, webapp
     from microblog.admin.routes import bp as admin_bp
     from microblog.api import register_api
+    from microblog.auth.leaving import register_leaving
     from microblog.auth.routes import bp as auth_bp
     from microblog.auth.two_factor import register_two_factor
     from microblog.errors.handlers import bp as errors_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(errors_bp)
     app.register_blueprint(auth_bp)
     register_two_factor(app)
+    register_leaving(app)
     web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)

@@ -31,6 +31,11 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
+        audit.ACCOUNT_DEACTIVATE: _("Deactivated their account"),
+        audit.ACCOUNT_REACTIVATE: _("Reactivated their account by signing in"),
+        audit.ACCOUNT_DELETE_SCHEDULED: _("Asked for their account to be deleted"),
+        audit.ACCOUNT_DELETE_CANCELLED: _("Cancelled their account's deletion by signing in"),
+        audit.ACCOUNT_DELETED: _("An account was deleted at its owner's request"),
     }
 
 

@@ -6,6 +6,7 @@ from flask import Flask
 
 from microblog import ratelimits
 from microblog.api import (
+    account,
     admin,
     media,
     messages,
@@ -24,7 +25,7 @@ from microblog.api.auth import SECURITY_SCHEMES
 from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
-              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp)
+              notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp)
 
 
 for _bp in BLUEPRINTS:

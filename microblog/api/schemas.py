@@ -368,3 +368,24 @@ class TwoFactorStatusSchema(ma.Schema):
     recovery_codes_left = ma.fields.Integer(required=True, metadata={"description": "Unused recovery codes"})
     required = ma.fields.Boolean(
         required=True, metadata={"description": "The site requires it of your role (moderators and admins)"})
+
+
+class AccountSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    deletion_due_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the account will be deleted, if its owner asked; "
+                                                  "signing in before then cancels it"})
+
+
+class LeaveAccountSchema(StrictSchema):
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=PASSWORD_MAX))
+    otp = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
+                           metadata={"description": "A two-factor code (or a recovery code), for accounts "
+                                                    "with two-factor authentication"})
+
+
+class DeletionScheduledSchema(ma.Schema):
+    deletion_due_at = ma.fields.AwareDateTime(required=True)
+    message = ma.fields.String(required=True)

@@ -27,7 +27,7 @@ from microblog.models import (
     Visibility,
     user_by_username_select,
 )
-from microblog.services import api_tokens, stats, suggestions, two_factor
+from microblog.services import account_deletion, api_tokens, stats, suggestions, two_factor
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -54,9 +54,12 @@ def is_valid_email(email: str) -> bool:
 
 
 def username_taken(username: str, exclude: User | None = None) -> bool:
-    """True when another account already has this name, ignoring case."""
+    """True when another account already has this name, ignoring case, or a deleted account had it
+    (the name stays reserved, so nobody can pose as its former owner)."""
     user = get_user_by_username(username)
-    return user is not None and (exclude is None or user.id != exclude.id)
+    if user is not None:
+        return exclude is None or user.id != exclude.id
+    return bool(USERNAME_RE.match(username)) and account_deletion.username_reserved(username)
 
 
 def email_taken(email: str) -> bool:
@@ -214,6 +217,8 @@ def update_profile(
 def authenticate(username: str, password: str) -> User | None:
     """The user whose name and password match, or None. Unknown names cost the same time."""
     user = get_user_by_username(username.strip()) if username else None
+    if user is not None and account_deletion.being_deleted(user):
+        user = None  # its deletion is under way: the account is as good as gone
     if user is None:
         passwords.verify_nobody(password)
         # The typed name is logged only as a digest: people type passwords into the wrong field.

@@ -30,9 +30,17 @@ REPORT_DISMISS = "report.dismiss"
 TWO_FACTOR_ON = "account.2fa_on"
 TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
+# Leaving (services/account_deletion.py). The entry of a finished deletion names no one: no actor,
+# and the account by its former id only.
+ACCOUNT_DEACTIVATE = "account.deactivate"
+ACCOUNT_REACTIVATE = "account.reactivate"
+ACCOUNT_DELETE_SCHEDULED = "account.delete_asked"
+ACCOUNT_DELETE_CANCELLED = "account.delete_cancel"
+ACCOUNT_DELETED = "account.deleted"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
            USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
-           TWO_FACTOR_RECOVERY_CODES)
+           TWO_FACTOR_RECOVERY_CODES, ACCOUNT_DEACTIVATE, ACCOUNT_REACTIVATE, ACCOUNT_DELETE_SCHEDULED,
+           ACCOUNT_DELETE_CANCELLED, ACCOUNT_DELETED)
 EXCERPT = 80
 
 
