@@ -34,8 +34,9 @@ def _signup_limit() -> str:
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, UserListSchema)
 def get_users(args):
-    """Everyone, newest accounts first."""
-    return page_of(users_query.all_users_select(), args, users_query.user_count_select())
+    """Everyone, newest accounts first (but the deactivated accounts)."""
+    total = users_query.user_count_select(active=True)
+    return page_of(users_query.all_users_select(active=True), args, total)
 
 
 @bp.route("/users", methods=["POST"])
