@@ -45,7 +45,6 @@ def get_account():
 
 
 @bp.route("/account/deactivate", methods=["POST"])
-@allowed_while_suspended  # leaving is always allowed
 @token_required
 @ratelimits.api_writes
 @limiter.limit(_login_limit)  # it checks a password
@@ -63,7 +62,6 @@ def deactivate_account(data):
 
 
 @bp.route("/account/delete", methods=["POST"])
-@allowed_while_suspended
 @token_required
 @ratelimits.api_writes
 @limiter.limit(_login_limit)

@@ -16,7 +16,6 @@ from microblog.extensions import limiter
 from microblog.forms import submitted
 from microblog.models import User
 from microblog.services import account_deletion
-from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("leaving", __name__, url_prefix="/settings")
 
@@ -50,7 +49,6 @@ def delete_page():
 
 @bp.route("/deactivate", methods=["POST"])
 @login_required
-@allowed_while_suspended  # leaving is always allowed
 @_limit_per_address()
 @ratelimits.two_factor_per_account
 def deactivate():
@@ -67,7 +65,6 @@ def deactivate():
 
 @bp.route("/delete", methods=["POST"])
 @login_required
-@allowed_while_suspended
 @_limit_per_address()
 @ratelimits.two_factor_per_account
 def delete():
