@@ -273,7 +273,7 @@ def _delete_posts(user_id: int, size: int, after: list[Callable[[], Any]]) -> in
     """A batch of the account's posts, with their images' files, their index entries and the reply
     counts of the other posts they answered."""
     found = list(db.session.execute(
-        sa.select(Post.id, Post.in_reply_to_id).where(Post.user_id == user_id).limit(size)))
+        sa.select(Post.id, Post.in_reply_to_id, Post.media_count).where(Post.user_id == user_id).limit(size)))
     if not found:
         return 0
     ids = [row.id for row in found]
@@ -289,8 +289,13 @@ def _delete_posts(user_id: int, size: int, after: list[Callable[[], Any]]) -> in
             .values(reply_count=sa.case((Post.reply_count >= replies, Post.reply_count - replies), else_=0)),
             execution_options=QUIET)
     counters.posts_added(user_id, -len(ids))
-    after.append(media_files.queue_deletions)
-    after.append(lambda: search.queue_posts(*ids))
+    # Done here, not queued: this is a background job already, and dozens of small jobs queued ahead of
+    # a resumed deletion would only delay it. Both are idempotent (a batch redone after a crash
+    # syncs ids that are already gone).
+    if any(row.media_count for row in found):
+        after.append(media_files.delete_files)
+    if search.backend().needs_indexing:
+        after.append(lambda: search.index_posts(*ids))
     return len(ids)
 
 
@@ -314,7 +319,7 @@ def _delete_uploads(user_id: int, size: int, after: list[Callable[[], Any]]) -> 
         media_files.discard_keys(key for media in rows for key in media.keys())
         db.session.execute(sa.delete(Media).where(Media.id.in_([media.id for media in rows])),
                            execution_options=QUIET)
-        after.append(media_files.queue_deletions)
+        after.append(media_files.delete_files)
     return len(rows)
 
 
@@ -344,5 +349,6 @@ def _delete_user_row(user: User) -> None:
     db.session.delete(user)
     db.session.commit()
     media_files.queue_deletions()
-    search.queue_users(user_id)
+    if search.backend().needs_indexing:
+        search.index_users(user_id)
     security_event("account.deleted", user_id=user_id)

@@ -34,8 +34,8 @@ from tests.faults.processes import (
     worker_output,
 )
 
-POSTS = 4_000
-BATCH = 5  # rows per committed batch: the deletion takes long enough to be caught half way
+POSTS = 8_000
+BATCH = 2  # rows per committed batch: the deletion takes long enough to be caught half way
 LEASE = 4  # seconds a worker holds the deletion (renewed every batch)
 
 
@@ -91,7 +91,7 @@ def test_a_deletion_killed_half_way_is_finished_by_the_next_worker(rq_setup):
     def under_way() -> bool:
         user, left = state(app, alice_id)
         assert user is not None and left > 0, "the deletion finished before it could be killed"
-        return left <= POSTS - 10 * BATCH
+        return left <= POSTS - 20 * BATCH
 
     wait_for(under_way, 120, "the deletion to be under way", interval=0.05)
     kill_worker_and_horse(workers[0])
