@@ -240,6 +240,14 @@ class Config:
     # Rows the import job applies between two progress reports (and heartbeats).
     IMPORT_BATCH_SIZE = as_int(os.environ.get("IMPORT_BATCH_SIZE"), 50)
     RATELIMIT_IMPORTS = os.environ.get("RATELIMIT_IMPORTS", "5 per hour")
+    # --- Deleting one's own account (services/account_deletion.py) ---------------------------
+    # Days between asking and the deletion; signing in before then cancels it.
+    ACCOUNT_DELETION_GRACE_DAYS = as_int(os.environ.get("ACCOUNT_DELETION_GRACE_DAYS"), 30)
+    # Rows the deletion job removes per committed batch.
+    ACCOUNT_DELETION_BATCH_SIZE = as_int(os.environ.get("ACCOUNT_DELETION_BATCH_SIZE"), 500)
+    # Seconds a worker holds a deletion it runs (renewed every batch): after a worker dies, the next
+    # sweep hands the account to another worker once this runs out.
+    ACCOUNT_DELETION_LEASE_SECONDS = as_int(os.environ.get("ACCOUNT_DELETION_LEASE_SECONDS"), 300)
 
     # --- The JSON API: bearer tokens and the OpenAPI document (/api/openapi.json, /api/docs) ----
     API_TOKEN_HOURS = as_int(os.environ.get("API_TOKEN_HOURS"), 24)

@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.api import register_api
     from microblog.auth.account_sessions import bp as account_sessions_bp
     from microblog.auth.email_change import bp as email_change_bp
+    from microblog.auth.leaving import register_leaving
     from microblog.auth.passkeys import bp as passkeys_bp
     from microblog.auth.routes import bp as auth_bp
     from microblog.auth.two_factor import register_two_factor
@@ -138,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(email_change_bp)
     app.register_blueprint(account_sessions_bp)
     app.register_blueprint(passkeys_bp)
+    register_leaving(app)
     web.init_app(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(threads_bp)

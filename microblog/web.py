@@ -33,9 +33,21 @@ def get_or_404(model: Any, ident: int) -> Any:
     return db.get_or_404(model, ident)
 
 
-def user_or_404(username: str) -> User:
-    """The account with this username (any case), or a 404."""
-    return accounts.get_user_by_username(username) or abort(404)
+def user_or_404(username: str, *, include_deactivated: bool = False) -> User:
+    """The account with this username (any case), or a 404. A deactivated account is a 404 too (its
+    owner is signed out; admin pages pass ``include_deactivated``)."""
+    user = accounts.get_user_by_username(username)
+    if user is None or (user.deactivated_at is not None and not include_deactivated):
+        abort(404)
+    return user
+
+
+def active_user_or_404(user_id: int) -> User:
+    """The account with this id, or a 404, also when it is deactivated (the API's lookups by id)."""
+    user = get_or_404(User, user_id)
+    if user.deactivated_at is not None:
+        abort(404)
+    return user
 
 
 class InMemoryUploadsRequest(Request):

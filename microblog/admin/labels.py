@@ -41,6 +41,11 @@ def action_names() -> dict[str, str]:
         audit.PASSKEY_ADDED: _("Added a passkey"),
         audit.PASSKEY_REMOVED: _("Removed a passkey"),
         audit.ACCOUNT_IMPORT: _("Imported follows, blocks, mutes or bookmarks"),
+        audit.ACCOUNT_DEACTIVATE: _("Deactivated their account"),
+        audit.ACCOUNT_REACTIVATE: _("Reactivated their account by signing in"),
+        audit.ACCOUNT_DELETE_SCHEDULED: _("Asked for their account to be deleted"),
+        audit.ACCOUNT_DELETE_CANCELLED: _("Cancelled their account's deletion by signing in"),
+        audit.ACCOUNT_DELETED: _("An account was deleted at its owner's request"),
     }
 
 

@@ -196,7 +196,7 @@ def users():
 @permission_required(Permission.SUSPEND_USERS)
 def user(username: str):
     """One account: its role and state, the reports about it, its history, and the forms to act on it."""
-    person = user_or_404(username)
+    person = user_or_404(username, include_deactivated=True)
     return render_template(
         "admin/user.html", title=_("Moderate %(username)s", username=person.username), person=person,
         history=audit.history("user", person.id), open_reports=reports.open_reports_about(user_id=person.id),
@@ -209,7 +209,7 @@ def user(username: str):
 @permission_required(Permission.SUSPEND_USERS)
 def moderate_user(username: str, action: str):
     """Suspend an account, or lift its suspension (the service checks that its role is below yours)."""
-    person = user_or_404(username)
+    person = user_or_404(username, include_deactivated=True)
     actions: dict[str, tuple[type[Any], Callable[[Any], Any], str]] = {
         "suspend": (ReasonForm, lambda form: moderation.suspend_user(current_user, person, form.reason.data),
                     _("%(username)s is suspended.", username=person.username)),
@@ -227,7 +227,7 @@ def moderate_user(username: str, action: str):
 @permission_required(Permission.CHANGE_ROLES)
 def change_role(username: str):
     """Give an account another role (not your own)."""
-    person = user_or_404(username)
+    person = user_or_404(username, include_deactivated=True)
     _act(RoleForm, lambda form: roles.change_role(current_user, person, form.role.data, form.reason.data),
          _("%(username)s's role has been changed.", username=person.username))
     return redirect(url_for("admin.user", username=person.username))
@@ -237,7 +237,7 @@ def change_role(username: str):
 @permission_required(Permission.DELETE_USERS)
 def delete_user(username: str):
     """Delete an account with its posts, follows and messages."""
-    person = user_or_404(username)
+    person = user_or_404(username, include_deactivated=True)
     name = person.username
     if _act(ReasonForm, lambda form: moderation.delete_account(current_user, person, form.reason.data),
             _("The account %(username)s has been deleted.", username=name)):

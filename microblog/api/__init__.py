@@ -10,6 +10,7 @@ from microblog.api import (
     admin,
     exports,
     imports,
+    leaving,
     media,
     messages,
     notifications,
@@ -30,7 +31,7 @@ from microblog.extensions import api, csrf
 
 BLUEPRINTS = (tokens.bp, users.bp, posts.bp, threads.bp, reactions.bp, search.bp, messages.bp,
               notifications.bp, reports.bp, admin.bp, tags.bp, media.bp, two_factor.bp, account.bp,
-              exports.bp, sessions.bp, passkeys.bp, imports.bp)
+              exports.bp, sessions.bp, passkeys.bp, imports.bp, leaving.bp)
 
 
 for _bp in BLUEPRINTS:

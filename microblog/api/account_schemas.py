@@ -80,3 +80,25 @@ class PasskeyListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(PasskeySchema), required=True)
     _meta = ma.fields.Nested(MetaSchema, required=True)
     _links = ma.fields.Nested(LinksSchema, required=True)
+
+
+# -- the account itself: leaving ------------------------------------------------------------------
+class AccountSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    username = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    deletion_due_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When the account will be deleted, if its owner asked; "
+                                                  "signing in before then cancels it"})
+
+
+class LeaveAccountSchema(StrictSchema):
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=PASSWORD_MAX))
+    otp = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
+                           metadata={"description": "A two-factor code (or a recovery code), for accounts "
+                                                    "with two-factor authentication"})
+
+
+class DeletionScheduledSchema(ma.Schema):
+    deletion_due_at = ma.fields.AwareDateTime(required=True)
+    message = ma.fields.String(required=True)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from microblog.bearer import current_api_user
 from microblog.exceptions import DomainError
 from microblog.models import Permission, User
-from microblog.services import accounts, roles, two_factor
+from microblog.services import account_deletion, accounts, roles, two_factor
 from microblog.web import abort_json
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
@@ -46,6 +46,7 @@ def basic_user() -> User:
         abort_json(401, _("Invalid username or password."),
                    headers={"WWW-Authenticate": 'Basic realm="api"'})
     _check_second_factor(user)
+    account_deletion.restore_on_sign_in(user)  # signing in undoes a deactivation or a scheduled deletion
     return user
 
 

@@ -8,9 +8,8 @@ from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import MessageArgs, MessageListSchema, MessageSchema, NewMessageSchema
 from microblog.bearer import current_api_user
-from microblog.models import User
 from microblog.services import messages
-from microblog.web import get_or_404
+from microblog.web import active_user_or_404
 
 bp = Blueprint("api_messages", __name__, url_prefix="/api", description="Private messages")
 
@@ -25,7 +24,7 @@ def get_messages(args):
     """Messages you sent or received, newest first; with ``user_id``, only the conversation with them."""
     me = current_api_user()
     if "user_id" in args:
-        other = get_or_404(User, args["user_id"])
+        other = active_user_or_404(args["user_id"])
         return page_of(me.thread_select(other), args, user_id=other.id)
     return page_of(me.messages_select(), args)
 
@@ -42,6 +41,6 @@ def get_messages(args):
 @bp.doc(security=[BEARER])
 def create_message(data):
     """Send a private message (the same rules as the web form: length, blocks, not to yourself)."""
-    recipient = get_or_404(User, data["recipient_id"])
+    recipient = active_user_or_404(data["recipient_id"])
     message = messages.send_message(current_api_user(), recipient, data["body"])
     return message, 201

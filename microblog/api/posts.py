@@ -10,10 +10,10 @@ from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewPostSchema, PaginationArgs, PostListSchema, PostSchema
 from microblog.bearer import current_api_user
-from microblog.models import Post, User
+from microblog.models import Post
 from microblog.pagination import post_page
 from microblog.services import posts
-from microblog.web import abort_json, get_or_404
+from microblog.web import abort_json, active_user_or_404
 
 bp = Blueprint("api_posts", __name__, url_prefix="/api", description="Posts and timelines")
 
@@ -39,7 +39,7 @@ def get_posts(args):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user_posts(args, user_id: int):
     """One user's posts, newest first."""
-    user = get_or_404(User, user_id)
+    user = active_user_or_404(user_id)
     return page_of(user.posts_select(current_api_user()), args, keyset=post_page, total=user.post_count,
                    user_id=user_id)
 

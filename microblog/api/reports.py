@@ -7,9 +7,8 @@ from microblog.api.auth import BEARER, token_required
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import NewReportSchema, ReportSchema
 from microblog.bearer import current_api_user
-from microblog.models import User
 from microblog.services import posts, reports
-from microblog.web import abort_json, get_or_404
+from microblog.web import abort_json, active_user_or_404
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api", description="Reports to the moderators")
 
@@ -33,5 +32,5 @@ def create_report(data):
             abort_json(404)
         report = reports.report_post(me, post, data["reason"])
     else:
-        report = reports.report_user(me, get_or_404(User, data["user_id"]), data["reason"])
+        report = reports.report_user(me, active_user_or_404(data["user_id"]), data["reason"])
     return report, 201

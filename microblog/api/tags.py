@@ -14,11 +14,10 @@ from microblog.api.pages import page_of
 from microblog.api.parsing import Blueprint
 from microblog.api.schemas import PaginationArgs, PostListSchema, UserListSchema
 from microblog.bearer import current_api_user, signed_in_api_user
-from microblog.models import User
 from microblog.pagination import requested_position
 from microblog.paging import Page, PageNotFound
 from microblog.services import mutes, tags
-from microblog.web import abort_json, get_or_404
+from microblog.web import abort_json, active_user_or_404
 
 bp = Blueprint("api_tags", __name__, url_prefix="/api", description="Hashtags and mutes")
 
@@ -78,7 +77,7 @@ def get_tag_posts(args, name: str):
 def mute_user(user_id: int):
     """Mute this user: their posts and notifications leave your lists (muting twice is harmless,
     muting yourself is refused). They are not told."""
-    mutes.mute(signed_in_api_user(), get_or_404(User, user_id))
+    mutes.mute(signed_in_api_user(), active_user_or_404(user_id))
     return ""
 
 
@@ -91,7 +90,7 @@ def mute_user(user_id: int):
 @bp.doc(security=[BEARER])
 def unmute_user(user_id: int):
     """Lift a mute (harmless when there is none)."""
-    mutes.unmute(signed_in_api_user(), get_or_404(User, user_id))
+    mutes.unmute(signed_in_api_user(), active_user_or_404(user_id))
     return ""
 
 

@@ -19,10 +19,9 @@ from microblog.api.schemas import (
 )
 from microblog.bearer import current_api_user
 from microblog.extensions import limiter
-from microblog.models import User
 from microblog.pagination import follow_page
 from microblog.services import accounts, follows, users_query
-from microblog.web import abort_json, get_or_404
+from microblog.web import abort_json, active_user_or_404
 
 bp = Blueprint("api_users", __name__, url_prefix="/api", description="Users and the follower graph")
 
@@ -35,8 +34,9 @@ def _signup_limit() -> str:
 @bp.arguments(PaginationArgs, location="query")
 @bp.response(200, UserListSchema)
 def get_users(args):
-    """Everyone, newest accounts first."""
-    return page_of(users_query.all_users_select(), args, users_query.user_count_select())
+    """Everyone, newest accounts first (but the deactivated accounts)."""
+    total = users_query.user_count_select(active=True)
+    return page_of(users_query.all_users_select(active=True), args, total)
 
 
 @bp.route("/users", methods=["POST"])
@@ -65,7 +65,7 @@ def create_user(data):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_user(user_id: int):
     """One user, with their counts."""
-    return get_or_404(User, user_id)
+    return active_user_or_404(user_id)
 
 
 @bp.route("/users/<id:user_id>", methods=["PUT"])
@@ -80,7 +80,7 @@ def get_user(user_id: int):
 @bp.doc(security=[BEARER])
 def update_user(data, user_id: int):
     """Change your own username or about-me text."""
-    user = get_or_404(User, user_id)
+    user = active_user_or_404(user_id)
     if user.id != current_api_user().id:
         abort_json(403, "You can only change your own profile.")
     accounts.update_profile(user, data.get("username", user.username), data.get("about_me", user.about_me))
@@ -93,7 +93,7 @@ def update_user(data, user_id: int):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_followers(args, user_id: int):
     """The people who follow this user, most recent first."""
-    user = get_or_404(User, user_id)
+    user = active_user_or_404(user_id)
     return page_of(
         user.followers_select(), args, keyset=follow_page, total=user.follower_count, user_id=user_id
     )
@@ -105,7 +105,7 @@ def get_followers(args, user_id: int):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_following(args, user_id: int):
     """The people this user follows, most recent first."""
-    user = get_or_404(User, user_id)
+    user = active_user_or_404(user_id)
     return page_of(
         user.following_select(), args, keyset=follow_page, total=user.following_count, user_id=user_id
     )
@@ -123,7 +123,7 @@ def get_following(args, user_id: int):
 @bp.doc(security=[BEARER])
 def follow_user(user_id: int):
     """Follow this user (following twice is harmless; following yourself, or across a block, is refused)."""
-    follows.follow(current_api_user(), get_or_404(User, user_id))
+    follows.follow(current_api_user(), active_user_or_404(user_id))
     return ""
 
 
@@ -136,5 +136,5 @@ def follow_user(user_id: int):
 @bp.doc(security=[BEARER])
 def unfollow_user(user_id: int):
     """Stop following this user."""
-    follows.unfollow(current_api_user(), get_or_404(User, user_id))
+    follows.unfollow(current_api_user(), active_user_or_404(user_id))
     return ""

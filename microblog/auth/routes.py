@@ -32,7 +32,7 @@ from microblog.extensions import csrf, limiter
 from microblog.forms import EmptyForm, submitted
 from microblog.models import User
 from microblog.redirects import is_safe_local_path
-from microblog.services import accounts, passkeys
+from microblog.services import accounts, passkeys, password_reset
 from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -184,7 +184,7 @@ def reset_password_request():
         return redirect(url_for("main.index"))
     form = ResetPasswordRequestForm()
     if form.validate_on_submit():
-        accounts.request_password_reset(form.email.data, request.remote_addr)
+        password_reset.request_password_reset(form.email.data, request.remote_addr)
         flash(_("If that address has an account, a reset link is on its way. Check your email."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password_request.html", title=_("Reset password"), form=form)
@@ -196,7 +196,7 @@ def reset_password(token: str):
     if signed_tokens.user_for_reset_token(token) is None:
         return render_template("auth/link_invalid.html", title=_("Link expired"), reset=True), 400
     form = ResetPasswordForm()
-    if submitted(form, lambda: accounts.reset_password(token, form.password.data)):
+    if submitted(form, lambda: password_reset.reset_password(token, form.password.data)):
         flash(_("Your password has been changed. Please sign in."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", title=_("Choose a new password"), form=form)

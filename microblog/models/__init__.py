@@ -73,6 +73,7 @@ from microblog.models.users import (
     THEMES,
     Block,
     Mute,
+    ReservedUsername,
     User,
     UserActivity,
     user_by_username_select,
@@ -85,8 +86,8 @@ __all__ = [
     "Permission", "Role", "ROLE_ADMIN", "ROLE_MODERATOR", "ROLE_PERMISSIONS", "ROLE_RANK", "ROLE_USER",
     "ROLES",
     # users
-    "ABOUT_ME_MAX", "THEMES", "Block", "Mute", "User", "UserActivity", "followers", "user_by_username_select",
-    "EmailChange",
+    "ABOUT_ME_MAX", "THEMES", "Block", "Mute", "ReservedUsername", "User", "UserActivity", "followers",
+    "user_by_username_select", "EmailChange",
     # posts
     "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "ViewerRef", "Visibility",
     # conversations

@@ -146,12 +146,17 @@ class Post(db.Model):
 
         - ``public``: a list for everyone (Explore, tags, search, feeds) holds public posts only
           (:meth:`public_only`), which are addressed to anyone: no audience test.
+        - The posts of a deactivated account (:meth:`deactivated_authors`) are seen by nobody else:
+          lists leave them out with the blocked and muted authors, lookups test for them unless the
+          caller checked the audience (its authors are the viewer and the people they follow, already
+          filtered).
         """
+        caller_checked = audience_checked
         if public:
             audience_checked = True
         if viewer is None:
             shown = Post.public_only() if public else Post.visibility != Visibility.FOLLOWERS.value
-            return sa.and_(Post.hidden_at.is_(None), shown)
+            return sa.and_(Post.hidden_at.is_(None), shown, Post.user_id.not_in(Post.deactivated_authors()))
         if viewer.can(Permission.MODERATE_POSTS):
             seen: sa.ColumnElement[bool] = sa.true()
         else:
@@ -162,6 +167,9 @@ class Post(db.Model):
             seen = sa.and_(seen, Post.public_only())
         if listing:
             return sa.and_(seen, Post.user_id.not_in(Post.left_out_authors(viewer)))
+        if not caller_checked:
+            active = Post.user_id.not_in(Post.deactivated_authors())
+            seen = sa.and_(seen, sa.or_(Post.user_id == viewer.id, active))
         return seen
 
     @staticmethod
@@ -183,10 +191,18 @@ class Post(db.Model):
         return Post.visibility == Visibility.PUBLIC.value
 
     @staticmethod
-    def left_out_authors(viewer: User | ViewerRef) -> sa.Select:
-        """Ids of the authors whose posts ``viewer``'s lists leave out: the people they blocked or muted."""
-        return (sa.select(Block.blocked_id).where(Block.blocker_id == viewer.id)
-                .union_all(sa.select(Mute.muted_id).where(Mute.muter_id == viewer.id)))
+    def left_out_authors(viewer: User | ViewerRef) -> sa.CompoundSelect:
+        """Ids of the authors whose posts ``viewer``'s lists leave out: the people they blocked or muted,
+        and the deactivated accounts."""
+        return sa.union_all(sa.select(Block.blocked_id).where(Block.blocker_id == viewer.id),
+                            sa.select(Mute.muted_id).where(Mute.muter_id == viewer.id),
+                            Post.deactivated_authors())
+
+    @staticmethod
+    def deactivated_authors() -> sa.Select:
+        """Ids of the deactivated accounts (a few, read from an index on ``user.deactivated_at``)."""
+        user = db.metadata.tables["user"]
+        return sa.select(user.c.id).where(user.c.deactivated_at.is_not(None))
 
     @staticmethod
     def visible_select(viewer: User | None, *, listing: bool = False) -> sa.Select:

@@ -86,6 +86,15 @@ class User(UserMixin, db.Model):
     # user id, made at the first passkey (never the numeric id, which would tell how old the account is).
     webauthn_user_handle: so.Mapped[bytes | None] = so.mapped_column(sa.LargeBinary(64), index=True,
                                                                       unique=True)
+    # Deactivated by its owner (services/account_deletion.py): the profile and posts are hidden from
+    # everyone else until the owner signs in again. Set during a deletion's grace period too.
+    deactivated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), index=True)
+    # A deletion the owner asked for: due then, cancelled by signing in before. Once the deletion job
+    # has started (``deletion_started_at``) it can no longer be cancelled; ``deletion_lease_until``
+    # is how long the worker running it holds it (a killed worker's lease runs out, another resumes).
+    deletion_due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), index=True)
+    deletion_started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    deletion_lease_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(
         back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"
@@ -148,6 +157,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None
 
     @property
     def is_suspended(self) -> bool:
@@ -299,3 +312,19 @@ class UserActivity(db.Model):
 
     def __repr__(self) -> str:
         return f"<UserActivity {self.user_id} on {self.day}>"
+
+
+class ReservedUsername(db.Model):
+    """A name nobody may take: a deleted account's, so nobody can pose as its former owner.
+
+    ``name`` is stored lower-cased; registration and renaming check it (services.accounts)."""
+
+    __tablename__ = "reserved_username"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(USERNAME_MAX), primary_key=True)
+    # Why it is reserved, e.g. "deleted".
+    reason: so.Mapped[str] = so.mapped_column(sa.String(32))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ReservedUsername {self.name}>"

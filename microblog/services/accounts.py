@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from microblog import i18n, jobs, mail, passwords, search, signed_tokens
+from microblog import i18n, mail, passwords, search, signed_tokens
 from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
@@ -27,7 +27,7 @@ from microblog.models import (
     Visibility,
     user_by_username_select,
 )
-from microblog.services import api_tokens, stats, suggestions, two_factor, user_sessions
+from microblog.services import account_deletion, api_tokens, stats, suggestions, two_factor, user_sessions
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -54,9 +54,12 @@ def is_valid_email(email: str) -> bool:
 
 
 def username_taken(username: str, exclude: User | None = None) -> bool:
-    """True when another account already has this name, ignoring case."""
+    """True when another account already has this name, ignoring case, or a deleted account had it
+    (the name stays reserved, so nobody can pose as its former owner)."""
     user = get_user_by_username(username)
-    return user is not None and (exclude is None or user.id != exclude.id)
+    if user is not None:
+        return exclude is None or user.id != exclude.id
+    return bool(USERNAME_RE.match(username)) and account_deletion.username_reserved(username)
 
 
 def email_taken(email: str) -> bool:
@@ -137,7 +140,7 @@ def _notify_sign_up_attempt(email: str) -> None:
     owner = db.session.scalar(sa.select(User).where(User.email == email))
     if owner is None:
         return
-    _mail_user(owner, _l("Someone tried to sign up with your address"), "sign_up_attempt",
+    mail_user(owner, _l("Someone tried to sign up with your address"), "sign_up_attempt",
                url=external_url("auth.reset_password_request"))
     security_event("signup.existing_address", user_id=owner.id)
 
@@ -214,6 +217,8 @@ def update_profile(
 def authenticate(username: str, password: str) -> User | None:
     """The user whose name and password match, or None. Unknown names cost the same time."""
     user = get_user_by_username(username.strip()) if username else None
+    if user is not None and account_deletion.being_deleted(user):
+        user = None  # its deletion is under way: the account is as good as gone
     if user is None:
         passwords.verify_nobody(password)
         # The typed name is logged only as a digest: people type passwords into the wrong field.
@@ -265,7 +270,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     check_password_rules(new_password)
     user.set_password(new_password)
     end_sessions_and_tokens(user)
-    _mail_user(user, _l("Your password was changed"), "password_changed",
+    mail_user(user, _l("Your password was changed"), "password_changed",
                url=external_url("auth.reset_password_request"))
     security_event("password.changed", user_id=user.id)
 
@@ -312,7 +317,7 @@ def set_theme(user: User, theme: str) -> None:
 
 
 # -- email-driven flows -------------------------------------------------------------------------
-def _mail_user(user: User, subject: Any, template: str, **context: Any) -> None:
+def mail_user(user: User, subject: Any, template: str, **context: Any) -> None:
     """Queue ``email/<template>`` to ``user`` in their language, commit it with whatever the caller
     changed (the action and its mail are saved together), then start delivering it."""
     message = mail.queue_email(user.email, subject, template, locale=user.locale, user=user, **context)
@@ -320,51 +325,9 @@ def _mail_user(user: User, subject: Any, template: str, **context: Any) -> None:
     mail.dispatch(message)
 
 
-def request_password_reset(email: str, client_ip: str | None = None) -> None:
-    """Mail a reset link if an account has this address. Says nothing either way (no enumeration),
-    and takes as long either way: all that depends on the address being known (the lookup, the
-    token, the queued mail and its row) happens in a background job, so the request does the same
-    work for every address. ``client_ip`` goes into the job's security log line."""
-    address = normalize_email(email)
-    if "\x00" in address:
-        return
-    jobs.enqueue(send_password_reset, address, client_ip)
-
-
-@jobs.task
-def send_password_reset(address: str, client_ip: str | None = None) -> None:
-    """The background half of :func:`request_password_reset`: find the account, mail it the link."""
-    user = db.session.scalar(sa.select(User).where(User.email == address))
-    if user is None:
-        security_event("reset.requested", address=digest(address), known=False, ip=client_ip)
-        return
-    security_event("reset.requested", address=digest(address), user_id=user.id, ip=client_ip)
-    _mail_user(user, _l("Reset your password"), "reset_password",
-               url=external_url("auth.reset_password", token=signed_tokens.reset_token(user)),
-               minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60)
-
-
-def reset_password(token: str, password: str) -> User:
-    """Set a new password from a reset link; the link stops working once used.
-
-    :raises ValidationError: the link is invalid, used or expired, or the password breaks the rules.
-    """
-    user = signed_tokens.user_for_reset_token(token)
-    if user is None:
-        raise ValidationError(_("This password reset link is invalid or has expired."))
-    check_password_rules(password)
-    user.set_password(password)
-    if user.confirmed_at is None:
-        user.confirmed_at = utcnow()  # they proved they read mail at this address
-    end_sessions_and_tokens(user)
-    db.session.commit()
-    security_event("reset.done", user_id=user.id)
-    return user
-
-
 def send_confirmation(user: User) -> None:
     """Mail ``user`` a link that confirms their address."""
-    _mail_user(user, _l("Confirm your email address"), "confirm_email",
+    mail_user(user, _l("Confirm your email address"), "confirm_email",
                url=external_url("auth.confirm_email", token=signed_tokens.confirm_token(user)))
 
 

@@ -45,6 +45,13 @@ PASSKEY_ADDED = "account.passkey_added"
 PASSKEY_REMOVED = "account.passkey_removed"
 # An import of follows, blocks, mutes or bookmarks (services/imports.py): it may change many of them.
 ACCOUNT_IMPORT = "account.import"
+# Leaving (services/account_deletion.py). The entry of a finished deletion names no one: no actor,
+# and the account by its former id only.
+ACCOUNT_DEACTIVATE = "account.deactivate"
+ACCOUNT_REACTIVATE = "account.reactivate"
+ACCOUNT_DELETE_SCHEDULED = "account.delete_asked"
+ACCOUNT_DELETE_CANCELLED = "account.delete_cancel"
+ACCOUNT_DELETED = "account.deleted"
 ACTIONS = (
     POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE,
     USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
@@ -55,6 +62,8 @@ ACTIONS = (
     SESSION_REVOKED, SESSIONS_OTHERS_ENDED, NEW_DEVICE_SIGN_IN,
     PASSKEY_ADDED, PASSKEY_REMOVED,
     ACCOUNT_IMPORT,
+    ACCOUNT_DEACTIVATE, ACCOUNT_REACTIVATE, ACCOUNT_DELETE_SCHEDULED, ACCOUNT_DELETE_CANCELLED,
+    ACCOUNT_DELETED,
 )
 EXCERPT = 80
 

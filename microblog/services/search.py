@@ -136,8 +136,9 @@ def search_users(parsed: ParsedQuery, page: int, per_page: int) -> Page:
     if parsed.node is None:
         return Page(items=[], page=page, per_page=per_page, has_next=False)
     found = search.find_user_ids(parsed.node, (page - 1) * per_page, per_page + 1)
-    return Page(items=_load(User, found[:per_page]), page=page, per_page=per_page,
-                has_next=len(found) > per_page)
+    # A deactivated account is hidden from everyone (services.account_deletion); its entry stays indexed.
+    people = [user for user in _load(User, found[:per_page]) if user.deactivated_at is None]
+    return Page(items=people, page=page, per_page=per_page, has_next=len(found) > per_page)
 
 
 def _load(model: type[Post] | type[User], found: list) -> list:

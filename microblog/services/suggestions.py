@@ -60,7 +60,7 @@ class Suggestion:
 
 def _eligible(viewer_id: int | None) -> list[sa.ColumnElement[bool]]:
     """Where-clauses on ``User`` for the accounts that may be suggested to ``viewer_id``."""
-    clauses: list[sa.ColumnElement[bool]] = [User.suspended_at.is_(None)]
+    clauses: list[sa.ColumnElement[bool]] = [User.suspended_at.is_(None), User.deactivated_at.is_(None)]
     if viewer_id is None:
         return clauses
     return [

@@ -9,9 +9,12 @@ import sqlalchemy as sa
 from microblog.models import USERNAME_MAX, User
 
 
-def all_users_select(role: str | None = None, suspended: bool = False) -> sa.Select:
-    """Everyone, newest accounts first; only those with ``role``, or only suspended ones, when asked."""
+def all_users_select(role: str | None = None, suspended: bool = False, *, active: bool = False) -> sa.Select:
+    """Everyone, newest accounts first; only those with ``role``, or only suspended ones, when asked;
+    without the deactivated accounts (hidden from everyone but the admins) with ``active``."""
     query = sa.select(User).order_by(User.created_at.desc(), User.id.desc())
+    if active:
+        query = query.where(User.deactivated_at.is_(None))
     if role is not None:
         query = query.where(User.role == role)
     if suspended:
@@ -19,8 +22,9 @@ def all_users_select(role: str | None = None, suspended: bool = False) -> sa.Sel
     return query
 
 
-def user_count_select() -> sa.Select:
-    return sa.select(sa.func.count()).select_from(User)
+def user_count_select(*, active: bool = False) -> sa.Select:
+    query = sa.select(sa.func.count()).select_from(User)
+    return query.where(User.deactivated_at.is_(None)) if active else query
 
 
 # A name prefix the autocomplete answers for: what a username may hold (letters, digits, "_").

@@ -87,7 +87,8 @@ CHOICES = {
 }
 # Compared with a secret and never stored: two-factor codes (from the app, or a recovery code).
 COMPARED_ONLY = {**{(form, "code"): two_factor_forms.CODE_MAX
-                    for form in ("ConfirmTwoFactorForm", "DisableTwoFactorForm", "SecondStepForm")},
+                    for form in ("ConfirmTwoFactorForm", "DisableTwoFactorForm", "SecondStepForm",
+                                 "DeactivateAccountForm", "DeleteAccountForm")},
                  ("ChangeEmailForm", "otp"): two_factor_forms.CODE_MAX}
 # Not text: FileField's bytes come from request.files, bounded by MEDIA_MAX_BYTES (the form reads at
 # most that much; the view's request allowance stops more) and stored as files, never in a column.

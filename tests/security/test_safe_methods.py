@@ -34,6 +34,9 @@ def sample_values(app) -> dict[str, object]:
                 "auth.reset_password": signed_tokens.reset_token(alice),
                 "auth.confirm_email": signed_tokens.confirm_token(alice),
                 "auth.unsubscribe": signed_tokens.unsubscribe_token(alice, "new_follower"),
+                # Random tokens stored as digests: an unknown one shows the "link expired" page.
+                "email_change.confirm": "a" * 43,
+                "email_change.undo": "b" * 43,
             },
         }
 
