@@ -38,6 +38,7 @@ from microblog.models.moderation import (
     ReportKind,
     ReportStatus,
 )
+from microblog.models.oauth import OAuthAccessToken, OAuthApplication, OAuthAuthorizationCode
 from microblog.models.outbox import (
     OUTBOX_FAILED,
     OUTBOX_PENDING,
@@ -97,6 +98,8 @@ __all__ = [
     "OutboxStatus",
     # tasks and tokens
     "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
+    # OAuth 2 (Mastodon apps)
+    "OAuthAccessToken", "OAuthApplication", "OAuthAuthorizationCode",
     # two-factor sign-in
     "RecoveryCode",
     # site settings

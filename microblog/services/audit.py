@@ -30,11 +30,14 @@ REPORT_DISMISS = "report.dismiss"
 TWO_FACTOR_ON = "account.2fa_on"
 TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
+# Someone let an app (Mastodon's OAuth) act for their account, or took that back (services/oauth.py).
+APP_AUTHORIZE = "account.app_authorized"
+APP_REVOKE = "account.app_revoked"
 # An administrator changed a site setting (services/site_settings.py): the label names it.
 SETTING_CHANGE = "site.setting"
 ACTIONS = (POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE, USER_SUSPEND, USER_UNSUSPEND,
            USER_ROLE, USER_DELETE, REPORT_RESOLVE, REPORT_DISMISS, TWO_FACTOR_ON, TWO_FACTOR_OFF,
-           TWO_FACTOR_RECOVERY_CODES, SETTING_CHANGE)
+           TWO_FACTOR_RECOVERY_CODES, APP_AUTHORIZE, APP_REVOKE, SETTING_CHANGE)
 EXCERPT = 80
 
 
