@@ -54,9 +54,9 @@ def code_from(response) -> str:
 
 
 def exchange(client, app: dict, code: str, redirect_uri: str = CALLBACK, **extra):
-    return client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code,
-                                             "client_id": app["client_id"], "client_secret": app["client_secret"],
-                                             "redirect_uri": redirect_uri, **extra})
+    data = {"grant_type": "authorization_code", "code": code, "client_id": app["client_id"],
+            "client_secret": app["client_secret"], "redirect_uri": redirect_uri, **extra}
+    return client.post("/oauth/token", data=data)
 
 
 def user_token(client, app: dict, scope: str = "read write follow push") -> str:

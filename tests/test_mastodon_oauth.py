@@ -153,7 +153,8 @@ def test_force_login_signs_out_the_current_account_first(app, alice):
 
 def test_the_consent_page_names_the_app_and_its_scopes_in_words(alice):
     registered = register_app(alice, scopes="read profile")
-    page = alice.get("/oauth/authorize", query_string=authorize_query(registered, scope="read:statuses profile"))
+    query = authorize_query(registered, scope="read:statuses profile")
+    page = alice.get("/oauth/authorize", query_string=query)
     html = page.get_data(as_text=True)
     assert "Test App" in html and "https://app.example" in html
     assert "Read your posts" in html and "Read only your profile" in html
@@ -272,7 +273,8 @@ def test_a_tampered_consent_form_is_checked_again(alice):
     form = {**authorize_query(registered, scope="read write"), "authorize": "x"}
     response = alice.post("/oauth/authorize", data=form)
     assert query_of(response)["error"] == ["invalid_scope"]
-    form = {**authorize_query(registered, scope="read"), "redirect_uri": "https://evil.example/", "authorize": "x"}
+    form = {**authorize_query(registered, scope="read"), "redirect_uri": "https://evil.example/",
+            "authorize": "x"}
     response = alice.post("/oauth/authorize", data=form)
     assert response.status_code == 400 and "Location" not in response.headers
 
@@ -309,7 +311,8 @@ def test_an_expired_code_is_refused(app, alice):
     registered = register_app(alice)
     code = code_from(consent(alice, registered))
     with app.app_context():
-        db.session.execute(sa.update(OAuthAuthorizationCode).values(expires_at=utcnow() - timedelta(seconds=1)))
+        past = utcnow() - timedelta(seconds=1)
+        db.session.execute(sa.update(OAuthAuthorizationCode).values(expires_at=past))
         db.session.commit()
     assert exchange(alice, registered, code).json["error"] == "invalid_grant"
 
@@ -421,7 +424,8 @@ def test_token_and_revoke_need_no_csrf_token(make_app):
 def test_revoking_a_token_ends_it_and_is_idempotent(alice):
     registered = register_app(alice)
     token = user_token(alice, registered)
-    data = {"token": token, "client_id": registered["client_id"], "client_secret": registered["client_secret"]}
+    data = {"token": token, "client_id": registered["client_id"],
+            "client_secret": registered["client_secret"]}
     response = alice.post("/oauth/revoke", data=data)
     assert response.status_code == 200 and response.json == {}
     assert alice.post("/oauth/revoke/", data=data).json == {}

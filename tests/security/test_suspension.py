@@ -17,7 +17,12 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # Signing in and out, exporting one's data, and the emailed unsubscribe link (mail clients POST it
 # with no session anyway). Adding to this list is a decision: say why at the route.
 ALLOWED = {"auth.login", "auth.logout", "auth.unsubscribe", "api_tokens.create_token",
-           "api_tokens.revoke_token", "exports.start", "two_factor.verify"}
+           "api_tokens.revoke_token", "exports.start", "two_factor.verify",
+           # Mastodon apps: registering one involves no account; letting an app sign in (the consent
+           # page, the token endpoint) and signing it out (revoke) are signing in and out. A suspended
+           # account's token still reads, and its writes are refused by oauth_required.
+           "mastodon_apps.create_app", "oauth.decide", "oauth.token", "oauth.revoke",
+           "authorized_apps.revoke_app"}
 BACK = "http://localhost/explore"  # the page the form was on: the refusal goes back there
 REFUSED_FLASH = "Your account is suspended: that change was not made."
 SUSPENDED = "Your account is suspended: you can read, export your data and sign out, but change nothing."
