@@ -458,3 +458,16 @@ def test_suspended_accounts_tokens_still_read(app, alice):
         db.session.execute(sa.update(User).values(suspended_at=utcnow()))
         db.session.commit()
     assert alice.get("/api/v1/accounts/verify_credentials", headers=bearer(token)).status_code == 200
+
+
+def test_the_token_endpoint_is_rate_limited_per_address(make_app):
+    from microblog.extensions import limiter
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    with app.app_context():
+        limiter.reset()
+    client = app.test_client()
+    data = {"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}
+    assert [client.post("/oauth/token", data=data).status_code for _ in range(2)] == [401, 401]
+    refused = client.post("/oauth/token", data=data)
+    assert refused.status_code == 429 and refused.json == {"error": "Too many requests"}

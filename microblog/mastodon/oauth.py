@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from microblog.extensions import csrf
+from microblog.extensions import csrf, limiter
 from microblog.external_urls import external_url
 from microblog.i18n import supported
 from microblog.mastodon.forms import ConsentForm
@@ -152,9 +152,19 @@ def _token_params() -> dict[str, Any]:
     return values
 
 
+def _too_many(_limit: Any) -> Response:
+    """Apps are told in JSON that they went too fast (the site's 429 page is for people)."""
+    return Response('{"error": "Too many requests"}', status=429, mimetype="application/json")
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
 @route(bp, "/oauth/token", methods=["POST"])
 @csrf.exempt
 @allowed_while_suspended  # signing in an app: a suspended account may read, as on the web
+@limiter.limit(_login_limit, on_breach=_too_many)  # per address, as POST /api/tokens: codes and secrets are not for guessing
 def token():
     """Exchange a code (authorization_code) or the app's credentials (client_credentials) for a token."""
     values = _token_params()
@@ -181,6 +191,7 @@ def token():
 @route(bp, "/oauth/revoke", methods=["POST"])
 @csrf.exempt
 @allowed_while_suspended  # signing an app out
+@limiter.limit(_login_limit, on_breach=_too_many)
 def revoke():
     """Revoke one of the app's tokens: ``{}``, also for a token already revoked or unknown."""
     values = _token_params()
