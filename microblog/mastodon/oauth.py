@@ -164,7 +164,8 @@ def _login_limit() -> str:
 @route(bp, "/oauth/token", methods=["POST"])
 @csrf.exempt
 @allowed_while_suspended  # signing in an app: a suspended account may read, as on the web
-@limiter.limit(_login_limit, on_breach=_too_many)  # per address, as POST /api/tokens: codes and secrets are not for guessing
+# Per address, as POST /api/tokens: codes and secrets are not for guessing.
+@limiter.limit(_login_limit, on_breach=_too_many)
 def token():
     """Exchange a code (authorization_code) or the app's credentials (client_credentials) for a token."""
     values = _token_params()
