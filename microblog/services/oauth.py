@@ -243,9 +243,8 @@ def exchange_code(application: OAuthApplication, code: str | None, redirect_uri:
     """
     if not code or len(code) > SECRET_MAX:
         raise _invalid_grant()
-    # Locked, so two requests racing with one code cannot both win.
     grant = db.session.scalar(sa.select(OAuthAuthorizationCode)
-                              .where(OAuthAuthorizationCode.code_digest == digest(code)).with_for_update())
+                              .where(OAuthAuthorizationCode.code_digest == digest(code)))
     if grant is None or grant.application_id != application.id:
         raise _invalid_grant()
     if grant.used_at is not None:
@@ -261,7 +260,14 @@ def exchange_code(application: OAuthApplication, code: str | None, redirect_uri:
     if grant.code_challenge and not _pkce_matches(grant.code_challenge, code_verifier):
         raise _invalid_grant()
     user = grant.user
-    grant.used_at = utcnow()
+    # Spent in one conditional UPDATE: of two requests racing with one code, only one changes the row.
+    spent = db.session.execute(
+        sa.update(OAuthAuthorizationCode)
+        .where(OAuthAuthorizationCode.id == grant.id, OAuthAuthorizationCode.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if cast(sa.CursorResult, spent).rowcount != 1:
+        db.session.rollback()
+        raise _invalid_grant()
     plain, token = _issue_token(application, user, grant.scopes.split())
     db.session.commit()
     security_event("oauth.token_issued", user_id=user.id, app_id=application.id, token_id=token.id)
