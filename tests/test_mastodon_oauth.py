@@ -471,3 +471,17 @@ def test_the_token_endpoint_is_rate_limited_per_address(make_app):
     assert [client.post("/oauth/token", data=data).status_code for _ in range(2)] == [401, 401]
     refused = client.post("/oauth/token", data=data)
     assert refused.status_code == 429 and refused.json == {"error": "Too many requests"}
+
+
+def test_odd_query_parameters_do_not_break_the_way_back_from_sign_in(app, client):
+    with app.app_context():
+        make_user("alice")
+    registered = register_app(client)
+    query = {**authorize_query(registered), "_scheme": "https", "_external": "1", "force_login": "1"}
+    response = client.get("/oauth/authorize", query_string=query)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_the_oob_code_page_is_not_stored(alice):
+    registered = register_app(alice, redirect_uris=OOB)
+    assert consent(alice, registered, redirect_uri=OOB).headers["Cache-Control"] == "no-store"

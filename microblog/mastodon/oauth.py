@@ -85,7 +85,8 @@ def authorize():
     except oauth.OAuthError as error:
         return _error_redirect(redirect_uri, error, args.get("state"))
     # force_login: sign in again (another account), then come back without it.
-    back = url_for("oauth.authorize", **{k: v for k, v in args.items() if k != "force_login"})
+    kept = [(name, value) for name, value in args.items(multi=True) if name != "force_login"]
+    back = f"{url_for('oauth.authorize')}?{urlencode(kept)}"
     if current_user.is_authenticated and _truthy(args.get("force_login")):
         logout_user()
     if not current_user.is_authenticated:
@@ -125,7 +126,8 @@ def decide():
         return _error_redirect(redirect_uri, denied, state)
     code = oauth.grant_code(current_user, checked)
     if redirect_uri == oauth.OOB:
-        return render_template("oauth/code.html", title=_("Authorization code"), app=app, code=code)
+        page = render_template("oauth/code.html", title=_("Authorization code"), app=app, code=code)
+        return page, 200, {"Cache-Control": "no-store"}  # the code is a credential
     return redirect(_with_query(redirect_uri, {"code": code, "state": state}))
 
 
