@@ -485,3 +485,13 @@ def test_odd_query_parameters_do_not_break_the_way_back_from_sign_in(app, client
 def test_the_oob_code_page_is_not_stored(alice):
     registered = register_app(alice, redirect_uris=OOB)
     assert consent(alice, registered, redirect_uri=OOB).headers["Cache-Control"] == "no-store"
+
+
+def test_a_new_password_ends_every_apps_access(alice):
+    registered = register_app(alice)
+    token = user_token(alice, registered)
+    new = "a brand new passphrase"
+    form = {"current_password": DEFAULT_PASSWORD, "password": new, "password2": new}
+    response = alice.post("/auth/change_password", data=form)
+    assert response.status_code == 302
+    assert alice.get("/api/v1/accounts/verify_credentials", headers=bearer(token)).status_code == 401

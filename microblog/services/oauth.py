@@ -327,6 +327,15 @@ def revoke_token(application: OAuthApplication, plain: str | None) -> None:
         security_event("oauth.token_revoked", user_id=token.user_id, app_id=application.id, token_id=token.id)
 
 
+def revoke_all_for_user(user: User) -> int:
+    """After a new password: every app loses its access, as every API token does (the caller commits).
+    Returns how many tokens were live."""
+    count = _revoke_where(OAuthAccessToken.user_id == user.id)
+    if count:
+        security_event("oauth.token_revoked", user_id=user.id, count=count, reason="password")
+    return count
+
+
 def _revoke_where(*conditions: sa.ColumnElement[bool]) -> int:
     result = db.session.execute(
         sa.update(OAuthAccessToken).where(OAuthAccessToken.revoked_at.is_(None), *conditions)
