@@ -126,6 +126,8 @@ class Config:
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "25 per 5 minutes")
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per 5 minutes")
     RATELIMIT_API_WRITES = os.environ.get("RATELIMIT_API_WRITES", "60 per minute")
+    # The Mastodon-compatible API (/api/v1, /api/v2): Mastodon's own allowance, per token or address.
+    RATELIMIT_MASTODON = os.environ.get("RATELIMIT_MASTODON", "300 per 5 minutes")
     # Per account or address, on top of the per-client-address limits above (microblog/ratelimits.py).
     RATELIMIT_LOGIN_ACCOUNT = os.environ.get("RATELIMIT_LOGIN_ACCOUNT", "25 per hour")  # failed sign-ins
     # Wrong two-factor codes per account (sign-in's second step, turning it on or off): ten an hour give

@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.exports.routes import bp as exports_bp
     from microblog.imports.routes import bp as imports_bp
     from microblog.main.routes import bp as main_bp
+    from microblog.mastodon import register_mastodon
     from microblog.media.routes import bp as media_bp
     from microblog.messages.routes import bp as messages_bp
     from microblog.notifications.routes import bp as notifications_bp
@@ -152,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tags_bp)
     app.register_blueprint(admin_bp)
     register_api(app)
+    register_mastodon(app)
     app.register_blueprint(exports_bp)
     app.register_blueprint(imports_bp)
     webapp.init_app(app)

@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "microblog"
 BLUEPRINTS = ("admin", "api", "auth", "errors", "exports", "main", "messages", "notifications", "people",
-              "reports")
+              "reports", "mastodon")
 MAX_LINES = 400
 # Modules still to split (a ratchet: remove a name when its module is split; never add one).
 NOT_YET_SPLIT: set[str] = set()

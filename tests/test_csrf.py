@@ -23,13 +23,15 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Values for URL arguments when every route is called; a route with a new argument name needs one here.
 SAMPLE_ARGS = {"username": "bob", "post_id": "1", "user_id": "1", "token": "any-token", "fmt": "csv",
                "report_id": "1", "action": "hide", "kind": "users", "media_id": "1", "session_id": "1",
-               "token_id": "1", "passkey_id": "1"}
+               "token_id": "1", "passkey_id": "1", "app_id": "1"}
 
 
 def csrf_exempt_reason(rule) -> str | None:
     """Why a route may change state without a CSRF token, or None when it must demand one."""
     if rule.rule.startswith("/api/"):
         return "the JSON API authenticates with the Authorization header, never the session cookie"
+    if rule.rule.rstrip("/") in ("/oauth/token", "/oauth/revoke"):
+        return "OAuth 2: Mastodon apps authenticate with their client secret (RFC 6749), never the cookie"
     if rule.endpoint == "auth.unsubscribe":
         return "RFC 8058 one-click unsubscribe: mail clients POST with no session; the signed URL is the key"
     return None

@@ -31,6 +31,8 @@ def action_names() -> dict[str, str]:
         audit.TWO_FACTOR_ON: _("Turned on two-factor authentication"),
         audit.TWO_FACTOR_OFF: _("Turned off two-factor authentication"),
         audit.TWO_FACTOR_RECOVERY_CODES: _("Made new recovery codes"),
+        audit.APP_AUTHORIZE: _("Authorized an app"),
+        audit.APP_REVOKE: _("Revoked an app's access"),
         audit.SETTING_CHANGE: _("Changed a site setting"),
         audit.EMAIL_CHANGE_REQUESTED: _("Asked to change the email address"),
         audit.EMAIL_CHANGED: _("Changed the email address"),

@@ -53,6 +53,9 @@ def render_error(
 
 
 def handle_http_error(exc: HTTPException):
+    if exc.response is not None:
+        # The raiser chose the answer (a rate limit's on_breach: /oauth/token answers apps in JSON).
+        return exc.response
     code = exc.code or 500
     if code >= 500:
         db.session.rollback()

@@ -40,6 +40,7 @@ from microblog.models.moderation import (
     ReportKind,
     ReportStatus,
 )
+from microblog.models.oauth import OAuthAccessToken, OAuthApplication, OAuthAuthorizationCode
 from microblog.models.outbox import (
     OUTBOX_FAILED,
     OUTBOX_PENDING,
@@ -105,6 +106,8 @@ __all__ = [
     "TASK_DONE", "TASK_FAILED", "TASK_QUEUED", "TASK_RUNNING", "Task", "TaskStatus", "Token",
     # imports
     "IMPORT_VALUE_MAX", "ImportRow", "ImportRowState",
+    # OAuth 2 (Mastodon apps)
+    "OAuthAccessToken", "OAuthApplication", "OAuthAuthorizationCode",
     # two-factor sign-in
     "RecoveryCode",
     # site settings

@@ -50,6 +50,7 @@ from microblog.services import (
     counters,
     export_writers,
     media_files,
+    oauth,
     two_factor,
     user_sessions,
 )
@@ -81,10 +82,12 @@ def _check_credentials(user: User, password: str | None, code: str | None, event
 
 
 def _sign_out_everywhere(user: User) -> None:
-    """Every session, remembered device and API token of ``user`` stops working (caller commits)."""
+    """Every session, remembered device, API token and app token of ``user`` stops working (caller
+    commits)."""
     user_sessions.end_all_sessions(user)
     two_factor.forget_devices(user)
     api_tokens.revoke_all_tokens(user)
+    oauth.revoke_all_for_user(user)
 
 
 def deactivate_account(user: User, password: str | None, code: str | None = None) -> None:

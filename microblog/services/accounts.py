@@ -27,7 +27,15 @@ from microblog.models import (
     Visibility,
     user_by_username_select,
 )
-from microblog.services import account_deletion, api_tokens, stats, suggestions, two_factor, user_sessions
+from microblog.services import (
+    account_deletion,
+    api_tokens,
+    oauth,
+    stats,
+    suggestions,
+    two_factor,
+    user_sessions,
+)
 from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
@@ -276,11 +284,12 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def end_sessions_and_tokens(user: User) -> None:
-    """After a new password: no older session, remember-me cookie, remembered two-factor device or API
-    token works (caller commits)."""
+    """After a new password: no older session, remember-me cookie, remembered two-factor device, API
+    token or app's (OAuth) token works (caller commits)."""
     user_sessions.end_all_sessions(user)
     two_factor.forget_devices(user)
     api_tokens.revoke_all_tokens(user)
+    oauth.revoke_all_for_user(user)
 
 
 def touch_last_seen(user: User) -> None:

@@ -30,6 +30,9 @@ REPORT_DISMISS = "report.dismiss"
 TWO_FACTOR_ON = "account.2fa_on"
 TWO_FACTOR_OFF = "account.2fa_off"
 TWO_FACTOR_RECOVERY_CODES = "account.recovery_codes"
+# Someone let an app (Mastodon's OAuth) act for their account, or took that back (services/oauth.py).
+APP_AUTHORIZE = "account.app_authorized"
+APP_REVOKE = "account.app_revoked"
 # An administrator changed a site setting (services/site_settings.py): the label names it.
 SETTING_CHANGE = "site.setting"
 # services/email_change.py: asked for (pending), confirmed by the new address, undone from the old one.
@@ -58,6 +61,7 @@ ACTIONS = (
     REPORT_RESOLVE, REPORT_DISMISS,
     TWO_FACTOR_ON, TWO_FACTOR_OFF, TWO_FACTOR_RECOVERY_CODES,
     SETTING_CHANGE,
+    APP_AUTHORIZE, APP_REVOKE,
     EMAIL_CHANGE_REQUESTED, EMAIL_CHANGED, EMAIL_CHANGE_UNDONE,
     SESSION_REVOKED, SESSIONS_OTHERS_ENDED, NEW_DEVICE_SIGN_IN,
     PASSKEY_ADDED, PASSKEY_REMOVED,

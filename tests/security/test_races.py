@@ -247,3 +247,27 @@ def test_block_race_makes_one_block_and_ends_the_follow_once(server: LiveServer,
     with server.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Block)) == 1
     assert follow_state(server.app, alice_id, bob_id) == (0, 0, 0)
+
+
+# -- OAuth codes -------------------------------------------------------------------------------
+def test_code_race_gives_one_token(server: LiveServer):
+    """A Mastodon app's authorization code sent by many requests at once: one token, the rest refused."""
+    from tests.factories import signed_in_client
+    from tests.mastodon_helpers import code_from, consent, register_app
+
+    with server.app.app_context():
+        make_user("alice")
+    browser = signed_in_client(server.app, "alice")
+    registered = register_app(browser)
+    code = code_from(consent(browser, registered))
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/callback",
+            "client_id": registered["client_id"], "client_secret": registered["client_secret"]}
+    replies = all_at_once([lambda: server.request("POST", "/oauth/token", form=form) for _ in range(THREADS)])
+    assert_no_server_error(replies)
+    assert sorted(reply.status for reply in replies) == [200] + [400] * (THREADS - 1)
+    with server.app.app_context():
+        from microblog.models import OAuthAccessToken
+
+        live = db.session.scalar(sa.select(sa.func.count()).select_from(OAuthAccessToken)
+                                 .where(OAuthAccessToken.revoked_at.is_(None)))
+        assert live <= 1  # a reuse may revoke the winner's token too (RFC 6749 4.1.2), never add one

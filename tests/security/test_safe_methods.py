@@ -30,6 +30,7 @@ def sample_values(app) -> dict[str, object]:
             "name": "signups",
             "key": "m/ab/" + "ab" * 32 + ".jpg",
             "media_id": 1,
+            "version": "2.0",
             "token": {
                 "auth.reset_password": signed_tokens.reset_token(alice),
                 "auth.confirm_email": signed_tokens.confirm_token(alice),

@@ -22,7 +22,12 @@ ALLOWED = {"auth.login", "auth.logout", "auth.unsubscribe", "api_tokens.create_t
            "account_sessions.revoke", "account_sessions.revoke_others", "account_sessions.revoke_token",
            "api_sessions.delete_session",
            # Signing in with a passkey, alone or as the second step (auth/routes.py, auth/two_factor.py).
-           "auth.passkey_options", "auth.passkey_sign_in", "two_factor.passkey_options", "two_factor.passkey"}
+           "auth.passkey_options", "auth.passkey_sign_in", "two_factor.passkey_options", "two_factor.passkey",
+           # Mastodon apps: registering one involves no account; letting an app sign in (the consent
+           # page, the token endpoint) and signing it out (revoke) are signing in and out. A suspended
+           # account's token still reads, and its writes are refused by oauth_required.
+           "mastodon_apps.create_app", "oauth.decide", "oauth.token", "oauth.revoke",
+           "authorized_apps.revoke_app"}
 BACK = "http://localhost/explore"  # the page the form was on: the refusal goes back there
 REFUSED_FLASH = "Your account is suspended: that change was not made."
 SUSPENDED = "Your account is suspended: you can read, export your data and sign out, but change nothing."

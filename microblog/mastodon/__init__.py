@@ -1,0 +1,46 @@
+"""The Mastodon-compatible client API under /api/v1 and /api/v2, its OAuth 2 server under /oauth, and
+what Mastodon apps and other servers read about the site (instance, NodeInfo).
+
+Mastodon's documentation is the contract: its entity shapes, its error shape (``{"error": "..."}``),
+its rate-limit headers. Our own JSON API under /api stays as it is, beside this one.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from werkzeug.exceptions import HTTPException
+
+from microblog.extensions import csrf, db
+from microblog.mastodon import accounts, apps, authorized_apps, instance, nodeinfo, oauth, ratelimit
+
+# The JSON API: bearer tokens and client secrets are the credentials, never the session cookie.
+API_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp, accounts.bp, instance.bp)
+# Mastodon's words for the errors its API answers itself.
+ERRORS = {400: "Bad request", 401: "The access token is invalid", 403: "This action is not allowed",
+          404: "Record not found", 405: "Method not allowed", 413: "Request too large",
+          415: "Unsupported media type", 422: "Validation failed", 429: "Too many requests",
+          500: "Internal server error", 503: "Service unavailable"}
+
+
+def _json_error(exc: HTTPException):
+    """A Mastodon API error: ``{"error": "..."}`` with the status, whatever raised it."""
+    code = exc.code or 500
+    if code >= 500:
+        db.session.rollback()
+    headers = {}
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        headers["Allow"] = ", ".join(allowed)
+    return {"error": ERRORS.get(code, exc.name)}, code, headers
+
+
+for _bp in API_BLUEPRINTS:
+    csrf.exempt(_bp)
+    ratelimit.apply(_bp)
+    _bp.register_error_handler(HTTPException, _json_error)
+
+
+def register_mastodon(app: Flask) -> None:
+    """Register the Mastodon-compatible blueprints."""
+    for blueprint in (*API_BLUEPRINTS, oauth.bp, nodeinfo.bp, authorized_apps.bp):
+        app.register_blueprint(blueprint)
