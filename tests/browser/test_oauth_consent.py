@@ -35,7 +35,7 @@ def test_sign_in_authorize_and_copy_the_code(live_app, live_server, page):
     # Signed out: the sign-in page first, then back to the consent page.
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password", exact=True).fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Authorize Pocket Toots?")).to_be_visible()
     expect(page.locator("#oauth-scopes")).to_contain_text("Read all your account's data")
     page.get_by_role("button", name="Authorize").click()
