@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.conftest import TestConfig
 from tests.factories import make_post, make_user
@@ -72,7 +72,13 @@ def test_api_conforms_to_its_openapi_document(case, bearer, fuzz_cases):
     headers = {**(bearer if sign_in else {}), "Accept-Encoding": "identity"}
     # Every check but "positive data is accepted": the schemas document the rules, the services
     # enforce them, and some rules (a taken name, a post of only spaces) no schema can express.
-    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+    excluded = [positive_data_acceptance]
+    if (case.media_type or "").startswith("multipart/"):
+        # A form field is text whatever the document says of it: the fuzzer's "integer" description is
+        # the text "123", a valid description, so "it should have been rejected" does not hold there.
+        # Every other check (no 5xx, the answers' shapes) still runs on uploads.
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(headers=headers, excluded_checks=excluded)
 
 
 def test_the_fuzz_config_is_the_test_config():

@@ -28,6 +28,7 @@ from tests.factories import make_follow, make_user
 from tests.faults.processes import (
     kill_worker_and_horse,
     process_env,
+    shared_search_index,
     start_worker,
     stop_worker,
     wait_for,
@@ -50,7 +51,8 @@ def rq_setup(make_app, database, redis_url, tmp_path):
     app = make_app(create_tables=False, **settings)
     with app.app_context():
         upgrade()
-    env = process_env(database, tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=queue,
+    index = shared_search_index(app)  # the worker's index: no rebuild of the whole site comes first
+    env = process_env(database, tmp_path, **index, REDIS_URL=redis_url, JOBS_QUEUE=queue,
                       ACCOUNT_DELETION_BATCH_SIZE=str(BATCH), ACCOUNT_DELETION_LEASE_SECONDS=str(LEASE),
                       LOG_LEVEL="WARNING")
     workers: list[subprocess.Popen] = []

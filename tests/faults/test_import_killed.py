@@ -31,7 +31,14 @@ from microblog.models import (
 )
 from microblog.services import counters
 from tests.factories import DEFAULT_PASSWORD, _hash, make_user
-from tests.faults.processes import kill_worker_and_horse, process_env, start_worker, stop_worker, wait_for
+from tests.faults.processes import (
+    kill_worker_and_horse,
+    process_env,
+    shared_search_index,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 
 PEOPLE = 1_500
 HEARTBEAT_TIMEOUT = 10  # as test_worker_killed.py: a starved work horse must not pass for dead
@@ -56,7 +63,8 @@ def rq_setup(make_app, database, redis_url, tmp_path):
     app = make_app(create_tables=False, **settings)
     with app.app_context():
         upgrade()
-    env = process_env(database, tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=queue,
+    index = shared_search_index(app)  # the worker's index: no rebuild of the whole site comes first
+    env = process_env(database, tmp_path, **index, REDIS_URL=redis_url, JOBS_QUEUE=queue,
                       TASK_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT), IMPORT_BATCH_SIZE=str(BATCH),
                       LOG_LEVEL="WARNING", SITE_URL=app.config["SITE_URL"])
     workers: list[subprocess.Popen] = []

@@ -27,7 +27,14 @@ from microblog.models import TASK_DONE, TASK_FAILED, TASK_QUEUED, TASK_RUNNING, 
 from microblog.services import counters, tasks
 from microblog.timeutil import utcnow
 from tests.factories import make_user
-from tests.faults.processes import kill_worker_and_horse, process_env, start_worker, stop_worker, wait_for
+from tests.faults.processes import (
+    kill_worker_and_horse,
+    process_env,
+    shared_search_index,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 
 POSTS = 8_000
 # Seconds without a heartbeat before a running task counts as dead. Long enough that a work horse
@@ -68,7 +75,8 @@ def rq_setup(make_app, database, redis_url, tmp_path):
     app = make_app(create_tables=False, **settings)
     with app.app_context():
         upgrade()
-    env = process_env(database, tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=queue,
+    index = shared_search_index(app)  # the worker's index: no rebuild of the whole site comes first
+    env = process_env(database, tmp_path, **index, REDIS_URL=redis_url, JOBS_QUEUE=queue,
                       TASK_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT), EXPORT_BATCH_SIZE=str(BATCH),
                       LOG_LEVEL="WARNING")
     workers: list[subprocess.Popen] = []
