@@ -22,6 +22,8 @@ TASKS: dict[str, Callable[..., Any]] = {}
 # Work the worker does every PERIODIC_SECONDS whatever the queue holds (for example, mail retries).
 PERIODIC: list[Callable[[], Any]] = []
 PERIODIC_SECONDS = 30
+# Held by a worker's periodic thread while it runs, and by the worker while it forks a work horse.
+_periodic_lock = threading.Lock()
 
 # The app of a `flask worker` process; RQ calls run_task without an app context.
 _worker_app: Flask | None = None
@@ -137,6 +139,15 @@ def _forking_worker_class():
     from rq import Worker
 
     class AppWorker(Worker):
+        def fork_work_horse(self, job, queue):
+            # Never fork while the periodic thread is in the middle of its work: the horse would
+            # inherit whatever lock that thread held at that instant (the connection pool's, a
+            # driver's) with no thread left to release it, and hang on its first query. Seen in the
+            # fault tests as a job that never started, most often right at start-up, when the first
+            # job and the first periodic run begin together.
+            with _periodic_lock:
+                super().fork_work_horse(job, queue)
+
         def main_work_horse(self, job, queue):
             _forget_inherited_connections()
             super().main_work_horse(job, queue)
@@ -157,7 +168,7 @@ def _periodic_loop(app: Flask, stop: threading.Event) -> None:
     # At once on start, then regularly: a worker that starts (after a crash, a deploy) first fails
     # the tasks of workers that died and sends the mail that is due.
     while True:
-        with app.app_context():
+        with _periodic_lock, app.app_context():
             run_periodic()
         if stop.wait(PERIODIC_SECONDS):
             return

@@ -38,6 +38,7 @@ from tests.faults.processes import (
     start_worker,
     stop_worker,
     wait_for,
+    worker_output,
 )
 
 PEOPLE = 1_500
@@ -86,7 +87,7 @@ def test_a_killed_import_resumes_and_applies_every_row_once(rq_setup):
         alice_id = alice.id
     client = app.test_client()
     client.post("/auth/login", data={"username": "alice", "password": DEFAULT_PASSWORD})
-    workers.append(start_worker(env))
+    workers.append(start_worker(env, pipe=True))
     content = "".join(f"person{n}@microblog.test\n" for n in range(PEOPLE)).encode()
     response = client.post("/settings/import", data={
         "kind": "following", "mode": "merge", "file": (io.BytesIO(content), "following_accounts.csv")},
@@ -100,7 +101,10 @@ def test_a_killed_import_resumes_and_applies_every_row_once(rq_setup):
             f"the import ended ({task.status}, {task.progress}%, {task.error}) before it could be killed")
         return task.status == TASK_RUNNING and task.progress >= 5
 
-    wait_for(under_way, 120, "the import to be under way", interval=0.05)
+    try:
+        wait_for(under_way, 120, "the import to be under way", interval=0.05)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the worker said:\n{worker_output(workers[0])}") from None
     kill_worker_and_horse(workers[0])
     time.sleep(0.5)  # anything still alive would write now
     with app.app_context():
