@@ -82,7 +82,9 @@ def test_cached_cards_equal_the_template(client, app, auth):
     auth.login()
     first = client.get("/").get_data(as_text=True)
     second = client.get("/").get_data(as_text=True)  # from the cache
-    assert cards(first) == cards(second) and len(cards(first)) == 2
+    # The CSRF token's signature carries the second it was made: blanked, as in the next comparison.
+    assert [normalized(c) for c in cards(first)] == [normalized(c) for c in cards(second)]
+    assert len(cards(first)) == 2
     with app.test_request_context():
         from flask_login import login_user
 
