@@ -9,7 +9,10 @@ import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench.servers import BIN, ROOT, production_env
 
@@ -39,6 +42,31 @@ def shared_search_index(app) -> dict[str, str]:
     with app.app_context():
         search.reindex()
     return {"WHOOSH_INDEX_DIR": app.config["WHOOSH_INDEX_DIR"]}
+
+
+@contextlib.contextmanager
+def rq_site(make_app, database: dict, redis_url: str, tmp_path: Path, **settings: Any) -> Iterator[tuple]:
+    """(app, worker environment, workers): an app on a migrated database with an RQ queue of its own,
+    a search index the workers share, and ``settings`` in both; the workers the test starts (put them
+    in the list) are killed and the queue deleted at the end."""
+    from flask_migrate import upgrade
+    from redis import Redis
+    from rq import Queue
+
+    queue = f"fault-{uuid.uuid4().hex[:8]}"
+    app = make_app(create_tables=False, JOBS_BACKEND="rq", REDIS_URL=redis_url, JOBS_QUEUE=queue, **settings)
+    with app.app_context():
+        upgrade()
+    index = shared_search_index(app)  # the worker's index: no rebuild of the whole site comes first
+    env = process_env(database, tmp_path, **index, REDIS_URL=redis_url, JOBS_QUEUE=queue, LOG_LEVEL="WARNING",
+                      SITE_URL=app.config["SITE_URL"], **{key: str(value) for key, value in settings.items()})
+    workers: list[subprocess.Popen] = []
+    try:
+        yield app, env, workers
+    finally:
+        for worker in workers:
+            stop_worker(worker, signal.SIGKILL)
+        Queue(queue, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
 
 
 def flask(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -10,15 +10,11 @@ the follower's count right.
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
-import uuid
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from microblog.extensions import db
 from microblog.models import Post, ReservedUsername, User
@@ -27,8 +23,7 @@ from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_user
 from tests.faults.processes import (
     kill_worker_and_horse,
-    process_env,
-    shared_search_index,
+    rq_site,
     start_worker,
     stop_worker,
     wait_for,
@@ -42,24 +37,9 @@ LEASE = 4  # seconds a worker holds the deletion (renewed every batch)
 
 @pytest.fixture
 def rq_setup(make_app, database, redis_url, tmp_path):
-    from redis import Redis
-    from rq import Queue
-
-    queue = f"fault-{uuid.uuid4().hex[:8]}"
-    settings = {"JOBS_BACKEND": "rq", "REDIS_URL": redis_url, "JOBS_QUEUE": queue,
-                "ACCOUNT_DELETION_BATCH_SIZE": BATCH, "ACCOUNT_DELETION_LEASE_SECONDS": LEASE}
-    app = make_app(create_tables=False, **settings)
-    with app.app_context():
-        upgrade()
-    index = shared_search_index(app)  # the worker's index: no rebuild of the whole site comes first
-    env = process_env(database, tmp_path, **index, REDIS_URL=redis_url, JOBS_QUEUE=queue,
-                      ACCOUNT_DELETION_BATCH_SIZE=str(BATCH), ACCOUNT_DELETION_LEASE_SECONDS=str(LEASE),
-                      LOG_LEVEL="WARNING")
-    workers: list[subprocess.Popen] = []
-    yield app, env, workers
-    for worker in workers:
-        stop_worker(worker, signal.SIGKILL)
-    Queue(queue, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
+    with rq_site(make_app, database, redis_url, tmp_path, ACCOUNT_DELETION_BATCH_SIZE=BATCH,
+                 ACCOUNT_DELETION_LEASE_SECONDS=LEASE) as setup:
+        yield setup
 
 
 def state(app, user_id: int) -> tuple[User | None, int]:

@@ -9,14 +9,10 @@ heartbeat stops; the next worker's sweep hands the import to a new job, which co
 from __future__ import annotations
 
 import io
-import signal
-import subprocess
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from microblog.extensions import db
 from microblog.models import (
@@ -33,8 +29,7 @@ from microblog.services import counters
 from tests.factories import DEFAULT_PASSWORD, _hash, make_user
 from tests.faults.processes import (
     kill_worker_and_horse,
-    process_env,
-    shared_search_index,
+    rq_site,
     start_worker,
     stop_worker,
     wait_for,
@@ -55,24 +50,9 @@ def task_row(app, task_id: str) -> Task:
 
 @pytest.fixture
 def rq_setup(make_app, database, redis_url, tmp_path):
-    from redis import Redis
-    from rq import Queue
-
-    queue = f"fault-{uuid.uuid4().hex[:8]}"
-    settings = {"JOBS_BACKEND": "rq", "REDIS_URL": redis_url, "JOBS_QUEUE": queue,
-                "TASK_HEARTBEAT_TIMEOUT": HEARTBEAT_TIMEOUT, "IMPORT_BATCH_SIZE": BATCH}
-    app = make_app(create_tables=False, **settings)
-    with app.app_context():
-        upgrade()
-    index = shared_search_index(app)  # the worker's index: no rebuild of the whole site comes first
-    env = process_env(database, tmp_path, **index, REDIS_URL=redis_url, JOBS_QUEUE=queue,
-                      TASK_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT), IMPORT_BATCH_SIZE=str(BATCH),
-                      LOG_LEVEL="WARNING", SITE_URL=app.config["SITE_URL"])
-    workers: list[subprocess.Popen] = []
-    yield app, env, workers
-    for worker in workers:
-        stop_worker(worker, signal.SIGKILL)
-    Queue(queue, connection=Redis.from_url(redis_url)).delete(delete_jobs=True)
+    with rq_site(make_app, database, redis_url, tmp_path, TASK_HEARTBEAT_TIMEOUT=HEARTBEAT_TIMEOUT,
+                 IMPORT_BATCH_SIZE=BATCH) as setup:
+        yield setup
 
 
 def test_a_killed_import_resumes_and_applies_every_row_once(rq_setup):
