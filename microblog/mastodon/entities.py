@@ -7,6 +7,7 @@ wherever it appears (an Account alone, in a status, as an instance's contact).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,14 +62,33 @@ def note_html(text: str | None) -> str:
     return "".join("<p>" + str(linkify(part.strip())).replace("\n", "<br />") + "</p>" for part in paragraphs)
 
 
-def _last_status_at(user: User) -> str | None:
-    latest = db.session.scalar(sa.select(sa.func.max(Post.timestamp)).where(
-        Post.user_id == user.id, Post.hidden_at.is_(None)))
-    return latest.date().isoformat() if latest is not None else None
+def last_status_days(user_ids: Iterable[int]) -> dict[int, str]:
+    """The day of each account's newest shown post (``last_status_at``), in one statement; accounts
+    without a post are left out."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Post.user_id, sa.func.max(Post.timestamp))
+        .where(Post.user_id.in_(ids), Post.hidden_at.is_(None)).group_by(Post.user_id))
+    return {user_id: latest.date().isoformat() for user_id, latest in rows if latest is not None}
 
 
-def account(user: User) -> dict[str, Any]:
-    """The Account entity of a local user."""
+def accounts(users: Iterable[User]) -> dict[int, dict[str, Any]]:
+    """The Account entities of these users by id: two or more accounts cost one statement, not one each."""
+    people = {user.id: user for user in users}
+    days = last_status_days(people)
+    return {user_id: account(user, days.get(user_id)) for user_id, user in people.items()}
+
+
+_LOOK_IT_UP = object()
+
+
+def account(user: User, last_status_at: Any = _LOOK_IT_UP) -> dict[str, Any]:
+    """The Account entity of a local user (``last_status_at`` as :func:`last_status_days` gives it, when
+    the caller read it for many accounts at once)."""
+    if last_status_at is _LOOK_IT_UP:
+        last_status_at = last_status_days([user.id]).get(user.id)
     avatar = absolute(avatar_url(user, 400))
     header = (external_media_url(user.header_key) if user.header_key
               else external_url("static", filename="icons/missing-header.png"))
@@ -95,7 +115,7 @@ def account(user: User) -> dict[str, Any]:
         "followers_count": user.follower_count,
         "following_count": user.following_count,
         "statuses_count": user.post_count,
-        "last_status_at": _last_status_at(user),
+        "last_status_at": last_status_at,
         "hide_collections": False,
         "noindex": False,
         "emojis": [],
