@@ -97,7 +97,7 @@ def test_metadata_lists_the_endpoints_scopes_and_grants(client):
     assert body["revocation_endpoint"] == "http://microblog.test/oauth/revoke"
     assert body["app_registration_endpoint"] == "http://microblog.test/api/v1/apps"
     assert body["code_challenge_methods_supported"] == ["S256"]
-    assert body["grant_types_supported"] == ["authorization_code", "client_credentials"]
+    assert body["grant_types_supported"] == ["authorization_code", "refresh_token", "client_credentials"]
     assert body["response_types_supported"] == ["code"]
     assert body["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
     assert {"read", "write", "follow", "push", "profile", "read:statuses", "write:media"} <= set(

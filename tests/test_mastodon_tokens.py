@@ -1,6 +1,6 @@
 """The token and revocation endpoints of the OAuth server for Mastodon apps (docs: methods/oauth): the
 code flow, its error paths (reused, expired, wrong URI, wrong app, PKCE, client authentication), client
-credentials, no password or refresh grant, revocation, and what ends a token."""
+credentials, refresh tokens, no password grant, revocation, and what ends a token."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_the_code_flow_gives_a_token_entity_with_every_scope_asked_for(app, alic
     response = exchange(alice, registered, code_from(consent(alice, registered)))
     assert response.status_code == 200
     body = response.json
-    assert set(body) == {"access_token", "token_type", "scope", "created_at"}
+    assert set(body) == {"access_token", "token_type", "scope", "created_at", "refresh_token"}
     assert body["token_type"] == "Bearer"
     assert body["scope"] == "read write follow push"
     assert isinstance(body["created_at"], int) and abs(body["created_at"] - time.time()) < 60
@@ -48,6 +48,7 @@ def test_the_code_flow_gives_a_token_entity_with_every_scope_asked_for(app, alic
     with app.app_context():
         stored = db.session.scalar(sa.select(OAuthAccessToken))
         assert stored.token_digest != body["access_token"] and stored.user.username == "alice"
+        assert stored.refresh_token_digest not in (None, body["refresh_token"])
 
 
 def test_a_code_works_once_and_its_reuse_revokes_what_it_gave(alice):
@@ -127,14 +128,76 @@ def test_http_basic_client_authentication_and_json_bodies(alice):
     assert response.status_code == 200, response.json
 
 
-@pytest.mark.parametrize("grant_type", ["password", "refresh_token", "implicit", ""])
-def test_no_password_grant_and_no_refresh_tokens(alice, grant_type):
+@pytest.mark.parametrize("grant_type", ["password", "implicit", ""])
+def test_no_password_grant(alice, grant_type):
     registered = register_app(alice)
     response = alice.post("/oauth/token", data={"grant_type": grant_type, "username": "alice",
-                                                "password": DEFAULT_PASSWORD, "refresh_token": "x",
+                                                "password": DEFAULT_PASSWORD,
                                                 "client_id": registered["client_id"],
                                                 "client_secret": registered["client_secret"]})
     assert response.status_code == 400 and response.json["error"] == "unsupported_grant_type"
+
+
+def _refresh(client, registered: dict, refresh_token: str, **extra):
+    return client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                             "client_id": registered["client_id"],
+                                             "client_secret": registered["client_secret"], **extra})
+
+
+def _me(client, token: str) -> int:
+    return client.get("/api/v1/accounts/verify_credentials", headers=bearer(token)).status_code
+
+
+def test_a_refresh_token_gives_a_new_pair_once_and_ends_the_old_token(alice):
+    registered = register_app(alice)
+    first = exchange(alice, registered, code_from(consent(alice, registered))).json
+    renewed = _refresh(alice, registered, first["refresh_token"])
+    assert renewed.status_code == 200, renewed.json
+    second = renewed.json
+    assert second["scope"] == "read write follow push"
+    assert {second["access_token"], second["refresh_token"]}.isdisjoint(
+        {first["access_token"], first["refresh_token"]})
+    assert _me(alice, first["access_token"]) == 401 and _me(alice, second["access_token"]) == 200
+    narrower = _refresh(alice, registered, second["refresh_token"], scope="read").json
+    assert narrower["scope"] == "read"
+
+
+def test_a_refresh_token_used_twice_ends_every_token_of_that_app(alice):
+    registered = register_app(alice)
+    first = exchange(alice, registered, code_from(consent(alice, registered))).json
+    second = _refresh(alice, registered, first["refresh_token"]).json
+    replay = _refresh(alice, registered, first["refresh_token"])
+    assert replay.status_code == 400 and replay.json["error"] == "invalid_grant"
+    # The stolen token's twin is gone too: the thief and the app both sign in again.
+    assert _me(alice, second["access_token"]) == 401
+
+
+@pytest.mark.parametrize("case", ["unknown", "other app", "wider scope", "too long", "missing"])
+def test_refresh_refusals(alice, case):
+    registered, other = register_app(alice), register_app(alice)
+    pair = exchange(alice, registered, code_from(consent(alice, registered, scope="read"))).json
+    token, extra, client_app = pair["refresh_token"], {}, registered
+    if case == "unknown":
+        token = "x" * 43
+    elif case == "other app":
+        client_app = other
+    elif case == "wider scope":
+        extra = {"scope": "read write"}
+    elif case == "too long":
+        token = "x" * 5000
+    elif case == "missing":
+        token = ""
+    response = _refresh(alice, client_app, token, **extra)
+    assert response.status_code in (400, 401), response.json
+    assert response.json["error"] in ("invalid_grant", "invalid_scope")
+
+
+def test_app_tokens_have_no_refresh_token(client):
+    registered = register_app(client, scopes="read")
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                                 "client_id": registered["client_id"],
+                                                 "client_secret": registered["client_secret"]})
+    assert response.status_code == 200 and "refresh_token" not in response.json
 
 
 def test_client_credentials_give_an_app_token_without_a_user(app, client):

@@ -28,6 +28,9 @@ from microblog.services import oauth_scopes as scopes_
 from microblog.suspension import allowed_while_suspended
 
 bp = Blueprint("oauth", __name__)
+# The grants of POST /oauth/token. A user's token comes with a refresh token, which gets a new pair
+# once (Mastodon's tokens do not expire, so apps may ignore it); there is no password grant.
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 
 REQUEST_FIELDS = ("client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge",
                   "code_challenge_method")
@@ -169,25 +172,30 @@ def _login_limit() -> str:
 # Per address, as POST /api/tokens: codes and secrets are not for guessing.
 @limiter.limit(_login_limit, on_breach=_too_many)
 def token():
-    """Exchange a code (authorization_code) or the app's credentials (client_credentials) for a token."""
+    """Exchange a code (authorization_code), a refresh token (refresh_token) or the app's credentials
+    (client_credentials) for a token."""
     values = _token_params()
     grant_type = values.get("grant_type")
     try:
-        if grant_type not in ("authorization_code", "client_credentials"):
-            # No password grant (Mastodon removed it) and no refresh_token (Mastodon issues none).
+        if grant_type not in GRANT_TYPES:
+            # No password grant (Mastodon removed it).
             raise oauth.OAuthError("unsupported_grant_type",
                                    _("The authorization grant type is not supported by the authorization "
                                      "server."))
         app = oauth.authenticate_client(*_client_credentials(values))
         if grant_type == "authorization_code":
-            plain, issued = oauth.exchange_code(app, values.get("code"), values.get("redirect_uri"),
-                                                values.get("code_verifier"))
+            issued = oauth.exchange_code(app, values.get("code"), values.get("redirect_uri"),
+                                         values.get("code_verifier"))
+        elif grant_type == "refresh_token":
+            issued = oauth.refresh(app, values.get("refresh_token"), values.get("scope"))
         else:
-            plain, issued = oauth.client_credentials(app, values.get("scope"))
+            issued = oauth.client_credentials(app, values.get("scope"))
     except oauth.OAuthError as error:
         return _oauth_error(error)
-    body = {"access_token": plain, "token_type": "Bearer", "scope": issued.scopes,
-            "created_at": int(issued.created_at.timestamp())}
+    body = {"access_token": issued.access_token, "token_type": "Bearer", "scope": issued.token.scopes,
+            "created_at": int(issued.token.created_at.timestamp())}
+    if issued.refresh_token:
+        body["refresh_token"] = issued.refresh_token
     return body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -220,6 +228,6 @@ def metadata():
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
-        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "grant_types_supported": list(GRANT_TYPES),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
     }

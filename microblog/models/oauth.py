@@ -86,8 +86,7 @@ class OAuthAccessToken(db.Model):  # type: ignore[name-defined]
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     token_digest: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
-    # Mastodon issues no refresh tokens by default (its metadata lists no refresh_token grant): the
-    # column waits for the day it does.
+    # A user's token has a refresh token (digest), good once for a new pair (services.oauth.refresh).
     refresh_token_digest: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     application_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("oauth_application.id", ondelete="CASCADE"), index=True)

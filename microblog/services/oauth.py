@@ -14,7 +14,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -226,17 +226,25 @@ def _pkce_matches(challenge: str, verifier: str | None) -> bool:
     return hmac.compare_digest(computed, challenge)
 
 
-def _issue_token(application: OAuthApplication, user: User | None,
-                 scopes: list[str]) -> tuple[str, OAuthAccessToken]:
-    plain = _new_secret()
+class Issued(NamedTuple):
+    """A token just issued: the plain secrets, shown this once (only their digests are stored)."""
+
+    access_token: str
+    token: OAuthAccessToken
+    refresh_token: str | None  # a user's token has one; an app's (client credentials) has none
+
+
+def _issue_token(application: OAuthApplication, user: User | None, scopes: list[str]) -> Issued:
+    plain, refresh_plain = _new_secret(), _new_secret() if user is not None else None
     token = OAuthAccessToken(token_digest=digest(plain), application_id=application.id,
-                             user_id=user.id if user is not None else None, scopes=" ".join(scopes))
+                             user_id=user.id if user is not None else None, scopes=" ".join(scopes),
+                             refresh_token_digest=digest(refresh_plain) if refresh_plain else None)
     db.session.add(token)
-    return plain, token
+    return Issued(plain, token, refresh_plain)
 
 
 def exchange_code(application: OAuthApplication, code: str | None, redirect_uri: str | None,
-                  code_verifier: str | None) -> tuple[str, OAuthAccessToken]:
+                  code_verifier: str | None) -> Issued:
     """The authorization_code grant: the code (once, in time, same app and URI, PKCE) for a token.
 
     :raises OAuthError: invalid_grant for every way the code does not fit.
@@ -268,13 +276,13 @@ def exchange_code(application: OAuthApplication, code: str | None, redirect_uri:
     if cast(sa.CursorResult, spent).rowcount != 1:
         db.session.rollback()
         raise _invalid_grant()
-    plain, token = _issue_token(application, user, grant.scopes.split())
+    issued = _issue_token(application, user, grant.scopes.split())
     db.session.commit()
-    security_event("oauth.token_issued", user_id=user.id, app_id=application.id, token_id=token.id)
-    return plain, token
+    security_event("oauth.token_issued", user_id=user.id, app_id=application.id, token_id=issued.token.id)
+    return issued
 
 
-def client_credentials(application: OAuthApplication, scope: str | None) -> tuple[str, OAuthAccessToken]:
+def client_credentials(application: OAuthApplication, scope: str | None) -> Issued:
     """The client_credentials grant: a token of the app itself, with no user.
 
     :raises OAuthError: invalid_scope when the scopes are not the app's.
@@ -282,10 +290,49 @@ def client_credentials(application: OAuthApplication, scope: str | None) -> tupl
     requested = scopes_.parse(scope) or [scopes_.DEFAULT_SCOPE]
     if scopes_.unknown(requested) or not scopes_.is_subset(requested, application.scope_list):
         raise OAuthError("invalid_scope", _("The requested scope is invalid, unknown, or malformed."))
-    plain, token = _issue_token(application, None, requested)
+    issued = _issue_token(application, None, requested)
     db.session.commit()
-    security_event("oauth.token_issued", app_id=application.id, token_id=token.id)
-    return plain, token
+    security_event("oauth.token_issued", app_id=application.id, token_id=issued.token.id)
+    return issued
+
+
+def refresh(application: OAuthApplication, refresh_token: str | None,
+            scope: str | None) -> Issued:
+    """The refresh_token grant: a user's refresh token (once) for a new token and a new refresh token,
+    with the same scopes or fewer; the old token ends. A refresh token used twice may have been
+    stolen: every token of that app for that user ends (RFC 9700 4.14.2).
+
+    :raises OAuthError: invalid_grant for every way the refresh token does not fit, invalid_scope for
+        scopes beyond the old token's.
+    """
+    if not refresh_token or len(refresh_token) > SECRET_MAX:
+        raise _invalid_grant()
+    old = db.session.scalar(sa.select(OAuthAccessToken).where(
+        OAuthAccessToken.refresh_token_digest == digest(refresh_token)))
+    if old is None or old.application_id != application.id or old.user is None:
+        raise _invalid_grant()
+    if old.revoked_at is not None:
+        revoked = _revoke_where(OAuthAccessToken.application_id == application.id,
+                                OAuthAccessToken.user_id == old.user_id)
+        db.session.commit()
+        security_event("oauth.refresh_reused", user_id=old.user_id, app_id=application.id, revoked=revoked)
+        raise _invalid_grant()
+    requested = scopes_.parse(scope) or old.scope_list
+    if scopes_.unknown(requested) or not scopes_.is_subset(requested, old.scope_list):
+        raise OAuthError("invalid_scope", _("The requested scope is invalid, unknown, or malformed."))
+    # Spent in one conditional UPDATE: of two requests racing with one refresh token, one wins.
+    spent = db.session.execute(
+        sa.update(OAuthAccessToken)
+        .where(OAuthAccessToken.id == old.id, OAuthAccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+    if cast(sa.CursorResult, spent).rowcount != 1:
+        db.session.rollback()
+        raise _invalid_grant()
+    issued = _issue_token(application, old.user, requested)
+    db.session.commit()
+    security_event("oauth.token_refreshed", user_id=old.user_id, app_id=application.id,
+                   token_id=issued.token.id)
+    return issued
 
 
 # -- tokens ----------------------------------------------------------------------------------------
