@@ -136,8 +136,9 @@ def _refuse(reason: str) -> NoReturn:
 def create_direct_status(user: User, values: dict[str, Any]) -> dict[str, Any]:
     """What ``POST /api/v1/statuses`` with ``visibility: direct`` does: send the text (``status``) as a
     private message to each account of this site it @mentions, with the messages' rules (length,
-    blocks either way, a suspended or unconfirmed sender). Answers the direct status of the first
-    message, mentioning every recipient (each has their own message, and their own conversation).
+    blocks either way, a suspended or unconfirmed sender). Each recipient gets a message of their own,
+    in their own conversation; the answer is the direct status of the first one, exactly as its
+    conversation shows it (one status id, one shape), so it mentions the first recipient only.
 
     Stops with 422 ``{"error": "Validation failed: ..."}`` (Mastodon's English, whatever the
     request's language) when no account is mentioned, when media or a poll come along, or when the
@@ -156,5 +157,4 @@ def create_direct_status(user: User, values: dict[str, Any]) -> dict[str, Any]:
     except DomainError as refusal:
         db.session.rollback()
         _refuse(refusal.message.rstrip("."))
-    accounts = entities.accounts([user])
-    return _message_status(user, sent[0], recipients, accounts)
+    return message_statuses(user, sent[:1])[0]
