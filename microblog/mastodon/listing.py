@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import Response, jsonify, request
 
+from microblog.extensions import db
 from microblog.mastodon.entities import absolute
 
 # A number above this is no id a client got from us (a BIGINT's largest value).
@@ -75,6 +77,21 @@ def window(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Window:
         since_id=parse_id(request.args.get("since_id")),
         min_id=parse_id(request.args.get("min_id")),
     )
+
+
+def page_of(query: sa.Select, key: sa.ColumnElement[int], page: Window) -> list[Any]:
+    """The entities of ``query`` (one per row) that ``page`` asks for, newest first, where ``key`` is the
+    integer the list is ordered by and its paging ids resolve to (ids resolved by the caller when they
+    differ). One statement; ``min_id`` reads upward from it and turns the page round."""
+    query = query.order_by(None)
+    if page.max_id is not None:
+        query = query.where(key < page.max_id)
+    for lower in (page.since_id, page.min_id):
+        if lower is not None:
+            query = query.where(key > lower)
+    query = query.order_by(key.asc() if page.upward else key.desc()).limit(page.limit)
+    rows = list(db.session.scalars(query))
+    return rows[::-1] if page.upward else rows
 
 
 def link_header(first_id: str | None, last_id: str | None) -> str | None:

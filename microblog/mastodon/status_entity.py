@@ -64,11 +64,17 @@ def parse_status_id(raw: Any) -> tuple[str, int] | None:
 
 
 def content_html(post: Post, mentioned: Iterable[str] = ()) -> str:
-    """The post's text as Mastodon's HTML: paragraphs, ``<br />`` line breaks, links; mentions of
-    accounts that exist and every hashtag linked (classes ``mention`` and ``hashtag``), absolute."""
+    """The post's text as Mastodon's HTML (:func:`text_html`)."""
+    return text_html(post.body, mentioned)
+
+
+def text_html(body: str, mentioned: Iterable[str] = ()) -> str:
+    """Plain text (a post's, a private message's) as Mastodon's HTML, escaped: paragraphs, ``<br />``
+    line breaks, links; mentions of accounts that exist and every hashtag linked (classes ``mention``
+    and ``hashtag``), absolute."""
     known = frozenset(name.lower() for name in mentioned)
     site = current_app.config["SITE_URL"].rstrip("/")
-    text = post.body.replace("\r\n", "\n").strip()
+    text = body.replace("\r\n", "\n").strip()
     paragraphs = [part.strip() for part in text.split("\n\n") if part.strip()]
     html = "".join("<p>" + str(linkify(part, known)).replace("\n", "<br />") + "</p>" for part in paragraphs)
     html = html.replace('class="hashtag"', 'class="mention hashtag"')

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from microblog.models import (
     OutboxMessage,
     User,
 )
+from microblog.post_text import mentioned_names
 from microblog.services import blocks, notifications, roles
 from microblog.services.accounts import confirmation_required
 from microblog.textutil import has_control_characters
@@ -90,6 +91,30 @@ def send_message(sender: User, recipient: User, body: str) -> Message:
     if email is not None:
         mail.dispatch(email)
     return message
+
+
+def mentioned_recipients(sender: User, text: str) -> list[User]:
+    """The accounts ``text`` @mentions (any case) that could be written to, in the order mentioned: the
+    sender and deactivated accounts left out (one query; none without a mention)."""
+    names = mentioned_names(text)
+    if not names:
+        return []
+    people = db.session.scalars(sa.select(User).where(
+        sa.func.lower(User.username).in_(names), User.deactivated_at.is_(None), User.id != sender.id)).all()
+    order = {name: position for position, name in enumerate(names)}
+    return sorted(people, key=lambda person: order[person.username.lower()])
+
+
+def send_messages(sender: User, recipients: Sequence[User], body: str) -> list[Message]:
+    """Send the same message to each recipient, the rules checked for all of them first, so that a
+    refusal (a block, a length) sends it to nobody.
+
+    :raises ValidationError, PermissionDenied: as :func:`send_message`.
+    """
+    body = clean_body(body)
+    for recipient in recipients:
+        check_can_message(sender, recipient)
+    return [send_message(sender, recipient, body) for recipient in recipients]
 
 
 def _should_email(sender: User, recipient: User) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from microblog.models import (
     Mute,
     Notification,
     NotificationKind,
+    Post,
     User,
     UserSession,
 )
@@ -141,6 +142,46 @@ def mark_read_from(user: User, kind: str, actor: User, until: datetime | None = 
     if until is not None:
         query = query.where(Notification.created_at <= until)
     result = db.session.execute(query.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+# -- lists for apps (the Mastodon-compatible API) ---------------------------------------------------
+def listed_select(user: User, kinds: Collection[str], actor_id: int | None = None) -> sa.Select:
+    """``user``'s notifications of ``kinds`` (from ``actor_id`` alone, when given) that a list shows, newest
+    first: each has an actor, one ``user`` neither blocked nor muted and who is not deactivated, and one
+    about a post is left out once that post is no longer the user's to see (hidden by a moderator)."""
+    query = sa.select(Notification).where(
+        Notification.user_id == user.id, Notification.kind.in_(list(kinds)),
+        Notification.actor_id.is_not(None), Notification.actor_id.not_in(Post.left_out_authors(user)),
+    )
+    if actor_id is not None:
+        query = query.where(Notification.actor_id == actor_id)
+    about_post = [kind.value for kind in ABOUT_A_POST]
+    visible_post = sa.select(Post.id).where(Post.id == Notification.post_id, Post.visible_to(user))
+    query = query.where(sa.or_(sa.and_(Notification.kind.not_in(about_post), Notification.post_id.is_(None)),
+                               sa.exists(visible_post)))
+    return query.order_by(Notification.id.desc())
+
+
+def count_unread(query: sa.Select, cap: int) -> int:
+    """How many of the notifications ``query`` lists are unread, counting no further than ``cap``."""
+    unread = query.where(Notification.read_at.is_(None)).order_by(None).limit(cap).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(unread)) or 0
+
+
+def dismiss(user: User, notification_id: int) -> bool:
+    """Delete one of ``user``'s notifications; False when they have none with that id."""
+    result = db.session.execute(sa.delete(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user.id))
+    db.session.commit()
+    return bool(result.rowcount)
+
+
+def clear(user: User) -> int:
+    """Delete every notification of ``user`` (what they were told stays done: messages, follows...).
+    Returns how many went."""
+    result = db.session.execute(sa.delete(Notification).where(Notification.user_id == user.id))
+    db.session.commit()
     return result.rowcount
 
 
