@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
@@ -257,7 +257,7 @@ def exchange_code(application: OAuthApplication, code: str | None, redirect_uri:
         raise _invalid_grant()
     if grant.used_at is not None:
         # A code used twice may have been stolen: what the first use got is revoked too (RFC 6749 4.1.2).
-        revoked = _revoke_where(OAuthAccessToken.application_id == application.id,
+        revoked = revoke_where(OAuthAccessToken.application_id == application.id,
                                 OAuthAccessToken.user_id == grant.user_id,
                                 OAuthAccessToken.created_at >= grant.used_at)
         db.session.commit()
@@ -312,7 +312,7 @@ def refresh(application: OAuthApplication, refresh_token: str | None,
     if old is None or old.application_id != application.id or old.user is None:
         raise _invalid_grant()
     if old.revoked_at is not None:
-        revoked = _revoke_where(OAuthAccessToken.application_id == application.id,
+        revoked = revoke_where(OAuthAccessToken.application_id == application.id,
                                 OAuthAccessToken.user_id == old.user_id)
         db.session.commit()
         security_event("oauth.refresh_reused", user_id=old.user_id, app_id=application.id, revoked=revoked)
@@ -377,61 +377,14 @@ def revoke_token(application: OAuthApplication, plain: str | None) -> None:
 def revoke_all_for_user(user: User) -> int:
     """After a new password: every app loses its access, as every API token does (the caller commits).
     Returns how many tokens were live."""
-    count = _revoke_where(OAuthAccessToken.user_id == user.id)
+    count = revoke_where(OAuthAccessToken.user_id == user.id)
     if count:
         security_event("oauth.token_revoked", user_id=user.id, count=count, reason="password")
     return count
 
 
-def _revoke_where(*conditions: sa.ColumnElement[bool]) -> int:
+def revoke_where(*conditions: sa.ColumnElement[bool]) -> int:
     result = db.session.execute(
         sa.update(OAuthAccessToken).where(OAuthAccessToken.revoked_at.is_(None), *conditions)
         .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
     return cast(sa.CursorResult, result).rowcount
-
-
-# -- the authorized apps settings page -------------------------------------------------------------
-@dataclass
-class AuthorizedApp:
-    """An app holding live tokens of a user: what they may do, since when, and when last used."""
-
-    application: OAuthApplication
-    scopes: list[str]
-    authorized_at: datetime
-    last_used_at: datetime | None
-
-
-def authorized_apps(user: User) -> list[AuthorizedApp]:
-    """The apps with unrevoked tokens of ``user``, most recently authorized first."""
-    tokens = db.session.scalars(
-        sa.select(OAuthAccessToken).where(OAuthAccessToken.user_id == user.id,
-                                          OAuthAccessToken.revoked_at.is_(None))
-        .options(sa.orm.joinedload(OAuthAccessToken.application)).order_by(OAuthAccessToken.id)
-    ).all()
-    apps: dict[int, AuthorizedApp] = {}
-    for token in tokens:
-        entry = apps.get(token.application_id)
-        if entry is None:
-            apps[token.application_id] = AuthorizedApp(token.application, list(token.scope_list),
-                                                        token.created_at, token.last_used_at)
-            continue
-        entry.scopes += [scope for scope in token.scope_list if scope not in entry.scopes]
-        entry.authorized_at = max(entry.authorized_at, token.created_at)
-        if token.last_used_at and (entry.last_used_at is None or token.last_used_at > entry.last_used_at):
-            entry.last_used_at = token.last_used_at
-    return sorted(apps.values(), key=lambda entry: entry.authorized_at, reverse=True)
-
-
-def revoke_application(user: User, application_id: int) -> int:
-    """End every token ``user`` gave the app; returns how many (0: nothing to revoke)."""
-    application = db.session.get(OAuthApplication, application_id)
-    if application is None:
-        return 0
-    count = _revoke_where(OAuthAccessToken.user_id == user.id,
-                          OAuthAccessToken.application_id == application_id)
-    if count:
-        audit.record(user, audit.APP_REVOKE, user, details=application.name[:200])
-    db.session.commit()
-    if count:
-        security_event("oauth.app_revoked", user_id=user.id, app_id=application_id, count=count)
-    return count
