@@ -1,0 +1,79 @@
+"""Mastodon's search (docs: methods/search): accounts, statuses and hashtags in one answer.
+
+The same index and visibility rules as /search. As Mastodon: ``q`` is required (400); without a user
+token there is no status search (an empty list) and neither ``offset`` nor ``resolve`` (401); ``offset``
+counts only with a ``type``; an unknown ``type`` finds nothing. ``resolve`` asks for nothing more here
+(no federation). The index being rebuilt is a 503 with ``Retry-After``, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from microblog.exceptions import NotFound
+from microblog.mastodon import entities, tag_entities
+from microblog.mastodon.auth import current_user_or_none, mastodon_abort, oauth_optional, params, text_param
+from microblog.mastodon.coerce import number, truthy
+from microblog.mastodon.listing import parse_id
+from microblog.mastodon.paths import route
+from microblog.mastodon.status_entity import statuses
+from microblog.models import User
+from microblog.services import search_slices, tag_search
+from microblog.services.search import SearchUnavailable
+
+bp = Blueprint("mastodon_search", __name__)
+
+TYPES = ("accounts", "statuses", "hashtags")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 40
+
+
+def _account_id(values: dict[str, Any]) -> int | None:
+    """``account_id`` as given (None when absent; one that is no id names nobody: 0)."""
+    raw = values.get("account_id")
+    if raw in (None, ""):
+        return None
+    return parse_id(raw) or 0
+
+
+def _entities(people: list[User]) -> list[dict[str, Any]]:
+    by_id = entities.accounts(people)
+    return [by_id[person.id] for person in people]
+
+
+@route(bp, "/api/v2/search", methods=["GET"])
+@oauth_optional("read:search", "read")
+def search():
+    """Search (``GET /api/v2/search``): always the three keys, each a list of at most ``limit``."""
+    values = params()
+    query = text_param(values, "q")
+    if not query or not query.strip():
+        mastodon_abort(400, "param is missing or the value is empty: q")
+    viewer = current_user_or_none()
+    if viewer is None and values.get("offset") not in (None, ""):
+        mastodon_abort(401, "Search queries pagination is not supported without authentication")
+    if viewer is None and truthy(values.get("resolve")):
+        mastodon_abort(401, "Search queries that resolve remote resources are not supported without "
+                            "authentication")
+    kind = text_param(values, "type")
+    wanted = TYPES if not kind else (kind,) if kind in TYPES else ()
+    limit = number(values.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = number(values.get("offset"), 0) if kind else 0
+    result: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
+    try:
+        if "accounts" in wanted:
+            following = viewer if viewer is not None and truthy(values.get("following")) else None
+            result["accounts"] = _entities(search_slices.people_slice(query, offset, limit, following))
+        if "statuses" in wanted and viewer is not None:
+            found = search_slices.posts_slice(query, viewer, offset, limit, _account_id(values))
+            result["statuses"] = statuses(viewer, found)
+    except NotFound:
+        mastodon_abort(404, "Record not found")
+    except SearchUnavailable:
+        mastodon_abort(503, "Search is being rebuilt. Please try again in a few minutes.",
+                       headers={"Retry-After": "60"})
+    if "hashtags" in wanted:
+        found_tags = tag_search.tags_starting_with(query, limit, offset)
+        result["hashtags"] = tag_entities.tags(found_tags, signed_in=viewer is not None)
+    return result
