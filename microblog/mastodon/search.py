@@ -43,7 +43,7 @@ def _entities(people: list[User]) -> list[dict[str, Any]]:
 
 
 @route(bp, "/api/v2/search", methods=["GET"])
-@oauth_optional("read:search", "read")
+@oauth_optional("read:search")
 def search():
     """Search (``GET /api/v2/search``): always the three keys, each a list of at most ``limit``."""
     values = params()
