@@ -221,3 +221,28 @@ def test_too_large_is_413(make_app):
     huge = upload(client, token, b"\xff\xd8\xff" + b"0" * (3 * 1024 * 1024))
     assert huge.status_code == 413 and huge.json == {"error": "Request too large"}
     assert count(small) == 0
+
+
+def test_v1_upload_the_storage_kept_from_processing_goes_to_the_job(app, alice, held, monkeypatch):
+    """The raw file cannot be read back just now: v1 answers with the upload still waiting (url null),
+    and the job gets it, as a v2 upload's."""
+    from microblog.media_storage import StorageError
+
+    real = media.storage
+
+    class Flaky:
+        def __getattr__(self, name):
+            return getattr(real(), name)
+
+        def get(self, key):
+            raise StorageError("down a moment")
+
+    monkeypatch.setattr(media, "storage", Flaky)
+    client, token = alice
+    response = upload(client, token, version=1)
+    assert response.status_code == 200 and response.json["url"] is None
+    assert held == [int(response.json["id"])]
+    monkeypatch.setattr(media, "storage", real)
+    with app.app_context():
+        media.process_media(held[0])
+    assert client.get(f"/api/v1/media/{held[0]}", headers=token).status_code == 200
