@@ -246,3 +246,17 @@ def test_v1_upload_the_storage_kept_from_processing_goes_to_the_job(app, alice, 
     with app.app_context():
         media.process_media(held[0])
     assert client.get(f"/api/v1/media/{held[0]}", headers=token).status_code == 200
+
+
+def test_uploads_count_against_the_upload_limit(make_app):
+    from microblog.extensions import limiter
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_UPLOADS="2 per hour")
+    with app.app_context():
+        limiter.reset()  # the memory storage outlives earlier tests' apps in this process
+    client, token = signed_in(app, "alice")
+    statuses = [upload(client, token, media_samples.png_bytes(10 + i, 10), version=1 + i % 2).status_code
+                for i in range(3)]
+    assert statuses == [200, 200, 429]
+    other, other_token = signed_in(app, "bob")
+    assert upload(other, other_token).status_code == 200  # another account has its own allowance

@@ -9,21 +9,24 @@ description, before it is attached to a status.
   (any other id is a 404, as Mastodon's); 206 while it is processed, 200 after, 422 when it failed.
 
 Uploads are checked by services.media (type from the bytes, size, pixels, quota): too large is a 413,
-anything else refused a 422, the storage down a 503, always ``{"error": ...}`` in English. The views
-may carry one image past MAX_CONTENT_LENGTH (web.accepts_files). ``focus`` is checked ("x,y", each
+anything else refused a 422, the storage down a 503, always ``{"error": ...}`` in English; uploads
+count against RATELIMIT_UPLOADS per account (429). The views may carry one image past
+MAX_CONTENT_LENGTH (web.accepts_files). ``focus`` is checked ("x,y", each
 -1.0 to 1.0) but not kept: thumbnails are not cropped here. A custom ``thumbnail`` is ignored.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, NoReturn
 
 from flask import Blueprint, current_app, request
 from flask_babel import force_locale
+from limits import parse_many
 
 from microblog.exceptions import DomainError, http_status
-from microblog.extensions import db
+from microblog.extensions import db, limiter
 from microblog.mastodon.auth import current_mastodon_user, mastodon_abort, oauth_required, params
 from microblog.mastodon.listing import parse_id
 from microblog.mastodon.paths import route
@@ -32,6 +35,7 @@ from microblog.models import Media, MediaStatus
 from microblog.services import media
 from microblog.web import accepts_files
 
+log = logging.getLogger(__name__)
 bp = Blueprint("mastodon_media", __name__)
 
 NO_FILE = "Validation failed: File can't be blank"
@@ -69,8 +73,24 @@ def _check_focus(values: dict[str, Any]) -> None:
         mastodon_abort(422, BAD_FOCUS)
 
 
+def _count_upload(user_id: int) -> None:
+    """RATELIMIT_UPLOADS for the account (the Mastodon views are exempt from Flask-Limiter's decorators,
+    so this counts in its storage itself): past it, 429."""
+    if not limiter.enabled or not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    try:
+        allowed = all([limiter.limiter.hit(item, "mastodon-uploads", f"user:{user_id}")
+                       for item in parse_many(current_app.config["RATELIMIT_UPLOADS"])])
+    except Exception:  # noqa: BLE001  # storage down: not counted, as RATELIMIT_SWALLOW_ERRORS does
+        log.exception("rate limit storage failed; the upload is not counted")
+        return
+    if not allowed:
+        mastodon_abort(429, "Too many requests")
+
+
 def _create(process_now: bool) -> Media:
     user = current_mastodon_user()
+    _count_upload(user.id)
     values = params()
     upload = request.files.get("file")
     if upload is None:
