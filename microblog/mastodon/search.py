@@ -8,6 +8,7 @@ counts only with a ``type``; an unknown ``type`` finds nothing. ``resolve`` asks
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint
@@ -29,12 +30,38 @@ TYPES = ("accounts", "statuses", "hashtags")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 40
 
 
-def _account_id(values: dict[str, Any]) -> int | None:
-    """``account_id`` as given (None when absent; one that is no id names nobody: 0)."""
-    raw = values.get("account_id")
-    if raw in (None, ""):
-        return None
-    return parse_id(raw) or 0
+@dataclass(frozen=True)
+class _Asked:
+    """What a search request asks for, read as Mastodon reads it."""
+
+    query: str
+    types: tuple[str, ...]
+    limit: int
+    offset: int
+    account_id: int | None  # 0: given, but no account's id
+    following: bool
+
+
+def _asked(values: dict[str, Any], viewer: User | None) -> _Asked:
+    """The request's parameters; 400 without ``q``, 401 for what needs a user token."""
+    query = text_param(values, "q")
+    if not query or not query.strip():
+        mastodon_abort(400, "param is missing or the value is empty: q")
+    if viewer is None and values.get("offset") not in (None, ""):
+        mastodon_abort(401, "Search queries pagination is not supported without authentication")
+    if viewer is None and truthy(values.get("resolve")):
+        mastodon_abort(401, "Search queries that resolve remote resources are not supported without "
+                            "authentication")
+    kind = text_param(values, "type")
+    raw_account = values.get("account_id")
+    return _Asked(
+        query=query,
+        types=TYPES if not kind else (kind,) if kind in TYPES else (),
+        limit=number(values.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=number(values.get("offset"), 0) if kind else 0,
+        account_id=None if raw_account in (None, "") else parse_id(raw_account) or 0,
+        following=viewer is not None and truthy(values.get("following")),
+    )
 
 
 def _entities(people: list[User]) -> list[dict[str, Any]]:
@@ -46,34 +73,22 @@ def _entities(people: list[User]) -> list[dict[str, Any]]:
 @oauth_optional("read:search")
 def search():
     """Search (``GET /api/v2/search``): always the three keys, each a list of at most ``limit``."""
-    values = params()
-    query = text_param(values, "q")
-    if not query or not query.strip():
-        mastodon_abort(400, "param is missing or the value is empty: q")
     viewer = current_user_or_none()
-    if viewer is None and values.get("offset") not in (None, ""):
-        mastodon_abort(401, "Search queries pagination is not supported without authentication")
-    if viewer is None and truthy(values.get("resolve")):
-        mastodon_abort(401, "Search queries that resolve remote resources are not supported without "
-                            "authentication")
-    kind = text_param(values, "type")
-    wanted = TYPES if not kind else (kind,) if kind in TYPES else ()
-    limit = number(values.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = number(values.get("offset"), 0) if kind else 0
+    asked = _asked(params(), viewer)
     result: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
     try:
-        if "accounts" in wanted:
-            following = viewer if viewer is not None and truthy(values.get("following")) else None
-            result["accounts"] = _entities(search_slices.people_slice(query, offset, limit, following))
-        if "statuses" in wanted and viewer is not None:
-            found = search_slices.posts_slice(query, viewer, offset, limit, _account_id(values))
-            result["statuses"] = statuses(viewer, found)
+        if "accounts" in asked.types:
+            result["accounts"] = _entities(search_slices.people_slice(
+                asked.query, asked.offset, asked.limit, viewer if asked.following else None))
+        if "statuses" in asked.types and viewer is not None:
+            result["statuses"] = statuses(viewer, search_slices.posts_slice(
+                asked.query, viewer, asked.offset, asked.limit, asked.account_id))
     except NotFound:
         mastodon_abort(404, "Record not found")
     except SearchUnavailable:
         mastodon_abort(503, "Search is being rebuilt. Please try again in a few minutes.",
                        headers={"Retry-After": "60"})
-    if "hashtags" in wanted:
-        found_tags = tag_search.tags_starting_with(query, limit, offset)
-        result["hashtags"] = tag_entities.tags(found_tags, signed_in=viewer is not None)
+    if "hashtags" in asked.types:
+        found = tag_search.tags_starting_with(asked.query, asked.limit, asked.offset)
+        result["hashtags"] = tag_entities.tags(found, signed_in=viewer is not None)
     return result
