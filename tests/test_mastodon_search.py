@@ -175,6 +175,8 @@ def test_q_is_required_and_tokens_are_checked(app, alice):
 @pytest.mark.parametrize("query", [
     {"q": "tea", "limit": "abc", "offset": "-5", "type": "statuses"},
     {"q": "tea", "limit": "1e9", "offset": "99999999999999999999", "type": "accounts"},
+    {"q": "tea", "offset": "99999999999999999999", "type": "hashtags"},
+    {"q": "tea", "offset": "99999999999999999999", "type": "statuses"},
     {"q": "#", "type": "hashtags"}, {"q": "#%_", "type": "hashtags"}, {"q": "\x00\x07 tea"},
     {"q": '"unclosed OR - * @ #', "following": "maybe", "exclude_unreviewed": "1", "resolve": "x"},
     {"q": "tea", "account_id": "-1"}, {"q": "x" * 5000}, {"q": ["tea", "coffee"]},

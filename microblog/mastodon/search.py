@@ -28,6 +28,8 @@ bp = Blueprint("mastodon_search", __name__)
 
 TYPES = ("accounts", "statuses", "hashtags")
 DEFAULT_LIMIT, MAX_LIMIT = 20, 40
+# Deeper than anyone pages (search shows its first MAX_RESULTS posts): a larger offset finds nothing.
+MAX_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def _asked(values: dict[str, Any], viewer: User | None) -> _Asked:
         query=query,
         types=TYPES if not kind else (kind,) if kind in TYPES else (),
         limit=number(values.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
-        offset=number(values.get("offset"), 0) if kind else 0,
+        offset=number(values.get("offset"), 0, 0, MAX_OFFSET) if kind else 0,
         account_id=None if raw_account in (None, "") else parse_id(raw_account) or 0,
         following=viewer is not None and truthy(values.get("following")),
     )
