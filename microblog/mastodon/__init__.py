@@ -17,15 +17,26 @@ from microblog.mastodon import (
     authorized_apps,
     conversations,
     instance,
+    media,
     nodeinfo,
     notifications,
     oauth,
     ratelimit,
+    search,
+    tags,
 )
 
 # The JSON API: bearer tokens and client secrets are the credentials, never the session cookie.
-API_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp, accounts.bp, instance.bp, notifications.bp,
-                                         conversations.bp)
+API_BLUEPRINTS: tuple[Blueprint, ...] = (
+    apps.bp,
+    accounts.bp,
+    instance.bp,
+    notifications.bp,
+    conversations.bp,
+    search.bp,
+    tags.bp,
+    media.bp,
+)
 # Mastodon's words for the errors its API answers itself.
 ERRORS = {400: "Bad request", 401: "The access token is invalid", 403: "This action is not allowed",
           404: "Record not found", 405: "Method not allowed", 413: "Request too large",

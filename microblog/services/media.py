@@ -179,8 +179,11 @@ def _forget_stored(rows: Sequence[Media]) -> None:
     media_files.delete_unused([media.original_key for media in rows if media.original_key])
 
 
-def upload_media(user: User, data: bytes, description: str | None = None) -> Media:
-    """Upload one image to attach to a post later (the API's way): stored now, processed by a job.
+def upload_media(user: User, data: bytes, description: str | None = None, *,
+                 process_now: bool = False) -> Media:
+    """Upload one image to attach to a post later (the API's way): stored now, processed by a job, or
+    here and now with ``process_now`` (Mastodon's v1 upload answers with the processed image); an
+    upload the storage kept from being processed now is handed to the job all the same.
 
     :raises AccountSuspended: the account is suspended.
     :raises ValidationError: see ``check_upload`` and ``store_uploads``.
@@ -189,6 +192,11 @@ def upload_media(user: User, data: bytes, description: str | None = None) -> Med
     roles.check_not_suspended(user)
     media = store_uploads(user, [check_upload(data, description)])[0]
     db.session.commit()
+    if process_now:
+        process_media(media.id)
+        db.session.refresh(media)
+        if media.status != MediaStatus.PENDING:
+            return media
     queue_processing([media])
     return media
 

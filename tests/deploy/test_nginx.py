@@ -149,6 +149,7 @@ def announce_body(site: Site, path: str, length: int) -> bytes:
     ("/auth/login", 2 * 1024 * 1024),
     ("/", 46 * 1024 * 1024),  # the views that take images allow 45 MiB
     ("/api/media", 46 * 1024 * 1024),
+    ("/api/v2/media", 46 * 1024 * 1024),
 ])
 def test_bodies_over_the_limit_are_refused_by_nginx(site, path, length):
     status_line, _, rest = announce_body(site, path, length).partition(b"\r\n")
@@ -226,6 +227,20 @@ def test_an_image_posted_through_nginx_is_served_by_nginx(site, poster):
     # A revalidation is answered by nginx too (the ETag of the file).
     again = poster.get(src, **{"If-None-Match": served.headers["ETag"]})
     assert again.status == 304
+
+
+@pytest.mark.parametrize("path, source", [("/api/v1/media", "127.0.0.5"), ("/api/v2/media", "127.0.0.6")])
+def test_mastodon_uploads_past_one_mib_reach_the_app(site, path, source):
+    """nginx lets an image past the 1 MiB of other views through to the Mastodon upload views: the app
+    answers (401 without a token), not nginx's 413."""
+    from urllib3 import encode_multipart_formdata
+
+    upload = photo()
+    assert len(upload) > 1024 * 1024
+    body, content_type = encode_multipart_formdata({"file": ("photo.jpg", upload, "image/jpeg")})
+    answer = site.visitor(source).request("POST", path, body, {"Content-Type": content_type})
+    assert answer.status == 401, answer.text[:500]
+    assert "The access token is invalid" in answer.text
 
 
 def test_only_processed_media_files_are_served(site):

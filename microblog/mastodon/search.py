@@ -1,0 +1,96 @@
+"""Mastodon's search (docs: methods/search): accounts, statuses and hashtags in one answer.
+
+The same index and visibility rules as /search. As Mastodon: ``q`` is required (400); without a user
+token there is no status search (an empty list) and neither ``offset`` nor ``resolve`` (401); ``offset``
+counts only with a ``type``; an unknown ``type`` finds nothing. ``resolve`` asks for nothing more here
+(no federation). The index being rebuilt is a 503 with ``Retry-After``, never a 500.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint
+
+from microblog.exceptions import NotFound
+from microblog.mastodon import entities, tag_entities
+from microblog.mastodon.auth import current_user_or_none, mastodon_abort, oauth_optional, params, text_param
+from microblog.mastodon.coerce import number, truthy
+from microblog.mastodon.listing import parse_id
+from microblog.mastodon.paths import route
+from microblog.mastodon.status_entity import statuses
+from microblog.models import User
+from microblog.services import search_slices, tag_search
+from microblog.services.search import SearchUnavailable
+
+bp = Blueprint("mastodon_search", __name__)
+
+TYPES = ("accounts", "statuses", "hashtags")
+DEFAULT_LIMIT, MAX_LIMIT = 20, 40
+# Deeper than anyone pages (search shows its first MAX_RESULTS posts): a larger offset finds nothing.
+MAX_OFFSET = 10_000
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What a search request asks for, read as Mastodon reads it."""
+
+    query: str
+    types: tuple[str, ...]
+    limit: int
+    offset: int
+    account_id: int | None  # 0: given, but no account's id
+    following: bool
+
+
+def _asked(values: dict[str, Any], viewer: User | None) -> _Asked:
+    """The request's parameters; 400 without ``q``, 401 for what needs a user token."""
+    query = text_param(values, "q")
+    if not query or not query.strip():
+        mastodon_abort(400, "param is missing or the value is empty: q")
+    if viewer is None and values.get("offset") not in (None, ""):
+        mastodon_abort(401, "Search queries pagination is not supported without authentication")
+    if viewer is None and truthy(values.get("resolve")):
+        mastodon_abort(401, "Search queries that resolve remote resources are not supported without "
+                            "authentication")
+    kind = text_param(values, "type")
+    raw_account = values.get("account_id")
+    return _Asked(
+        query=query,
+        types=TYPES if not kind else (kind,) if kind in TYPES else (),
+        limit=number(values.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
+        offset=number(values.get("offset"), 0, 0, MAX_OFFSET) if kind else 0,
+        account_id=None if raw_account in (None, "") else parse_id(raw_account) or 0,
+        following=viewer is not None and truthy(values.get("following")),
+    )
+
+
+def _entities(people: list[User]) -> list[dict[str, Any]]:
+    by_id = entities.accounts(people)
+    return [by_id[person.id] for person in people]
+
+
+@route(bp, "/api/v2/search", methods=["GET"])
+@oauth_optional("read:search")
+def search():
+    """Search (``GET /api/v2/search``): always the three keys, each a list of at most ``limit``."""
+    viewer = current_user_or_none()
+    asked = _asked(params(), viewer)
+    result: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
+    try:
+        if "accounts" in asked.types:
+            result["accounts"] = _entities(search_slices.people_slice(
+                asked.query, asked.offset, asked.limit, viewer if asked.following else None))
+        if "statuses" in asked.types and viewer is not None:
+            result["statuses"] = statuses(viewer, search_slices.posts_slice(
+                asked.query, viewer, asked.offset, asked.limit, asked.account_id))
+    except NotFound:
+        mastodon_abort(404, "Record not found")
+    except SearchUnavailable:
+        mastodon_abort(503, "Search is being rebuilt. Please try again in a few minutes.",
+                       headers={"Retry-After": "60"})
+    if "hashtags" in asked.types:
+        found = tag_search.tags_starting_with(asked.query, asked.limit, asked.offset)
+        result["hashtags"] = tag_entities.tags(found, signed_in=viewer is not None)
+    return result
