@@ -3,7 +3,8 @@
 tests/conftest.py registers this module as a plugin, so a test may ask for ``live`` (the base URL of
 the app served on a free loopback port, with alice and bob signed up) or ``live_site`` (the URL and
 the app itself). A test module changes the app's settings by overriding the ``live_settings`` fixture.
-``consent_in_browser`` is what a person does with the authorize URL an app shows them.
+``consent_in_browser`` is what a person does with the authorize URL an app shows them;
+``user_token`` is the whole code flow over plain HTTP, for a client that is handed a token.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -90,3 +92,19 @@ def consent_in_browser(base: str, url: str, username: str = "alice") -> str:
     answer = browser.post(f"{base}/oauth/authorize", data=form, timeout=30)
     assert answer.status_code == 200
     return CODE_RE.search(answer.text).group(1)
+
+
+def user_token(base: str, username: str, scopes: str = "read write follow push") -> str:
+    """An access token for ``username``: register an app, consent in the browser, exchange the code."""
+    oob = "urn:ietf:wg:oauth:2.0:oob"
+    app = requests.post(f"{base}/api/v1/apps", timeout=30,
+                        data={"client_name": f"{username}'s app", "redirect_uris": oob, "scopes": scopes})
+    assert app.status_code == 200, app.text
+    client = app.json()
+    query = {"response_type": "code", "client_id": client["client_id"], "redirect_uri": oob, "scope": scopes}
+    code = consent_in_browser(base, f"{base}/oauth/authorize?{urlencode(query)}", username)
+    token = requests.post(f"{base}/oauth/token", timeout=30,
+                          data={"grant_type": "authorization_code", "code": code, "redirect_uri": oob,
+                                "client_id": client["client_id"], "client_secret": client["client_secret"]})
+    assert token.status_code == 200, token.text
+    return token.json()["access_token"]
