@@ -163,7 +163,8 @@ def test_search_and_notifications_and_markers(people):
     assert sorted(kinds) == [("favourite", "bob"), ("follow", "bob"), ("mention", "bob"), ("reblog", "bob")]
     by_type = {n.type: n for n in notifications}
     assert by_type["favourite"].status.id == post.id and by_type["reblog"].status.id == post.id
-    assert by_type["mention"].status.id == mention.id and by_type["follow"].status is None
+    assert by_type["mention"].status.id == mention.id
+    assert by_type["follow"].get("status") is None  # null, or left out as Mastodon does
     assert [n.type for n in alice.notifications(types=["favourite"])] == ["favourite"]
     assert "follow" not in [n.type for n in alice.notifications(exclude_types=["follow"])]
     assert alice.notifications(id=by_type["favourite"].id).type == "favourite"
