@@ -21,6 +21,8 @@ from tests.media_samples import png_bytes
 
 NODE = shutil.which("node")
 MASTO = Path(__file__).resolve().parent / "clients" / "masto"
+# A node process and a media poll that waits a second: out of the fast lane (make test runs it).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)

@@ -118,6 +118,7 @@ def test_post_reply_edit_favourite_boost_bookmark_follow_and_delete(people, live
         bob.status(hello.id)
 
 
+@pytest.mark.slow  # 45 posts, one request each
 def test_home_timeline_pages_through_every_post_once(people):
     alice = people.alice
     posted = [str(alice.status_post(f"Post number {n}").id) for n in range(45)]

@@ -27,6 +27,8 @@ from tests.media_samples import png_bytes
 # The program a person would run: the one installed beside this Python (requirements-dev.txt).
 TOOT = shutil.which("toot", path=os.path.dirname(sys.executable)) or shutil.which("toot")
 TIMEOUT = 60
+# Dozens of toot processes, each a second or so of start-up: out of the fast lane (make test runs them).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
