@@ -28,8 +28,9 @@ from tests.fuzzcount import (  # noqa: F401
 )
 
 # A real S3-compatible server (moto's, over HTTP on loopback) for the media tests: fixtures s3_endpoint
-# and s3_storage_config (see tests/s3server.py).
-pytest_plugins = ["tests.s3server"]
+# and s3_storage_config (see tests/s3server.py). The live site for the real Mastodon clients' tests:
+# fixtures live and live_site (see tests/mastodon_live.py).
+pytest_plugins = ["tests.s3server", "tests.mastodon_live"]
 
 speedups.install()
 
