@@ -85,6 +85,21 @@ def test_our_kinds_as_mastodons_types(app, client, people):
     assert reply["in_reply_to_id"] == str(ids["post"]) and reply["account"]["username"] == "carol"
 
 
+def test_a_reply_that_mentions_you_is_one_mention(app, client, people):
+    """Mastodon gives one notification per status: our reply and mention notifications of one post
+    are one "mention"."""
+    with app.app_context():
+        alice, carol = find_user("alice"), find_user("carol")
+        post = make_post(alice, "alice's words")
+        reply = posts.publish_post(carol, "@alice I agree", in_reply_to=post.id)
+        db.session.commit()
+        reply_id = reply.id
+    found = [(entity["type"], entity["status"]["id"]) for entity in client.get(URL, headers=people).json]
+    assert found == [("mention", str(reply_id))]
+    count = client.get(f"{URL}/unread_count", headers=people).json
+    assert count == {"count": 1}
+
+
 def test_reading_through_the_api_marks_nothing_read(app, client, people):
     _everything(app)
     with app.app_context():

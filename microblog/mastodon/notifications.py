@@ -36,13 +36,13 @@ def _listed(user: User, values: dict[str, Any]) -> sa.Select | None:
     actor_id = parse_id(raw_account) if raw_account not in (None, "") else None
     if raw_account not in (None, "") and actor_id is None:
         return None
-    return notifications.listed_select(user, kinds, actor_id)
+    return notifications.listed_select(user, kinds, actor_id, one_per_post=True)
 
 
 def _notification_or_404(user: User, raw_id: str) -> dict[str, Any]:
     """The entity of the user's notification ``raw_id`` that the list would show, or a 404."""
     notification_id = parse_id(raw_id)
-    query = notifications.listed_select(user, notification_entity.kinds())
+    query = notifications.listed_select(user, notification_entity.kinds(), one_per_post=True)
     found = db.session.scalar(query.where(Notification.id == notification_id)) if notification_id else None
     shown = notification_entity.notifications(user, [found]) if found is not None else []
     if not shown:

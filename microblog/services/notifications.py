@@ -146,14 +146,23 @@ def mark_read_from(user: User, kind: str, actor: User, until: datetime | None = 
 
 
 # -- lists for apps (the Mastodon-compatible API) ---------------------------------------------------
-def listed_select(user: User, kinds: Collection[str], actor_id: int | None = None) -> sa.Select:
+def listed_select(user: User, kinds: Collection[str], actor_id: int | None = None,
+                  one_per_post: bool = False) -> sa.Select:
     """``user``'s notifications of ``kinds`` (from ``actor_id`` alone, when given) that a list shows, newest
     first: each has an actor, one ``user`` neither blocked nor muted and who is not deactivated, and one
-    about a post is left out once that post is no longer the user's to see (hidden by a moderator)."""
+    about a post is left out once that post is no longer the user's to see (hidden by a moderator).
+
+    ``one_per_post``: a reply that also mentions ``user`` made two notifications (a reply and a
+    mention); where both say the same thing (Mastodon's one "mention"), the reply is left out."""
     query = sa.select(Notification).where(
         Notification.user_id == user.id, Notification.kind.in_(list(kinds)),
         Notification.actor_id.is_not(None), Notification.actor_id.not_in(Post.left_out_authors(user)),
     )
+    if one_per_post:
+        twin = sa.orm.aliased(Notification)
+        mention = sa.select(twin.id).where(twin.user_id == user.id, twin.post_id == Notification.post_id,
+                                           twin.kind == NotificationKind.MENTION.value)
+        query = query.where(sa.or_(Notification.kind != NotificationKind.REPLY.value, ~sa.exists(mention)))
     if actor_id is not None:
         query = query.where(Notification.actor_id == actor_id)
     about_post = [kind.value for kind in ABOUT_A_POST]
