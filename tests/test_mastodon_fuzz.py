@@ -32,8 +32,6 @@ from microblog.models import User
 from tests.mastodon_conformance import Seeded, issue_token, seed
 from tests.mastodon_helpers import bearer
 
-pytestmark = pytest.mark.fuzz
-
 
 @pytest.fixture
 def database(tmp_path):
