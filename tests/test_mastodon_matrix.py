@@ -27,6 +27,7 @@ from microblog import mastodon
 from microblog.extensions import db
 from microblog.mastodon import paths
 from microblog.mastodon.auth import oauth_required
+from microblog.mastodon.openapi import load_document
 from microblog.models import User
 from microblog.services import oauth_scopes as scopes_
 from tests.mastodon_conformance import FULL_SCOPE, Seeded, issue_token, seed
@@ -299,3 +300,44 @@ def test_another_users_resource_is_404(app, request, method, path, resource):
     response = matrix.app.test_client().open(url, method=method, json=body,
                                              headers=bearer(matrix.tokens[FULL_SCOPE]))
     assert is_error(response, 404), f"{method} {url} ({resource}): {describe(response)}"
+
+
+# -- the views ask for the scopes the document names -------------------------------------------------
+def _admitted(accepted: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """The single scopes whose token a view accepting ``accepted`` lets in (all of them for none)."""
+    if not accepted:
+        return frozenset(scopes_.ALL_SCOPES)
+    return frozenset(scope for scope in scopes_.ALL_SCOPES if scopes_.allows([scope], *accepted))
+
+
+def test_every_routed_operation_asks_for_the_documents_scopes(app):
+    """The document says, from Mastodon's docs, which operations are public and which scopes each
+    accepts; the view's decorator must say the same (compared by the tokens they let in, so ``read``
+    and ``read:statuses`` or ``follow`` and ``write:follows`` can differ in words only)."""
+    adapter = app.url_map.bind("microblog.test")
+    failures, compared = [], 0
+    for path, item in load_document()["paths"].items():
+        for method, operation in item.items():
+            sample = path.replace("{id}", "1").replace("{hashtag}", "tag")
+            try:
+                endpoint, _values = adapter.match(sample, method=method.upper())
+            except (NotFound, MethodNotAllowed):
+                continue  # not routed yet: the fuzz names it as skipped
+            view = app.view_functions[endpoint]
+            security = operation["security"]
+            public = {} in security
+            named = [scope for requirement in security for scope in requirement.get("bearer", [])]
+            required, optional = getattr(view, "oauth_scopes", None), getattr(view, "oauth_optional", None)
+            name = f"{method.upper()} {path}"
+            compared += 1
+            if security == [{}]:
+                if required is not None or optional is not None:
+                    failures.append(f"{name}: the document says no token is involved; the view asks for one")
+            elif public != (optional is not None) or (not public and required is None):
+                failures.append(f"{name}: public is {public} in the document, the view is "
+                                f"{'oauth_optional' if optional is not None else 'oauth_required'}")
+            elif _admitted(named) != _admitted(required if required is not None else optional or ()):
+                failures.append(f"{name}: the document accepts {named or 'any scope'}, "
+                                f"the view {list(required if required is not None else optional or ())}")
+    assert compared, "no operation of the document is routed"
+    assert not failures, "views and the document disagree on scopes:\n" + "\n".join(failures)
