@@ -67,7 +67,7 @@ masto-client:
 FAST_LANE := not slow and not browser and not faults and not fuzz and not postgres and not deploy
 # The folders and modules of the lanes left out are not even collected (their imports cost seconds).
 FAST_SKIP := --ignore=tests/browser --ignore=tests/faults --ignore=tests/deploy \
-	--ignore=tests/test_api_fuzz.py --ignore=tests/security/test_fuzz_web.py
+	--ignore=tests/test_api_fuzz.py --ignore=tests/security/test_fuzz_web.py --ignore=tests/test_mastodon_fuzz.py
 test-fast: $(VENV)/.dev
 	$(FLASK) translate compile
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS) -m "$(FAST_LANE)" $(FAST_SKIP)

@@ -58,7 +58,8 @@ class TestConfig(Config):
 # is in its lane without a decorator. A slow test anywhere else says so with @pytest.mark.slow.
 TESTS = Path(__file__).resolve().parent
 LANES = {TESTS / "browser": "browser", TESTS / "faults": "faults", TESTS / "deploy": "deploy",
-         TESTS / "test_api_fuzz.py": "fuzz", TESTS / "security" / "test_fuzz_web.py": "fuzz"}
+         TESTS / "test_api_fuzz.py": "fuzz", TESTS / "security" / "test_fuzz_web.py": "fuzz",
+         TESTS / "test_mastodon_fuzz.py": "fuzz"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

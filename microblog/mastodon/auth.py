@@ -112,6 +112,7 @@ def oauth_optional(*accepted: str) -> Callable[[Callable[..., Any]], Callable[..
                 _authorize(accepted, user_required=False)
             return view(*args, **kwargs)
 
+        wrapper.oauth_optional = accepted  # type: ignore[attr-defined]  # for tests that walk the views
         return wrapper
 
     return decorator
