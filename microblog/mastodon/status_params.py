@@ -55,7 +55,8 @@ def media_ids(values: dict[str, Any]) -> list[int] | None:
 def new_status(values: dict[str, Any]) -> NewStatus:
     """A create request's parameters (``auth.params()``), checked for type; the services check the rest."""
     for name, reason in UNSUPPORTED.items():
-        if values.get(name) not in (None, "", {}):
+        # A form sends a poll as poll[options][]=...&poll[expires_in]=...
+        if values.get(name) not in (None, "", {}) or any(key.startswith(f"{name}[") for key in values):
             invalid(reason)
     visibility = values.get("visibility")
     if visibility == DIRECT:
