@@ -1,6 +1,8 @@
 """Mastodon's statuses API (docs: methods/statuses) through the real stack: posting (form, JSON,
 Idempotency-Key), reading, editing, deleting, conversations, favourites, reblogs and bookmarks, and
-the errors Mastodon answers (401, 403, 404, 422, never a 500)."""
+the errors Mastodon answers (401, 403, 404, 422, never a 500).
+
+A little over 400 lines: it is the one blueprint's tests, sharing one set of accounts and tokens."""
 
 from __future__ import annotations
 
@@ -86,6 +88,7 @@ def test_create_from_json_with_a_reply_and_private_visibility(app, client, peopl
     ({"status": "hi", "visibility": "direct"}, "Validation failed: Direct visibility is not supported yet"),
     ({"status": "hi", "visibility": "everyone"}, "Validation failed: Visibility is not included in the list"),
     ({"status": "hi", "scheduled_at": "2030-01-01T00:00:00Z"}, "Validation failed: Scheduled posts"),
+    ({"status": "hi", "quoted_status_id": "1"}, "Validation failed: Quote posts"),
     ({"status": "hi", "poll[options][]": ["a", "b"], "poll[expires_in]": "600"}, "Validation failed: Polls"),
     ({"status": "hi", "media_ids[]": ["abc"]}, "Validation failed: media_ids"),
     ({"status": "hi", "media_ids[]": ["99999"]}, "Validation failed: "),
@@ -296,7 +299,8 @@ def test_edit_refusals(app, client, people):
     assert client.put(f"/api/v1/statuses/{bobs}", headers=alice, json={"status": "x"}).status_code == 404
     assert client.get(f"/api/v1/statuses/{bobs}/source", headers=people["alice"]).status_code == 404
     assert client.get(f"/api/v1/statuses/{post_id}/source").status_code == 401
-    for body in ({"status": ""}, {"status": 5}, {"spoiler_text": ["x"]}, {"status": "x", "media_ids": ["7"]}):
+    for body in ({"status": ""}, {"status": 5}, {"spoiler_text": ["x"]}, {"status": "x", "media_ids": ["7"]},
+                 {"status": "x", "poll": {"options": ["a", "b"], "expires_in": 60}}):
         response = client.put(f"/api/v1/statuses/{post_id}", headers=people["alice"], json=body)
         assert response.status_code == 422 and response.json["error"].startswith("Validation failed"), body
     assert client.put(f"/api/v1/statuses/{post_id}", headers=people["alice"],

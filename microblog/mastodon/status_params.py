@@ -20,7 +20,7 @@ DIRECT_REFUSAL = "Direct visibility is not supported yet"
 # Parameters of features this server does not have: refused rather than ignored, so a client does not
 # believe it made a poll or scheduled a post.
 UNSUPPORTED = {"poll": "Polls are not supported", "scheduled_at": "Scheduled posts are not supported",
-               "quote_id": "Quote posts are not supported"}
+               "quoted_status_id": "Quote posts are not supported"}
 
 
 def invalid(reason: str) -> NoReturn:
@@ -52,20 +52,26 @@ def media_ids(values: dict[str, Any]) -> list[int] | None:
     return [item for item in ids if item is not None]
 
 
-def new_status(values: dict[str, Any]) -> NewStatus:
-    """A create request's parameters (``auth.params()``), checked for type; the services check the rest."""
+def check_supported(values: dict[str, Any]) -> None:
+    """Refuse what a create or edit asks for that this server cannot do (a poll, a schedule, a quote),
+    and text parameters that are not text."""
     for name, reason in UNSUPPORTED.items():
         # A form sends a poll as poll[options][]=...&poll[expires_in]=...
         if values.get(name) not in (None, "", {}) or any(key.startswith(f"{name}[") for key in values):
             invalid(reason)
+    for name in ("status", "spoiler_text"):
+        if values.get(name) is not None and not isinstance(values[name], str):
+            invalid(f"{name} must be text")
+
+
+def new_status(values: dict[str, Any]) -> NewStatus:
+    """A create request's parameters (``auth.params()``), checked for type; the services check the rest."""
+    check_supported(values)
     visibility = values.get("visibility")
     if visibility == DIRECT:
         invalid(DIRECT_REFUSAL)
     if visibility not in (None, "") and (not isinstance(visibility, str) or visibility not in VISIBILITIES):
         invalid("Visibility is not included in the list")
-    for name in ("status", "spoiler_text"):
-        if values.get(name) is not None and not isinstance(values[name], str):
-            invalid(f"{name} must be text")
     return NewStatus(
         body=text_param(values, "status") or "",
         in_reply_to=values.get("in_reply_to_id") or None,

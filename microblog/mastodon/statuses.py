@@ -124,9 +124,7 @@ def edit_status(status_id: str):
     user = current_mastodon_user()
     post = _found(lookup.find_own_post(user, status_id))
     values = params()
-    for name in ("status", "spoiler_text"):
-        if values.get(name) is not None and not isinstance(values[name], str):
-            status_params.invalid(f"{name} must be text")
+    status_params.check_supported(values)
     wanted = status_params.media_ids(values)
     if wanted is not None and set(wanted) != lookup.media_ids_of(post):
         status_params.invalid("the images of a post cannot be changed")
@@ -228,7 +226,7 @@ def unreblog(status_id: str):
 def _reactors(model: type[Like] | type[Announce], status_id: str):
     viewer = current_user_or_none()
     post = _found(lookup.find_post(viewer, status_id))
-    rows = lookup.reactors_page(model, post, window())
+    rows = lookup.reactors_page(model, post, window(default=40, maximum=80))
     users: list[User] = [user for _row_id, user in rows]
     accounts = entities.accounts(users)
     first, last = (str(rows[0][0]), str(rows[-1][0])) if rows else (None, None)
@@ -236,14 +234,15 @@ def _reactors(model: type[Like] | type[Announce], status_id: str):
 
 
 @route(bp, "/api/v1/statuses/<status_id>/favourited_by", methods=["GET"])
-@oauth_optional("read:accounts")
+@oauth_optional("read:statuses")
 def favourited_by(status_id: str):
-    """The accounts that favourited the status, newest first, paged by the favourites' ids."""
+    """The accounts that favourited the status, newest first, paged by the favourites' ids (40 a page
+    by default, 80 at most, as Mastodon)."""
     return _reactors(Like, status_id)
 
 
 @route(bp, "/api/v1/statuses/<status_id>/reblogged_by", methods=["GET"])
-@oauth_optional("read:accounts")
+@oauth_optional("read:statuses")
 def reblogged_by(status_id: str):
     """The accounts that reblogged the status, newest first, paged by the reblogs' ids."""
     return _reactors(Announce, status_id)
