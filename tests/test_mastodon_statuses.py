@@ -370,6 +370,12 @@ def test_reblog_answers_the_wrapper_and_unreblog_the_original(app, client, peopl
     assert response.status_code == 200 and response.json["id"] == str(post_id)
     assert response.json["reblogged"] is False and response.json["reblogs_count"] == 0
     assert client.get(f"/api/v1/statuses/{wrapper['id']}").status_code == 404
+    # Deleting one's own reblog undoes it; someone else's is not theirs to delete.
+    wrapper_id = client.post(f"/api/v1/statuses/{post_id}/reblog", headers=people["alice"]).json["id"]
+    assert client.delete(f"/api/v1/statuses/{wrapper_id}", headers=people["bob"]).status_code == 404
+    deleted = client.delete(f"/api/v1/statuses/{wrapper_id}", headers=people["alice"])
+    assert deleted.status_code == 200 and deleted.json["id"] == wrapper_id
+    assert client.get(f"/api/v1/statuses/{post_id}").json["reblogs_count"] == 0
 
 
 def test_bookmark_and_unbookmark(app, client, people):

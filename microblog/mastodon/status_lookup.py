@@ -57,6 +57,12 @@ def find_own_post(user: User, raw: Any) -> Post | None:
     return post if post is not None and post.user_id == user.id else None
 
 
+def find_own_reblog(user: User, raw: Any) -> Reblog | None:
+    """``user``'s own repost with this status id (a reblog wrapper's id), or None."""
+    entry = find_entry(user, raw)
+    return entry if isinstance(entry, Reblog) and entry.account.id == user.id else None
+
+
 def find_entries(viewer: User | None, raws: Sequence[Any]) -> list[Post | Reblog]:
     """The statuses these ids name that ``viewer`` may see, in the order asked, each once, unknown and
     hidden ones left out (two statements: the posts, the reposts)."""

@@ -107,8 +107,13 @@ def get_status(status_id: str):
 @oauth_required("write:statuses")
 def delete_status(status_id: str):
     """Delete one's own status; the answer is the status as it was with its source ``text`` (for
-    Mastodon's delete-and-redraft)."""
+    Mastodon's delete-and-redraft). One's own reblog is a status too: deleting it undoes the repost."""
     user = current_mastodon_user()
+    shared = lookup.find_own_reblog(user, status_id)
+    if shared is not None:
+        entity = status(user, shared)
+        reactions.unrepost(user, shared.post.id)
+        return {**entity, "text": ""}
     post = _found(lookup.find_own_post(user, status_id))
     entity = status(user, post)
     entity["text"] = post.body
