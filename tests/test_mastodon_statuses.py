@@ -6,6 +6,7 @@ A little over 400 lines: it is the one blueprint's tests, sharing one set of acc
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -430,3 +431,28 @@ def test_favourited_by_pages_with_link_headers(app, client, people):
     empty = client.get(f"/api/v1/statuses/{post_id}/reblogged_by")
     assert empty.json == [] and "Link" not in empty.headers
     assert client.get("/api/v1/statuses/99999999999/favourited_by").status_code == 404
+
+
+def test_requests_racing_with_one_key_make_one_post(app):
+    """Eight requests at once with one key, each in its own connection: one post, every answer it."""
+    with app.app_context():
+        make_user("alice")
+    barrier = threading.Barrier(8)
+    answers: list[int] = []
+    failures: list[BaseException] = []
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                answers.append(idempotency.publish_once(find_user("alice"), "same", "only once").id)
+            except BaseException as exc:  # reported below: a thread's exception would be lost
+                failures.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures and len(answers) == 8 and len(set(answers)) == 1
+    assert count_posts(app) == 1
