@@ -9,13 +9,14 @@ The views are thin: they read the request, find the status as the caller may see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, request
 
 from microblog.exceptions import AccountSuspended, DomainError, PermissionDenied, http_status
 from microblog.extensions import db
-from microblog.mastodon import entities, status_params
+from microblog.mastodon import entities, status_edits, status_params
 from microblog.mastodon import status_lookup as lookup
 from microblog.mastodon.auth import (
     DISABLED,
@@ -29,7 +30,7 @@ from microblog.mastodon.auth import (
 )
 from microblog.mastodon.listing import list_response, window
 from microblog.mastodon.paths import route
-from microblog.mastodon.status_entity import content_html, status, statuses
+from microblog.mastodon.status_entity import status, statuses
 from microblog.models import Announce, Like, Post, User
 from microblog.services import idempotency, posts, reactions, threads
 
@@ -152,22 +153,7 @@ def status_source(status_id: str):
 def status_history(status_id: str):
     """The StatusEdit list: every version, oldest first, the current one last."""
     viewer = current_user_or_none()
-    post = _found(lookup.find_post(viewer, status_id))
-    current = status(viewer, post)
-    mentioned = [mention["username"] for mention in current["mentions"]]
-    versions: list[tuple[str, str | None, Any]] = [
-        (edit.body, edit.summary, edit.written_at) for edit in reversed(threads.history(post))]
-    versions.append((post.body, post.summary, post.edited_at or post.timestamp))
-    return [_status_edit(current, body, summary, written_at, mentioned)
-            for body, summary, written_at in versions]
-
-
-def _status_edit(current: dict[str, Any], body: str, summary: str | None, written_at: Any,
-                 mentioned: list[str]) -> dict[str, Any]:
-    # The images are not versioned: each version shows the post's.
-    return {"content": content_html(Post(body=body), mentioned), "spoiler_text": summary or "",
-            "sensitive": bool(summary), "created_at": entities.iso(written_at), "account": current["account"],
-            "poll": None, "media_attachments": current["media_attachments"], "emojis": []}
+    return status_edits.history(viewer, _found(lookup.find_post(viewer, status_id)))
 
 
 @route(bp, "/api/v1/statuses/<status_id>/context", methods=["GET"])
@@ -181,7 +167,7 @@ def status_context(status_id: str):
 
 
 # -- favourites, reblogs, bookmarks ----------------------------------------------------------------
-def _react(action: Any, status_id: str) -> dict[str, Any]:
+def _react(action: Callable[[User, int], Post], status_id: str) -> dict[str, Any]:
     """Do ``action(user, post_id)`` to the status the caller may see; the status after it."""
     user = current_mastodon_user()
     post = _found(lookup.find_post(user, status_id))
