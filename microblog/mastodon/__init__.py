@@ -23,6 +23,7 @@ from microblog.mastodon import (
     oauth,
     ratelimit,
     search,
+    statuses,
     tags,
 )
 
@@ -36,6 +37,7 @@ API_BLUEPRINTS: tuple[Blueprint, ...] = (
     search.bp,
     tags.bp,
     media.bp,
+    statuses.bp,
 )
 # Mastodon's words for the errors its API answers itself.
 ERRORS = {400: "Bad request", 401: "The access token is invalid", 403: "This action is not allowed",

@@ -7,6 +7,7 @@ for annotations only under ``if TYPE_CHECKING:``; importing this package registe
 from microblog.models.edits import PostEdit
 from microblog.models.email_change import EmailChange
 from microblog.models.follows import followers
+from microblog.models.idempotency import IDEMPOTENCY_DIGEST_LENGTH, StatusIdempotency
 from microblog.models.imports import IMPORT_VALUE_MAX, ImportRow, ImportRowState
 from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.media import (
@@ -108,6 +109,8 @@ __all__ = [
     "IMPORT_VALUE_MAX", "ImportRow", "ImportRowState",
     # OAuth 2 (Mastodon apps)
     "OAuthAccessToken", "OAuthApplication", "OAuthAuthorizationCode",
+    # Idempotency-Key of POST /api/v1/statuses
+    "IDEMPOTENCY_DIGEST_LENGTH", "StatusIdempotency",
     # two-factor sign-in
     "RecoveryCode",
     # site settings

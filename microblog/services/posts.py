@@ -3,7 +3,7 @@ viewer may see."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from flask import current_app
@@ -112,7 +112,8 @@ def clean_visibility(visibility: str | None, default: str) -> str:
 
 def publish_post(author: User, body: str, *, in_reply_to: int | None = None, visibility: str | None = None,
                  summary: str | None = None, media_ids: Sequence[int] = (),
-                 uploads: Sequence[media.Upload] = ()) -> Post:
+                 uploads: Sequence[media.Upload] = (),
+                 before_commit: Callable[[Post], None] | None = None) -> Post:
     """Create a post by ``author``, maybe a reply to the post ``in_reply_to``, maybe with images: uploads
     made before (``media_ids``, the API's way) and files sent with the post (``uploads``, checked by
     ``media.check_upload``; stored here, after every other rule has passed, so a refused post stores
@@ -158,6 +159,8 @@ def publish_post(author: User, body: str, *, in_reply_to: int | None = None, vis
         _count_reply(parent.id, 1)
         _notify_reply(parent, post)
     tags.file_post(post)
+    if before_commit is not None:
+        before_commit(post)
     db.session.commit()
     media.queue_processing(attachments)
     search.queue_posts(post.id)
