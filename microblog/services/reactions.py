@@ -199,9 +199,19 @@ def page_bookmarks(query: sa.Select, per_page: int, position: Position | None = 
 def bookmarks_select(user: User) -> sa.Select:
     """``user``'s bookmarked posts that they may still see, newest bookmark first: rows of
     (Post, Bookmark.created_at, Bookmark.id), for ``paging.keyset_paginate`` on (created_at, id)."""
+    return _reacted_select(Bookmark, user)
+
+
+def likes_select(user: User) -> sa.Select:
+    """``user``'s liked posts that they may still see, newest like first: rows of (Post, Like.created_at,
+    Like.id), as :func:`bookmarks_select` (the Mastodon API's favourites)."""
+    return _reacted_select(Like, user)
+
+
+def _reacted_select(model: type[Like] | type[Bookmark], user: User) -> sa.Select:
     return (
-        sa.select(Post, Bookmark.created_at, Bookmark.id)
-        .join(Bookmark, Bookmark.post_id == Post.id)
-        .where(Bookmark.user_id == user.id, Post.visible_to(user))
-        .order_by(Bookmark.created_at.desc(), Bookmark.id.desc())
+        sa.select(Post, model.created_at, model.id)
+        .join(model, model.post_id == Post.id)
+        .where(model.user_id == user.id, Post.visible_to(user))
+        .order_by(model.created_at.desc(), model.id.desc())
     )
