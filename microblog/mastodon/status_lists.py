@@ -116,7 +116,8 @@ def home(user: User, bounds: Range, limit: int) -> list[Post | Reblog]:
     keyed = [(key, entry) for key, entry in keyed if bounds.holds(key)]
     # The reposters, by the names the walk gives: one statement, only when the page has reposts.
     names = {entry.by for _key, entry in keyed if isinstance(entry, timeline.Repost)}
-    found: Iterable[User] = db.session.scalars(sa.select(User).where(User.username.in_(names))) if names else ()
+    found: Iterable[User] = (db.session.scalars(sa.select(User).where(User.username.in_(names)))
+                             if names else ())
     reposters = {person.username: person for person in found}
     entries: list[Post | Reblog] = []
     for key, entry in keyed:
