@@ -244,7 +244,8 @@ def test_account_statuses_and_their_filters(app, client, site):
     assert ids(client.get(path, headers=site)) == [secret, str(reblog), reply, thread, first]
     assert ids(client.get(path)) == [str(reblog), reply, thread, first]  # signed out: no followers-only
     assert ids(client.get(path + "?exclude_reblogs=true", headers=site)) == [secret, reply, thread, first]
-    assert ids(client.get(path + "?exclude_replies=true", headers=site)) == [secret, str(reblog), thread, first]
+    no_replies = ids(client.get(path + "?exclude_replies=true", headers=site))
+    assert no_replies == [secret, str(reblog), thread, first]
     assert ids(client.get(path + "?tagged=Tea", headers=site)) == [first]
     assert ids(client.get(path + "?only_media=true", headers=site)) == []
     assert ids(client.get(path + "?pinned=true", headers=site)) == []
@@ -298,13 +299,15 @@ def test_there_are_no_lists(client, site):
         assert response.status_code == 404 and response.json == {"error": "Record not found"}
 
 
-@pytest.mark.parametrize("query", [
-    "max_id=abc", "since_id=-1", "min_id=99999999999999999999999", "limit=-5", "limit=abc", "max_id=",
-    "max_id=1000000000000099", "any[]=&all[]=%00&none[]=" + "x" * 300, "only_media=maybe", "tagged=%F0%9F",
-    "local=1&remote=0&exclude_replies=&exclude_reblogs[]=1"])
+GARBAGE = ["max_id=abc", "since_id=-1", "min_id=99999999999999999999999", "limit=-5", "limit=abc", "max_id=",
+           "max_id=1000000000000099", "any[]=&all[]=%00&none[]=" + "x" * 300, "only_media=maybe",
+           "tagged=%F0%9F", "local=1&remote=0&exclude_replies=&exclude_reblogs[]=1", "any=tea&all=1&none=2"]
+
+
 @pytest.mark.parametrize("path", ["/api/v1/timelines/home", "/api/v1/timelines/public",
                                   "/api/v1/timelines/tag/tea", "/api/v1/bookmarks", "/api/v1/favourites",
                                   "/api/v1/accounts/2/statuses"])
-def test_garbage_parameters_are_ignored(client, site, path, query):
-    response = client.get(f"{path}?{query}", headers=site)
-    assert response.status_code == 200 and response.json == []
+def test_garbage_parameters_are_ignored(client, site, path):
+    for query in GARBAGE:
+        response = client.get(f"{path}?{query}", headers=site)
+        assert response.status_code == 200 and response.json == [], query
