@@ -226,6 +226,10 @@ def test_bookmarks_and_favourites_page_by_their_own_rows(app, client, site, path
     assert ids(second) == expected[2:4]
     assert ids(client.get(links(second)["prev"], headers=site)) == expected[:2]
     assert ids(client.get(path + "?max_id=abc&min_id=99999999", headers=site)) == expected
+    with app.app_context():
+        other = issued_token(by_name("bob"))
+    assert ids(client.get(path, headers=other)) == []  # each user's own
+    assert ids(client.get(path + "?max_id=3", headers=other)) == []  # alice's row ids name nothing of bob's
 
 
 # -- an account's statuses ------------------------------------------------------------------------
@@ -238,7 +242,7 @@ def test_account_statuses_and_their_filters(app, client, site):
         reply = post_at(bob, "answer", 30, in_reply_to=theirs)
         reblog = repost_at(bob, theirs, 20)
         secret = post_at(bob, "followers", 10, Visibility.FOLLOWERS.value)
-        bob_id = bob.id
+        bob_id, theirs_id = bob.id, theirs.id
         first, thread, reply, secret = (str(post.id) for post in (first, thread, reply, secret))
     path = f"/api/v1/accounts/{bob_id}/statuses"
     assert ids(client.get(path, headers=site)) == [secret, str(reblog), reply, thread, first]
@@ -251,6 +255,10 @@ def test_account_statuses_and_their_filters(app, client, site):
     assert ids(client.get(path + "?pinned=true", headers=site)) == []
     assert ids(client.get(path + f"?limit=2&max_id={reblog}", headers=site)) == [reply, thread]
     assert ids(client.get(path + f"?limit=2&min_id={thread}", headers=site)) == [str(reblog), reply]
+    with app.app_context():
+        post_at(by_name("carol"), "for carol's followers", 1, Visibility.FOLLOWERS.value)
+        carol_id = by_name("carol").id
+    assert ids(client.get(f"/api/v1/accounts/{carol_id}/statuses", headers=site)) == [str(theirs_id)]
 
 
 @pytest.mark.parametrize("account_id", ["abc", "99999999", "0", "-1", "9" * 30])
