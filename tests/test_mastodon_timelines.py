@@ -319,3 +319,10 @@ def test_garbage_parameters_are_ignored(client, site, path):
     for query in GARBAGE:
         response = client.get(f"{path}?{query}", headers=site)
         assert response.status_code == 200 and response.json == [], query
+
+
+def test_every_path_answers_with_and_without_a_trailing_slash(client, site):
+    for path in ("/api/v1/timelines/home", "/api/v1/timelines/public", "/api/v1/timelines/tag/tea",
+                 "/api/v1/bookmarks", "/api/v1/favourites", "/api/v1/accounts/2/statuses", "/api/v1/markers"):
+        plain, slashed = client.get(path, headers=site), client.get(path + "/", headers=site)
+        assert plain.status_code == slashed.status_code == 200 and plain.json == slashed.json, path
