@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.mastodon.status_entity import REBLOG_ID_OFFSET
-from microblog.models import Announce, Block, Mute, Post, User, Visibility
+from microblog.models import Announce, Block, Mute, Post, Tag, User, Visibility
 from microblog.services import posts, reactions, tags
 from microblog.timeutil import utcnow
 from tests.factories import make_follow, make_user
@@ -48,11 +48,13 @@ def repost_at(user: User, post: Post, minutes_ago: int) -> int:
 
 @pytest.fixture
 def site(app):
-    """alice follows bob and dave; carol is a stranger to her. Returns alice's token headers."""
+    """alice follows bob and dave; carol is a stranger to her; #tea exists. Returns alice's token headers."""
     with app.app_context():
         alice, bob, carol, dave = (make_user(name) for name in ("alice", "bob", "carol", "dave"))
         make_follow(alice, bob)
         make_follow(alice, dave)
+        db.session.add(Tag(name="tea"))  # a hashtag that exists, on no post yet
+        db.session.commit()
         return issued_token(alice)
 
 
@@ -203,7 +205,9 @@ def test_tag_timeline_with_any_all_none(app, client, site):
     assert ids(client.get(base + "tea?any[]=cake&any[]=nothing", headers=site)) == [cake, both, tea]
     assert ids(client.get(base + "tea?limit=1", headers=site)) == [both]
     assert ids(client.get(base + f"tea?max_id={both}", headers=site)) == [tea]
-    assert ids(client.get(base + "unknown")) == [] and ids(client.get(base + "%20")) == []
+    for unknown in ("unknown", "%20", "x" * 300):
+        response = client.get(base + unknown)
+        assert response.status_code == 404 and response.json == {"error": "Record not found"}
 
 
 # -- bookmarks and favourites ---------------------------------------------------------------------

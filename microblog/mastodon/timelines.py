@@ -86,7 +86,9 @@ def tag_timeline(hashtag: str):
     """A hashtag's public posts, newest first (``any[]``, ``all[]``, ``none[]``, ``only_media``)."""
     values, viewer, wanted = params(), current_user_or_none(), window()
     name = tags.valid_tag_name(hashtag)
-    if name is None or _flag(values, "remote"):
+    if name is None or db.session.scalar(sa.select(Tag.id).where(Tag.name == name)) is None:
+        mastodon_abort(404, "Record not found")  # the docs: "Hashtag does not exist"
+    if _flag(values, "remote"):
         return list_response([])
     any_of = _tag_names(values, "any")
     if any_of:  # several tags: every public post, narrowed to those with one of them
