@@ -21,8 +21,9 @@ from microblog import timeline
 from microblog.extensions import db
 from microblog.mastodon.listing import Window
 from microblog.mastodon.status_entity import Reblog, parse_status_id
-from microblog.models import Announce, Post, User
+from microblog.models import Announce, Post, PostTag, Tag, User
 from microblog.paging import Position, SortKey
+from microblog.services import tags
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,47 @@ def account_reposts_select(account: User, viewer: User | None) -> sa.Select:
         .where(Announce.user_id == account.id, Post.visible_to(viewer, listing=True))
         .order_by(Announce.created_at.desc(), Announce.id.desc())
     )
+
+
+def media_only(query: sa.Select, wanted: bool) -> sa.Select:
+    """``only_media``: the posts with images."""
+    return query.where(Post.media_count > 0) if wanted else query
+
+
+def tagged(names: Sequence[str]) -> sa.ColumnElement[bool]:
+    """The post carries one of these tags (normalized names)."""
+    return sa.exists(sa.select(PostTag.post_id).join(Tag, Tag.id == PostTag.tag_id)
+                     .where(PostTag.post_id == Post.id, Tag.name.in_(names)))
+
+
+def tag_select(name: str, viewer: User | None, any_of: Sequence[str], all_of: Sequence[str],
+               none_of: Sequence[str], only_media: bool) -> tuple[sa.Select, tuple[Any, Any]]:
+    """A hashtag's public posts (rows starting with the Post) and the columns they are ordered by:
+    along post_tag's index for one tag, as the tag's page; every public post narrowed to those with
+    one of the tags for ``any[]``; ``all[]`` and ``none[]`` narrow either."""
+    if any_of:
+        query, columns = Post.explore_select(viewer).where(tagged([name, *any_of])), POST_COLUMNS
+    else:
+        query, columns = tags.tag_page_select(name, viewer), (PostTag.timestamp, PostTag.post_id)
+    for tag in all_of:
+        query = query.where(tagged([tag]))
+    if none_of:
+        query = query.where(~tagged(none_of))
+    return media_only(query, only_media), columns
+
+
+def account_selects(account: User, viewer: User | None, *, only_media: bool, exclude_replies: bool,
+                    exclude_reblogs: bool, tagged_with: str | None) -> tuple[sa.Select, sa.Select | None]:
+    """The queries of an account's statuses: its posts as ``viewer`` may see them, and its reposts
+    (None when the filters leave them out: a reblog wrapper has no media or tags of its own)."""
+    own = media_only(account.posts_select(viewer), only_media)
+    if exclude_replies:  # Mastodon keeps an account's replies to itself (threads)
+        own = own.where(sa.or_(Post.is_reply.is_(False), Post.in_reply_to_user_id == Post.user_id))
+    if tagged_with:
+        tag = tags.valid_tag_name(tagged_with)
+        own = own.where(tagged([tag]) if tag else sa.false())
+    with_reblogs = not (exclude_reblogs or only_media or tagged_with)
+    return own, account_reposts_select(account, viewer) if with_reblogs else None
 
 
 def first_and_last(found: Sequence[Any]) -> tuple[str | None, str | None]:

@@ -26,7 +26,7 @@ from microblog.mastodon.auth import (
 from microblog.mastodon.listing import list_response, parse_id, window
 from microblog.mastodon.paths import route
 from microblog.mastodon.status_entity import statuses
-from microblog.models import Bookmark, Like, Post, PostTag, Tag, User
+from microblog.models import Bookmark, Like, Post, Tag, User
 from microblog.services import reactions, tags
 
 bp = Blueprint("mastodon_timelines", __name__)
@@ -39,10 +39,6 @@ def _flag(values: dict[str, Any], name: str) -> bool:
     """A boolean parameter as Rails reads one ("true", "1", true; anything else is false)."""
     value = values.get(name)
     return value is True or (isinstance(value, str) and value.strip().lower() in _TRUE)
-
-
-def _media_only(query: sa.Select, values: dict[str, Any]) -> sa.Select:
-    return query.where(Post.media_count > 0) if _flag(values, "only_media") else query
 
 
 @route(bp, "/api/v1/timelines/home", methods=["GET"])
@@ -62,22 +58,17 @@ def public_timeline():
     values, viewer, wanted = params(), current_user_or_none(), window()
     if _flag(values, "remote"):
         return list_response([])
-    query = _media_only(Post.explore_select(viewer), values)
+    query = status_lists.media_only(Post.explore_select(viewer), _flag(values, "only_media"))
     found = status_lists.posts(query, status_lists.resolve(wanted, status_lists.post_key), wanted.limit)
     return list_response(statuses(viewer, found))
 
 
 def _tag_names(values: dict[str, Any], name: str) -> list[str]:
+    """``any[]``, ``all[]`` or ``none[]``: the valid tag names among the first few given."""
     raw = values.get(name)
     listed = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
     names = [tags.valid_tag_name(item) for item in listed[:MAX_EXTRA_TAGS] if isinstance(item, str)]
     return [tag for tag in names if tag]
-
-
-def _tagged(names: list[str]) -> sa.ColumnElement[bool]:
-    """The post carries one of these tags."""
-    return sa.exists(sa.select(PostTag.post_id).join(Tag, Tag.id == PostTag.tag_id)
-                     .where(PostTag.post_id == Post.id, Tag.name.in_(names)))
 
 
 @route(bp, "/api/v1/timelines/tag/<hashtag>", methods=["GET"])
@@ -90,19 +81,11 @@ def tag_timeline(hashtag: str):
         mastodon_abort(404, "Record not found")  # the docs: "Hashtag does not exist"
     if _flag(values, "remote"):
         return list_response([])
-    any_of = _tag_names(values, "any")
-    if any_of:  # several tags: every public post, narrowed to those with one of them
-        query = Post.explore_select(viewer).where(_tagged([name, *any_of]))
-        columns = status_lists.POST_COLUMNS
-    else:  # one tag: along post_tag's index, as the tag's page
-        query, columns = tags.tag_page_select(name, viewer), (PostTag.timestamp, PostTag.post_id)
-    for tag in _tag_names(values, "all"):
-        query = query.where(_tagged([tag]))
-    none_of = _tag_names(values, "none")
-    if none_of:
-        query = query.where(~_tagged(none_of))
+    any_of, all_of, none_of = (_tag_names(values, key) for key in ("any", "all", "none"))
+    media = _flag(values, "only_media")
+    query, columns = status_lists.tag_select(name, viewer, any_of, all_of, none_of, media)
     bounds = status_lists.resolve(wanted, status_lists.post_key)
-    found = status_lists.posts(_media_only(query, values), bounds, wanted.limit, columns)
+    found = status_lists.posts(query, bounds, wanted.limit, columns)
     return list_response(statuses(viewer, found))
 
 
@@ -147,15 +130,10 @@ def account_statuses(account_id: str):
     values, viewer, wanted = params(), current_user_or_none(), window()
     if _flag(values, "pinned"):
         return list_response([])
-    own = _media_only(account.posts_select(viewer), values)
-    if _flag(values, "exclude_replies"):  # Mastodon keeps an account's replies to itself (threads)
-        own = own.where(sa.or_(Post.is_reply.is_(False), Post.in_reply_to_user_id == Post.user_id))
     tagged = values.get("tagged")
-    tag = tags.valid_tag_name(tagged) if isinstance(tagged, str) else None
-    if isinstance(tagged, str) and tagged:
-        own = own.where(_tagged([tag])) if tag else own.where(sa.false())
-    # A reblog wrapper has no media, replies or tags of its own: those filters leave reblogs out.
-    with_reblogs = not any(_flag(values, name) for name in ("exclude_reblogs", "only_media")) and not tagged
-    reposts = status_lists.account_reposts_select(account, viewer) if with_reblogs else None
+    own, reposts = status_lists.account_selects(
+        account, viewer, only_media=_flag(values, "only_media"),
+        exclude_replies=_flag(values, "exclude_replies"), exclude_reblogs=_flag(values, "exclude_reblogs"),
+        tagged_with=tagged if isinstance(tagged, str) else None)
     bounds = status_lists.resolve(wanted, status_lists.status_key)
     return list_response(statuses(viewer, status_lists.merged(own, reposts, account, bounds, wanted.limit)))
