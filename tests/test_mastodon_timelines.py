@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from microblog.extensions import db
@@ -14,10 +15,13 @@ from microblog.mastodon.status_entity import REBLOG_ID_OFFSET
 from microblog.models import Announce, Block, Mute, Post, Tag, User, Visibility
 from microblog.services import posts, reactions, tags
 from microblog.timeutil import utcnow
-from tests.factories import make_follow, make_user
+from tests import test_mastodon_client
+from tests.factories import basic, make_follow, make_user
 from tests.mastodon_helpers import issued_token
 from tests.statements import counting
+from tests.test_mastodon_client import OOB, SCOPES, Mastodon, consent_in_browser
 
+live = test_mastodon_client.live  # the fixture: the app served over HTTP, for a real client
 STATUS_KEYS = {"id", "uri", "url", "created_at", "edited_at", "account", "content", "visibility", "sensitive",
                "spoiler_text", "media_attachments", "application", "mentions", "tags", "emojis",
                "reblogs_count", "favourites_count", "replies_count", "in_reply_to_id",
@@ -330,3 +334,32 @@ def test_every_path_answers_with_and_without_a_trailing_slash(client, site):
                  "/api/v1/bookmarks", "/api/v1/favourites", "/api/v1/accounts/2/statuses", "/api/v1/markers"):
         plain, slashed = client.get(path, headers=site), client.get(path + "/", headers=site)
         assert plain.status_code == slashed.status_code == 200 and plain.json == slashed.json, path
+
+
+# -- a real client ----------------------------------------------------------------------------------
+def test_mastodon_py_pages_the_home_timeline_and_keeps_a_marker(live):
+    """Mastodon.py over HTTP: posts made through our own API, read back page by page through the Link
+    headers (fetch_next, fetch_previous), and a marker saved and read back."""
+    own = requests.post(f"{live}/api/tokens", headers=basic("alice"), timeout=30).json()["token"]
+    for n in range(5):
+        created = requests.post(f"{live}/api/posts", json={"body": f"post {n} #tea"}, timeout=30,
+                                headers={"Authorization": f"Bearer {own}"})
+        assert created.status_code == 201, created.text
+    client_id, client_secret = Mastodon.create_app("pytest client", scopes=SCOPES, redirect_uris=OOB,
+                                                   api_base_url=live)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=live)
+    url = api.auth_request_url(redirect_uris=OOB, scopes=SCOPES, allow_http=True)
+    api.log_in(code=consent_in_browser(live, url), redirect_uri=OOB, scopes=SCOPES, allow_http=True)
+
+    first = api.timeline_home(limit=2)
+    second = api.fetch_next(first)
+    third = api.fetch_next(second)
+    shown = [*first, *second, *third]
+    assert [status.content.split(" <a")[0] for status in shown] == [f"<p>post {n}" for n in range(4, -1, -1)]
+    assert not api.fetch_next(third)
+    assert [status.id for status in api.fetch_previous(second)] == [status.id for status in first]
+    assert [status.id for status in api.timeline_hashtag("tea", limit=5)] == [status.id for status in shown]
+
+    api.markers_set(["home"], [first[0].id])
+    marker = api.markers_get(["home"])["home"]
+    assert str(marker.last_read_id) == str(first[0].id) and marker.version == 0
