@@ -45,7 +45,7 @@ def main() -> None:
         if target["auth"] == "cookie":
             headers["Cookie"] = target.get("cookie") or cookie
         elif target["auth"] == "bearer":
-            headers["Authorization"] = f"Bearer {bearer}"
+            headers["Authorization"] = f"Bearer {target.get('bearer') or bearer}"
         # Plain http like gunicorn here (the test client would follow PREFERRED_URL_SCHEME=https).
         kwargs = {"method": target["method"], "headers": headers, "base_url": "http://localhost"}
         if target["method"] == "POST":

@@ -26,6 +26,8 @@ import secrets
 import sys
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+HIDDEN_RE = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')
+OAUTH_CODE_RE = re.compile(r'id="oauth-code" value="([^"]+)"')
 PASSWORD = "microblog-demo"
 
 
@@ -66,12 +68,15 @@ def main() -> None:
         raise SystemExit(f"could not sign in as {me_name} ({answer.status_code})")
     basic = base64.b64encode(f"{me_name}:{PASSWORD}".encode()).decode()
     bearer = anonymous.post("/api/tokens", headers={"Authorization": f"Basic {basic}"}).json["token"]
+    oauth = mastodon_token(signed_in, anonymous)
     paths = [("home", signed_in, "/", {}), ("explore", signed_in, "/explore", {}),
              ("profile", signed_in, f"/user/{other_name}", {}),
              ("followers", signed_in, f"/user/{other_name}/followers", {}),
              ("api-user", anonymous, f"/api/users/{other_id}", {}),
              ("api-followers", anonymous, f"/api/users/{other_id}/followers", {}),
-             ("api-timeline", anonymous, "/api/timeline", {"Authorization": f"Bearer {bearer}"})]
+             ("api-timeline", anonymous, "/api/timeline", {"Authorization": f"Bearer {bearer}"}),
+             ("api-mastodon-home", anonymous, "/api/v1/timelines/home",
+              {"Authorization": f"Bearer {oauth}"})]
     for _ in range(5):  # warm: caches filled, every template compiled
         for name, client, path, headers in paths:
             status = client.get(path, headers=headers).status_code
@@ -83,6 +88,25 @@ def main() -> None:
             client.get(path, headers=headers)
         os.getppid()
     print(json.dumps([name for name, *_ in paths]))
+
+
+def mastodon_token(signed_in, anonymous) -> str:
+    """An OAuth token of the signed-in user, as a Mastodon app gets one (bench/servers.py does the same
+    over HTTP): register an app, say yes on the consent page, exchange the code."""
+    oob = "urn:ietf:wg:oauth:2.0:oob"
+    app = anonymous.post("/api/v1/apps", data={"client_name": "bench", "redirect_uris": oob,
+                                               "scopes": "read"}).json
+    page = signed_in.get("/oauth/authorize", query_string={
+        "response_type": "code", "client_id": app["client_id"], "redirect_uri": oob, "scope": "read"})
+    form = dict(HIDDEN_RE.findall(page.get_data(as_text=True)))
+    answer = signed_in.post("/oauth/authorize", headers={"Referer": "https://localhost/oauth/authorize"},
+                            data={**form, "authorize": "x"}).get_data(as_text=True)
+    code = OAUTH_CODE_RE.search(answer)
+    if code is None:
+        raise SystemExit("no OAuth code from the consent page")
+    return anonymous.post("/oauth/token", data={
+        "grant_type": "authorization_code", "code": code.group(1), "client_id": app["client_id"],
+        "client_secret": app["client_secret"], "redirect_uri": oob}).json["access_token"]
 
 
 if __name__ == "__main__":

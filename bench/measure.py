@@ -34,6 +34,8 @@ class Target:
     content_type: str = ""
     # Another signed-in member's session, instead of the bench user's.
     cookie: str = ""
+    # Another bearer token, instead of the bench user's API token (a Mastodon app's OAuth token).
+    bearer: str = ""
     result: dict = field(default_factory=dict)
 
 
@@ -66,7 +68,7 @@ def wrk(wrk_bin: str, server: Server, target: Target, seconds: float, options: W
            "BENCH_BODY_FILE": target.body_file, "BENCH_CONTENT_TYPE": target.content_type,
            "BENCH_ALTERNATE": target.alternate,
            "BENCH_COOKIE": (target.cookie or cookie) if target.auth == "cookie" else "",
-           "BENCH_AUTH": f"Bearer {bearer}" if target.auth == "bearer" else ""}
+           "BENCH_AUTH": f"Bearer {target.bearer or bearer}" if target.auth == "bearer" else ""}
     cmd = [wrk_bin, f"-t{options.threads}", f"-c{options.connections}", f"-d{max(1, round(seconds))}s",
            "--timeout", "10s", "--latency", "-s", str(BENCH_DIR / "wrk.lua"),
            f"http://127.0.0.1:{server.port}{target.path}"]
@@ -153,7 +155,8 @@ def count_queries(env: dict[str, str], targets: list[Target], cookie: str, beare
     It also writes the plan of every SELECT of every GET target to ``plans``.
     """
     spec = [{"name": t.key, "path": t.path, "method": t.method, "body": t.body.replace("{n}", "q"),
-             "body_file": t.body_file, "content_type": t.content_type, "cookie": t.cookie, "auth": t.auth}
+             "body_file": t.body_file, "content_type": t.content_type, "cookie": t.cookie, "auth": t.auth,
+             "bearer": t.bearer}
             for t in targets]
     env = {**env, "BENCH_TARGETS": json.dumps(spec), "BENCH_COOKIE": cookie, "BENCH_BEARER": bearer,
            "BENCH_EXPLAIN": str(plans)}

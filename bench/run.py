@@ -48,6 +48,7 @@ from bench.servers import (  # noqa: E402
     PYTHON,
     Server,
     api_token,
+    mastodon_token,
     page_link,
     run,
     say,
@@ -107,6 +108,9 @@ def targets(args: argparse.Namespace, server: Server, me: dict, cookie: str, tok
         Target("api-followers", "GET /api/users/<id>/followers", f"/api/users/{me['other_id']}/followers",
                "api", auth="none"),
         Target("api-timeline", "GET /api/timeline", "/api/timeline", "api", auth="bearer"),
+        # The same home timeline as a Mastodon app reads it (an OAuth token of the bench user).
+        Target("api-mastodon-home", "GET /api/v1/timelines/home", "/api/v1/timelines/home", "api",
+               auth="bearer", bearer=mastodon_token(server, cookie) if wanted(args, "api-mastodon") else ""),
         # Writes last: their after-commit jobs (search indexing) must not slow the reads above.
         Target("like", "POST like / unlike", f"/post/{me['liked']}/like", "", "POST",
                urllib.parse.urlencode({"csrf_token": token}), alternate=f"/post/{me['liked']}/unlike"),

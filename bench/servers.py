@@ -200,6 +200,39 @@ def api_token(server: Server, username: str) -> str:
     return json.loads(text)["token"]
 
 
+HIDDEN_RE = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')
+OAUTH_CODE_RE = re.compile(r'id="oauth-code" value="([^"]+)"')
+OOB = "urn:ietf:wg:oauth:2.0:oob"
+
+
+def mastodon_token(server: Server, cookie: str) -> str:
+    """An OAuth token for the signed-in user (``cookie``), as a Mastodon app gets one: register an
+    app, say yes on the consent page, exchange the code (``read`` scope)."""
+    def form(path: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> tuple[int, str]:
+        status, _, text = http_request(server, "POST", path, urllib.parse.urlencode(fields).encode(), {
+            "Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        return status, text
+
+    status, text = form("/api/v1/apps", {"client_name": "bench", "redirect_uris": OOB, "scopes": "read"})
+    if status != 200:
+        raise SystemExit(f"bench: could not register an app (HTTP {status}: {text[:200]})")
+    app = json.loads(text)
+    query = urllib.parse.urlencode({"response_type": "code", "client_id": app["client_id"],
+                                    "redirect_uri": OOB, "scope": "read"})
+    status, _, page = http_request(server, "GET", f"/oauth/authorize?{query}", headers={"Cookie": cookie})
+    status, page = form("/oauth/authorize", {**dict(HIDDEN_RE.findall(page)), "authorize": "x"},
+                        {"Cookie": cookie})
+    code = OAUTH_CODE_RE.search(page)
+    if status != 200 or not code:
+        raise SystemExit(f"bench: no OAuth code from the consent page (HTTP {status})")
+    status, text = form("/oauth/token", {"grant_type": "authorization_code", "code": code.group(1),
+                                         "client_id": app["client_id"], "client_secret": app["client_secret"],
+                                         "redirect_uri": OOB})
+    if status != 200:
+        raise SystemExit(f"bench: no OAuth token (HTTP {status}: {text[:200]})")
+    return json.loads(text)["access_token"]
+
+
 NEXT_RE = re.compile(r'rel="next" href="([^"]+)"')
 
 

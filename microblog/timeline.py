@@ -171,6 +171,16 @@ def home_page(user: User, per_page: int, position: Position | None = None, numbe
     return _page(shown, number, per_page, len(rows) > skip + per_page, number > 1)
 
 
+def home_entries(user: User, limit: int, position: Position | None = None) -> list[tuple[SortKey, Any]]:
+    """Up to ``limit`` entries of ``user``'s home timeline with their sort keys, newest first: from the
+    top, or just beyond ``position`` (its page number unused). The walks of :func:`home_page` without
+    its pages: "after" gives the entries just above the key even when fewer than ``limit`` are left
+    (home_page shows the top page then), as the Mastodon API's ``min_id`` wants. Two statements."""
+    ascending = position is not None and position.direction == "after"
+    rows = sorted(_keys(user, limit, position), key=lambda item: item[0], reverse=not ascending)[:limit]
+    return _load(user, _once(rows[::-1] if ascending else rows))
+
+
 def _page(rows: list[tuple[SortKey, Any]], number: int, per_page: int, has_next: bool,
           has_prev: bool) -> Page:
     older = encode_cursor(rows[-1][0], min(number + 1, MAX_PAGE)) if has_next and rows else None

@@ -68,3 +68,18 @@ def user_token(client, app: dict, scope: str = "read write follow push") -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def issued_token(user, scope: str = "read write follow push") -> dict[str, str]:
+    """Bearer headers of a token issued straight to ``user`` (inside an app context), as the code flow
+    would end: for tests of the endpoints rather than of OAuth."""
+    from microblog.extensions import db
+    from microblog.models import OAuthAccessToken
+    from microblog.services import oauth
+
+    application, _secret = oauth.register_application("Test App", [CALLBACK], scope, None)
+    plain = f"test-token-{user.id}-{application.id}"
+    db.session.add(OAuthAccessToken(token_digest=oauth.digest(plain), application_id=application.id,
+                                    user_id=user.id, scopes=scope))
+    db.session.commit()
+    return bearer(plain)

@@ -17,6 +17,7 @@ from microblog.mastodon import (
     authorized_apps,
     conversations,
     instance,
+    markers,
     media,
     nodeinfo,
     notifications,
@@ -25,6 +26,7 @@ from microblog.mastodon import (
     search,
     statuses,
     tags,
+    timelines,
 )
 
 # The JSON API: bearer tokens and client secrets are the credentials, never the session cookie.
@@ -38,6 +40,8 @@ API_BLUEPRINTS: tuple[Blueprint, ...] = (
     tags.bp,
     media.bp,
     statuses.bp,
+    timelines.bp,
+    markers.bp,
 )
 # Mastodon's words for the errors its API answers itself.
 ERRORS = {400: "Bad request", 401: "The access token is invalid", 403: "This action is not allowed",

@@ -2,8 +2,8 @@
 page of posts at once (docs: entities/Status).
 
 A page of statuses costs a fixed number of statements whatever its length: the viewer's likes,
-reposts and bookmarks (one), the images of the posts that have any (one), their mentions and tags
-(one each), and the authors' last-post days (one). Everything else is on the rows already loaded.
+reposts and bookmarks with the posts' mentions and tags (one, a UNION ALL), the images of the posts
+that have any (one), and the authors' last-post days (one). Everything else is on the rows already loaded.
 
 Ids: a post's status id is the post's id. A repost is a status of its own in Mastodon (the "reblog"
 wrapping the original); here a repost is an ``announce`` row, whose ids would collide with post ids,
@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -114,9 +115,16 @@ def tag_entity(name: str) -> dict[str, Any]:
     return {"name": name, "url": external_url("tags.tag", name=normalize_tag(name))}
 
 
-def mention_entity(user: User) -> dict[str, Any]:
+def mention_entity(user: User | Mentioned) -> dict[str, Any]:
     url = external_url("main.user", username=user.username)
     return {"id": str(user.id), "username": user.username, "url": url, "acct": user.username}
+
+
+class Mentioned(NamedTuple):
+    """An account a status mentions, as the page's reads give it (the Mention entity needs no more)."""
+
+    id: int
+    username: str
 
 
 @dataclass
@@ -125,29 +133,48 @@ class _Batch:
 
     state: dict[int, set[str]]
     images: dict[int, list[Any]]
-    mentions: dict[int, list[User]]
+    mentions: dict[int, list[Mentioned]]
     tags: dict[int, list[str]]
     accounts: dict[int, dict[str, Any]]
 
 
+@cache
+def _page_statement(with_viewer: bool) -> sa.CompoundSelect:
+    """The page's mentions, tags and (for a viewer) likes, reposts and bookmarks in one statement:
+    rows of (kind, post id, mentioned account's id, name), by name (mentions and tags in order)."""
+    post_ids: sa.BindParameter[list[int]] = sa.bindparam("post_ids", expanding=True)
+    parts: list[sa.Select] = [
+        sa.select(sa.literal_column("'mention'").label("kind"), Mention.post_id.label("post_id"),
+                  User.id.label("user_id"), User.username.label("name"))
+        .join(User, User.id == Mention.user_id).where(Mention.post_id.in_(post_ids)),
+        sa.select(sa.literal_column("'tag'"), PostTag.post_id, sa.null(), Tag.name)
+        .join(Tag, Tag.id == PostTag.tag_id).where(PostTag.post_id.in_(post_ids)),
+    ]
+    if with_viewer:
+        parts += [select.add_columns(sa.null(), sa.null())
+                  for select in reactions.viewer_state_selects(sa.bindparam("user_id"), post_ids)]
+    union = sa.union_all(*parts)
+    return union.order_by(union.selected_columns.name)
+
+
 def _read(viewer: User | None, posts: Sequence[Post], sharers: Sequence[User]) -> _Batch:
-    ids = [post.id for post in posts]
-    mentions: dict[int, list[User]] = defaultdict(list)
+    ids = sorted({post.id for post in posts})
+    state: dict[int, set[str]] = defaultdict(set)
+    mentions: dict[int, list[Mentioned]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
     if ids:
-        for post_id, user in db.session.execute(
-                sa.select(Mention.post_id, User).join(User, User.id == Mention.user_id)
-                .where(Mention.post_id.in_(ids)).order_by(User.username)):
-            mentions[post_id].append(user)
-        for post_id, name in db.session.execute(
-                sa.select(PostTag.post_id, Tag.name).join(Tag, Tag.id == PostTag.tag_id)
-                .where(PostTag.post_id.in_(ids)).order_by(Tag.name)):
-            tags[post_id].append(name)
+        params: dict[str, Any] = {"post_ids": ids, "user_id": viewer.id if viewer is not None else None}
+        for kind, post_id, user_id, name in db.session.execute(_page_statement(viewer is not None), params):
+            if kind == "mention":
+                mentions[post_id].append(Mentioned(user_id, name))
+            elif kind == "tag":
+                tags[post_id].append(name)
+            else:
+                state[post_id].add(kind)
     authors = {post.author.id: post.author for post in posts}
     authors.update((user.id, user) for user in sharers)
     return _Batch(
-        state=reactions.viewer_state(viewer, ids),
-        images=media.media_of_posts([post.id for post in posts if post.media_count]),
+        state=state, images=media.media_of_posts([post.id for post in posts if post.media_count]),
         mentions=mentions, tags=tags, accounts=entities.accounts(authors.values()),
     )
 

@@ -10,6 +10,7 @@ from microblog.models.follows import followers
 from microblog.models.idempotency import IDEMPOTENCY_DIGEST_LENGTH, StatusIdempotency
 from microblog.models.imports import IMPORT_VALUE_MAX, ImportRow, ImportRowState
 from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.markers import MARKER_ID_MAX, MARKER_TIMELINES, Marker
 from microblog.models.media import (
     MEDIA_DESCRIPTION_MAX,
     MEDIA_KEY_MAX,
@@ -94,6 +95,8 @@ __all__ = [
     "POST_BODY_CEILING", "SUMMARY_MAX", "Post", "PostEdit", "ViewerRef", "Visibility",
     # conversations
     "Announce", "Bookmark", "Like", "Mention", "PostTag", "TAG_MAX", "Tag",
+    # markers
+    "MARKER_ID_MAX", "MARKER_TIMELINES", "Marker",
     # media
     "FileDeletion", "MEDIA_DESCRIPTION_MAX", "MEDIA_KEY_MAX", "MEDIA_PER_POST_CEILING", "Media",
     "MediaStatus",

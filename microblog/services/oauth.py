@@ -18,6 +18,7 @@ from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from microblog.exceptions import ValidationError
@@ -337,10 +338,11 @@ def refresh(application: OAuthApplication, refresh_token: str | None,
 
 # -- tokens ----------------------------------------------------------------------------------------
 def token_for_bearer(plain: str | None) -> OAuthAccessToken | None:
-    """The unrevoked token with this value, or None."""
+    """The unrevoked token with this value, or None; its user comes in the same statement (every call
+    of the API needs both)."""
     if not plain or len(plain) > SECRET_MAX:
         return None
-    return db.session.scalar(sa.select(OAuthAccessToken).where(
+    return db.session.scalar(sa.select(OAuthAccessToken).options(so.joinedload(OAuthAccessToken.user)).where(
         OAuthAccessToken.token_digest == digest(plain), OAuthAccessToken.revoked_at.is_(None)))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -172,13 +173,18 @@ def viewer_state(user: User | None, post_ids: list[int] | set[int] | tuple[int, 
 def _viewer_state_statement() -> sa.CompoundSelect:
     """``viewer_state``'s statement, built once: every card of every page runs it, and building it
     anew (with its cache key) cost more than running it."""
-    user_id: sa.BindParameter[int] = sa.bindparam("user_id")
     post_ids: sa.BindParameter[list[int]] = sa.bindparam("post_ids", expanding=True)
-    return sa.union_all(*(
+    return sa.union_all(*viewer_state_selects(sa.bindparam("user_id"), post_ids))
+
+
+def viewer_state_selects(user_id: Any, post_ids: Any) -> list[sa.Select]:
+    """The selects of :func:`viewer_state`, rows of (kind, post id), for a statement that reads them
+    beside other things (the Mastodon API's statuses read a page's state, mentions and tags at once)."""
+    return [
         sa.select(sa.literal_column(f"'{name}'").label("kind"), spec.model.post_id.label("post_id"))
         .where(spec.model.user_id == user_id, spec.model.post_id.in_(post_ids))
         for name, spec in _KINDS.items()
-    ))
+    ]
 
 
 def bookmarks_page(user: User, per_page: int, position: Position | None = None, page: int = 1) -> Page:
@@ -199,9 +205,19 @@ def page_bookmarks(query: sa.Select, per_page: int, position: Position | None = 
 def bookmarks_select(user: User) -> sa.Select:
     """``user``'s bookmarked posts that they may still see, newest bookmark first: rows of
     (Post, Bookmark.created_at, Bookmark.id), for ``paging.keyset_paginate`` on (created_at, id)."""
+    return _reacted_select(Bookmark, user)
+
+
+def likes_select(user: User) -> sa.Select:
+    """``user``'s liked posts that they may still see, newest like first: rows of (Post, Like.created_at,
+    Like.id), as :func:`bookmarks_select` (the Mastodon API's favourites)."""
+    return _reacted_select(Like, user)
+
+
+def _reacted_select(model: type[Like] | type[Bookmark], user: User) -> sa.Select:
     return (
-        sa.select(Post, Bookmark.created_at, Bookmark.id)
-        .join(Bookmark, Bookmark.post_id == Post.id)
-        .where(Bookmark.user_id == user.id, Post.visible_to(user))
-        .order_by(Bookmark.created_at.desc(), Bookmark.id.desc())
+        sa.select(Post, model.created_at, model.id)
+        .join(model, model.post_id == Post.id)
+        .where(model.user_id == user.id, Post.visible_to(user))
+        .order_by(model.created_at.desc(), model.id.desc())
     )
