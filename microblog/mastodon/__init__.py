@@ -11,10 +11,21 @@ from flask import Blueprint, Flask
 from werkzeug.exceptions import HTTPException
 
 from microblog.extensions import csrf, db
-from microblog.mastodon import accounts, apps, authorized_apps, instance, nodeinfo, oauth, ratelimit
+from microblog.mastodon import (
+    account_actions,
+    account_lists,
+    accounts,
+    apps,
+    authorized_apps,
+    instance,
+    nodeinfo,
+    oauth,
+    ratelimit,
+)
 
 # The JSON API: bearer tokens and client secrets are the credentials, never the session cookie.
-API_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp, accounts.bp, instance.bp)
+API_BLUEPRINTS: tuple[Blueprint, ...] = (apps.bp, accounts.bp, account_actions.bp, account_lists.bp,
+                                         instance.bp)
 # Mastodon's words for the errors its API answers itself.
 ERRORS = {400: "Bad request", 401: "The access token is invalid", 403: "This action is not allowed",
           404: "Record not found", 405: "Method not allowed", 413: "Request too large",

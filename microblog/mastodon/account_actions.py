@@ -1,0 +1,104 @@
+"""Mastodon's follow, unfollow, block, unblock, mute and unmute (docs: methods/accounts): each calls the
+service the web's buttons call and answers the Relationship after it.
+
+Refused as Mastodon refuses: following across a block 403 ``This action is not allowed``; following,
+blocking or muting yourself 422. Doing twice what is done is harmless (200, as Mastodon).
+
+What the site cannot do is refused with 422 rather than silently ignored: a follow with ``reblogs=false``
+(reposts always show), ``notify=true`` (no post notifications) or ``languages[]`` (no per-follow
+language filter); a mute with ``duration`` above 0 (mutes do not expire) or ``notifications=false`` (a
+mute always silences notifications too).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from microblog.mastodon.account_support import account_or_404, answer_domain_errors, flag
+from microblog.mastodon.auth import current_mastodon_user, mastodon_abort, oauth_required, params
+from microblog.mastodon.paths import route
+from microblog.mastodon.relationship_entity import relationship
+from microblog.services import blocks, follows, mutes
+
+bp = Blueprint("mastodon_account_actions", __name__)
+answer_domain_errors(bp)
+
+
+def _unsupported(message: str) -> None:
+    mastodon_abort(422, f"Validation failed: {message}")
+
+
+def _seconds(raw: object) -> float | None:
+    """A duration in seconds (missing or empty: 0); None for one that is no number."""
+    if raw is None or raw == "":
+        return 0
+    try:
+        return float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+@route(bp, "/api/v1/accounts/<account_id>/follow", methods=["POST"])
+@oauth_required("write:follows")
+def follow_account(account_id: str):
+    """Follow the account (``reblogs`` true and ``notify`` false are all this site offers)."""
+    target, values = account_or_404(account_id), params()
+    if not flag(values.get("reblogs"), default=True):
+        _unsupported("Hiding a followed account's reposts is not supported on this site")
+    if flag(values.get("notify")):
+        _unsupported("Notifications of a followed account's posts are not supported on this site")
+    if values.get("languages") not in (None, "", []):
+        _unsupported("Filtering a followed account's posts by language is not supported on this site")
+    user = current_mastodon_user()
+    follows.follow(user, target)
+    return relationship(user, target)
+
+
+@route(bp, "/api/v1/accounts/<account_id>/unfollow", methods=["POST"])
+@oauth_required("write:follows")
+def unfollow_account(account_id: str):
+    """Stop following the account."""
+    target, user = account_or_404(account_id), current_mastodon_user()
+    follows.unfollow(user, target)
+    return relationship(user, target)
+
+
+@route(bp, "/api/v1/accounts/<account_id>/block", methods=["POST"])
+@oauth_required("write:blocks")
+def block_account(account_id: str):
+    """Block the account: follows between you end both ways."""
+    target, user = account_or_404(account_id), current_mastodon_user()
+    blocks.block_user(user, target)
+    return relationship(user, target)
+
+
+@route(bp, "/api/v1/accounts/<account_id>/unblock", methods=["POST"])
+@oauth_required("write:blocks")
+def unblock_account(account_id: str):
+    """Lift a block (the follows it ended stay ended)."""
+    target, user = account_or_404(account_id), current_mastodon_user()
+    blocks.unblock_user(user, target)
+    return relationship(user, target)
+
+
+@route(bp, "/api/v1/accounts/<account_id>/mute", methods=["POST"])
+@oauth_required("write:mutes")
+def mute_account(account_id: str):
+    """Mute the account, its notifications included, for good (see the module's docstring)."""
+    target, values = account_or_404(account_id), params()
+    if not flag(values.get("notifications"), default=True):
+        _unsupported("A mute always hides notifications too on this site")
+    if _seconds(values.get("duration")) != 0:
+        _unsupported("Mutes do not expire on this site (duration must be 0)")
+    user = current_mastodon_user()
+    mutes.mute(user, target)
+    return relationship(user, target)
+
+
+@route(bp, "/api/v1/accounts/<account_id>/unmute", methods=["POST"])
+@oauth_required("write:mutes")
+def unmute_account(account_id: str):
+    """Lift a mute."""
+    target, user = account_or_404(account_id), current_mastodon_user()
+    mutes.unmute(user, target)
+    return relationship(user, target)

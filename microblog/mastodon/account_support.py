@@ -1,0 +1,108 @@
+"""What the accounts views of the Mastodon-compatible API share: finding an account by id or by
+``acct``, reading Mastodon's booleans, and answering a service's refusal in Mastodon's words."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app
+
+from microblog.exceptions import DomainError, NotFound, PermissionDenied, Unavailable
+from microblog.extensions import db
+from microblog.mastodon.auth import mastodon_abort
+from microblog.mastodon.listing import parse_id
+from microblog.models import ID_MAX, User
+from microblog.services import accounts, users_query
+
+NOT_FOUND = "Record not found"
+NOT_ALLOWED = "This action is not allowed"
+# Mastodon's (Rails') words for a boolean parameter: these are false, any other value is true.
+FALSE_WORDS = frozenset({"", "0", "f", "false", "off", "no", "n"})
+
+
+def visible(user: User | None) -> bool:
+    """True for an account others may see: deactivated accounts (and those whose deletion is pending,
+    which are deactivated too) are invisible, as on the web."""
+    return user is not None and user.deactivated_at is None
+
+
+def account_or_404(raw_id: Any) -> User:
+    """The visible account with this id, or 404 ``Record not found`` (also for "abc", "0" and ids past
+    the key range)."""
+    ident = parse_id(raw_id)
+    user = db.session.get(User, ident) if ident is not None and ident <= ID_MAX else None
+    if not visible(user):
+        mastodon_abort(404, NOT_FOUND)
+    return user  # type: ignore[return-value]  # visible() is False for None
+
+
+def users_in_order(ids: list[int]) -> list[User]:
+    """The visible accounts among ``ids``, in that order; the others are left out (one statement)."""
+    if not ids:
+        return []
+    people = {user.id: user for user in db.session.scalars(users_query.users_by_id_select(ids))}
+    return [people[ident] for ident in ids if ident in people]
+
+
+def site_host() -> str:
+    """This site's host as it appears in a WebFinger address (``name@host``)."""
+    return (urlsplit(current_app.config["SITE_URL"]).hostname or "").lower()
+
+
+def local_username(acct: str) -> str | None:
+    """The username of ``acct`` when it names a local account (``name``, ``@name``, ``name@ourhost``);
+    None for another server's address."""
+    name, _sep, host = acct.strip().lstrip("@").partition("@")
+    if host and host.lower() != site_host():
+        return None
+    return name
+
+
+def account_by_acct(acct: str) -> User | None:
+    """The visible local account ``acct`` names, or None."""
+    name = local_username(acct)
+    user = accounts.get_user_by_username(name) if name else None
+    return user if visible(user) else None
+
+
+def flag(value: Any, default: bool = False) -> bool:
+    """A boolean parameter as Mastodon reads it: JSON true/false, or a word ("true", "1", "false", ...);
+    missing: ``default``."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    if isinstance(value, str):
+        return value.strip().lower() not in FALSE_WORDS
+    return True
+
+
+def mastodon_error(exc: DomainError) -> tuple[int, str]:
+    """A service's refusal in Mastodon's words: 422 ``Validation failed: ...`` for invalid input (a file
+    too large included, as Mastodon answers it), 403 ``This action is not allowed``, 404 ``Record not
+    found``, 503 when the storage is down."""
+    if isinstance(exc, PermissionDenied):
+        return 403, NOT_ALLOWED
+    if isinstance(exc, NotFound):
+        return 404, NOT_FOUND
+    if isinstance(exc, Unavailable):
+        return 503, "Service unavailable"
+    return 422, f"Validation failed: {exc.message}"
+
+
+def refuse(exc: DomainError) -> NoReturn:
+    """Stop with :func:`mastodon_error`'s answer."""
+    mastodon_abort(*mastodon_error(exc))
+
+
+def answer_domain_errors(bp: Blueprint) -> None:
+    """Let ``bp``'s views leave a service's DomainError to :func:`mastodon_error`."""
+
+    def handler(exc: DomainError) -> Any:
+        status, message = mastodon_error(exc)
+        return {"error": message}, status
+
+    bp.register_error_handler(DomainError, handler)
