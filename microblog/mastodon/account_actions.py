@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from microblog.mastodon.account_support import account_or_404, answer_domain_errors, flag
-from microblog.mastodon.auth import current_mastodon_user, mastodon_abort, oauth_required, params
+from microblog.mastodon.account_support import account_or_404, answer_domain_errors, body_params, flag
+from microblog.mastodon.auth import current_mastodon_user, mastodon_abort, oauth_required
 from microblog.mastodon.paths import route
 from microblog.mastodon.relationship_entity import relationship
 from microblog.services import blocks, follows, mutes
@@ -42,7 +42,7 @@ def _seconds(raw: object) -> float | None:
 @oauth_required("write:follows")
 def follow_account(account_id: str):
     """Follow the account (``reblogs`` true and ``notify`` false are all this site offers)."""
-    target, values = account_or_404(account_id), params()
+    target, values = account_or_404(account_id), body_params()
     if not flag(values.get("reblogs"), default=True):
         _unsupported("Hiding a followed account's reposts is not supported on this site")
     if flag(values.get("notify")):
@@ -85,7 +85,7 @@ def unblock_account(account_id: str):
 @oauth_required("write:mutes")
 def mute_account(account_id: str):
     """Mute the account, its notifications included, for good (see the module's docstring)."""
-    target, values = account_or_404(account_id), params()
+    target, values = account_or_404(account_id), body_params()
     if not flag(values.get("notifications"), default=True):
         _unsupported("A mute always hides notifications too on this site")
     if _seconds(values.get("duration")) != 0:

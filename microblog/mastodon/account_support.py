@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 
 from microblog.exceptions import DomainError, NotFound, PermissionDenied, Unavailable
 from microblog.extensions import db
-from microblog.mastodon.auth import mastodon_abort
+from microblog.mastodon.auth import mastodon_abort, params
 from microblog.mastodon.listing import parse_id
 from microblog.models import ID_MAX, User
 from microblog.services import accounts, users_query
@@ -53,8 +53,8 @@ def site_host() -> str:
 def local_username(acct: str) -> str | None:
     """The username of ``acct`` when it names a local account (``name``, ``@name``, ``name@ourhost``);
     None for another server's address."""
-    name, _sep, host = acct.strip().lstrip("@").partition("@")
-    if host and host.lower() != site_host():
+    name, sep, host = acct.strip().lstrip("@").partition("@")
+    if sep and host.lower() != site_host():
         return None
     return name
 
@@ -78,6 +78,21 @@ def flag(value: Any, default: bool = False) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in FALSE_WORDS
     return True
+
+
+PARSE_ERROR = "Error occurred while parsing request parameters"
+
+
+def body_params() -> dict[str, Any]:
+    """The parameters of a write (``params()``), after checking its body as Mastodon does: malformed
+    JSON is 400, a JSON body that is no object 422."""
+    if request.is_json and request.get_data():
+        body = request.get_json(silent=True)
+        if body is None:
+            mastodon_abort(400, PARSE_ERROR)
+        if not isinstance(body, dict):
+            mastodon_abort(422, "Validation failed: the body must be a JSON object")
+    return params()
 
 
 def mastodon_error(exc: DomainError) -> tuple[int, str]:

@@ -16,6 +16,7 @@ from microblog.mastodon.account_support import (
     account_by_acct,
     account_or_404,
     answer_domain_errors,
+    body_params,
     flag,
     users_in_order,
 )
@@ -75,7 +76,7 @@ def update_credentials():
     """Change the token's user's profile (see profile_update.py for what each parameter becomes and
     which ones are refused); answers the CredentialAccount."""
     user = current_mastodon_user()
-    apply_change(user, read_change(user, params()))
+    apply_change(user, read_change(user, body_params()))
     return entities.credential_account(user)
 
 

@@ -52,6 +52,8 @@ class ProfileChange:
 def _source(values: dict[str, Any]) -> dict[str, Any]:
     """``source[...]`` as form fields (``source[privacy]``) or as a JSON object (``"source": {...}``)."""
     source = values.get("source")
+    if source is not None and not isinstance(source, dict):
+        raise ValidationError("source must be an object")
     found = dict(source) if isinstance(source, dict) else {}
     for key, value in values.items():
         if key.startswith("source[") and key.endswith("]"):
@@ -115,7 +117,11 @@ def read_change(user: User, values: dict[str, Any]) -> ProfileChange:
         if not isinstance(language, str):
             raise ValidationError("Language must be a string")
         change.locale = _locale(language)
-    change.avatar, change.header = _file("avatar"), _file("header")
+    for kind in profile_media.KINDS:
+        data = _file(kind)
+        if data is None and values.get(kind) not in (None, ""):
+            raise ValidationError(f"{kind} must be an image file sent as multipart/form-data")
+        setattr(change, kind, data)
     return change
 
 
