@@ -6,11 +6,13 @@ Following, blocking, muting and the token's own lists are in test_mastodon_accou
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from microblog.extensions import db
 from microblog.models import User, Visibility, followers
@@ -339,3 +341,20 @@ def test_counts_match_the_database(app, client, ids):
     with app.app_context():
         count = db.session.scalar(sa.select(User.follower_count).where(User.username == "bob"))
     assert client.get(f"/api/v1/accounts/{ids['bob']}").json["followers_count"] == count == 1
+
+
+def test_pictures_may_exceed_the_form_limit_but_other_writes_may_not(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=4096)
+    bob = people(app, "alice", "bob")["bob"]
+    headers = token(app, "alice")
+    client = app.test_client()
+    noise = Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, "PNG")
+    assert buffer.tell() > 4096
+    buffer.seek(0)
+    response = client.patch("/api/v1/accounts/update_credentials", headers=headers,
+                            data={"avatar": (buffer, "noise.png")}, content_type="multipart/form-data")
+    assert response.status_code == 200, response.json
+    too_long = client.post(f"/api/v1/accounts/{bob}/follow", headers=headers, data={"x": "x" * 8000})
+    assert too_long.status_code == 413 and too_long.json == {"error": "Request too large"}
