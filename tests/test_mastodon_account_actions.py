@@ -249,9 +249,19 @@ def test_suggestions_friends_of_friends_then_active_accounts(app, client, ids, a
 @pytest.mark.parametrize("path,scope", [
     ("/api/v1/follow_requests", "read:follows"), ("/api/v1/lists", "read:lists"),
     ("/api/v1/followed_tags", "read:follows"), ("/api/v2/filters", "read:filters"),
-    ("/api/v1/domain_blocks", "read:blocks"), ("/api/v1/endorsements", "read:accounts")])
+    ("/api/v1/domain_blocks", "read:blocks"), ("/api/v1/endorsements", "read:accounts"),
+    ("/api/v1/filters", "read:filters"), ("/api/v1/featured_tags", "read:accounts")])
 def test_start_up_lists_are_empty_not_missing(app, client, ids, path, scope):
     assert client.get(path, headers=token(app, "alice", scope)).json == []
     assert client.get(path + "/", headers=token(app, "alice", "read")).json == []
     assert client.get(path).status_code == 401
     assert client.get(path, headers=token(app, "alice", "write")).status_code == 403
+
+
+@pytest.mark.parametrize("suffix,scope", [("featured_tags", "read:accounts"), ("lists", "read:lists")])
+def test_an_accounts_featured_tags_and_lists_are_empty(app, client, ids, suffix, scope):
+    headers = token(app, "alice", scope)
+    assert client.get(f"/api/v1/accounts/{ids['bob']}/{suffix}", headers=headers).json == []
+    assert client.get(f"/api/v1/accounts/abc/{suffix}", headers=headers).status_code == 404
+    wrong = token(app, "alice", "write")
+    assert client.get(f"/api/v1/accounts/{ids['bob']}/{suffix}", headers=wrong).status_code == 403

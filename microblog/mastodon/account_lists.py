@@ -1,6 +1,7 @@
 """The token's user's own lists of the Mastodon accounts API: blocks, mutes, follow requests,
-preferences, follow suggestions, and the lists clients read at start-up that this site has no
-notion of (lists, followed tags, filters, domain blocks, endorsements): an honest empty list, not a 404.
+preferences, follow suggestions, and the lists clients read at start-up or on opening a profile that
+this site has no notion of (lists, followed and featured tags, filters, domain blocks, endorsements):
+an honest empty list, not a 404.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import Blueprint, jsonify
 from microblog.mastodon import entities
 from microblog.mastodon.account_paging import blocked_by, edges_response, muted_by
 from microblog.mastodon.account_support import account_or_404, answer_domain_errors, users_in_order
-from microblog.mastodon.auth import current_mastodon_user, oauth_required, params
+from microblog.mastodon.auth import current_mastodon_user, oauth_optional, oauth_required, params
 from microblog.mastodon.listing import window
 from microblog.mastodon.paths import route
 from microblog.models import User
@@ -130,4 +131,34 @@ def get_domain_blocks():
 @oauth_required("read:accounts")
 def get_endorsements():
     """No featured accounts: profiles here feature none."""
+    return jsonify([])
+
+
+@route(bp, "/api/v1/filters", methods=["GET"])
+@oauth_required("read:filters")
+def get_filters_v1():
+    """No filters (the v1 list older clients read)."""
+    return jsonify([])
+
+
+@route(bp, "/api/v1/featured_tags", methods=["GET"])
+@oauth_required("read:accounts")
+def get_featured_tags():
+    """No featured hashtags: profiles here feature none."""
+    return jsonify([])
+
+
+@route(bp, "/api/v1/accounts/<account_id>/featured_tags", methods=["GET"])
+@oauth_optional("read:accounts")
+def get_account_featured_tags(account_id: str):
+    """None for any visible account (clients ask when they open a profile); 404 for another id."""
+    account_or_404(account_id)
+    return jsonify([])
+
+
+@route(bp, "/api/v1/accounts/<account_id>/lists", methods=["GET"])
+@oauth_required("read:lists")
+def get_account_lists(account_id: str):
+    """None: the token's user has no lists to hold the account."""
+    account_or_404(account_id)
     return jsonify([])
