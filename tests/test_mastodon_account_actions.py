@@ -53,9 +53,10 @@ def test_follow_and_unfollow_answer_the_relationship_and_show_on_the_web(app, cl
     assert client.post(f"/api/v1/accounts/{ids['bob']}/unfollow", headers=alice).status_code == 200
 
 
-def test_following_yourself_is_422(client, ids, alice):
+def test_following_yourself_is_404_as_in_mastodon(app, client, ids, alice):
     response = client.post(f"/api/v1/accounts/{ids['alice']}/follow", headers=alice)
-    assert response.status_code == 422 and response.json["error"].startswith("Validation failed: ")
+    assert response.status_code == 404 and response.json == {"error": "Record not found"}
+    assert counts(app, "alice") == (0, 0)
 
 
 @pytest.mark.parametrize("blocker", ["alice", "bob"])
@@ -123,8 +124,13 @@ def test_mute_options_the_site_cannot_honour_are_422(app, client, ids, alice, da
 
 
 @pytest.mark.parametrize("action", ["block", "mute"])
-def test_blocking_or_muting_yourself_is_422(client, ids, alice, action):
-    assert client.post(f"/api/v1/accounts/{ids['alice']}/{action}", headers=alice).status_code == 422
+def test_blocking_or_muting_yourself_does_nothing_as_in_mastodon(app, client, ids, alice, action):
+    response = client.post(f"/api/v1/accounts/{ids['alice']}/{action}", headers=alice)
+    assert response.status_code == 200 and response.json["id"] == str(ids["alice"])
+    assert not response.json["blocking"] and not response.json["muting"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Block)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Mute)) == 0
 
 
 # -- every action: tokens, scopes, ids, bodies ------------------------------------------------------------

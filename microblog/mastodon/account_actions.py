@@ -1,8 +1,9 @@
 """Mastodon's follow, unfollow, block, unblock, mute and unmute (docs: methods/accounts): each calls the
 service the web's buttons call and answers the Relationship after it.
 
-Refused as Mastodon refuses: following across a block 403 ``This action is not allowed``; following,
-blocking or muting yourself 422. Doing twice what is done is harmless (200, as Mastodon).
+Answered as Mastodon answers (its FollowService, BlockService, MuteService): following across a block
+is 403 ``This action is not allowed``, following yourself 404 ``Record not found``; blocking or muting
+yourself does nothing and answers the (empty) Relationship. Doing twice what is done is harmless (200).
 
 What the site cannot do is refused with 422 rather than silently ignored: a follow with ``reblogs=false``
 (reposts always show), ``notify=true`` (no post notifications) or ``languages[]`` (no per-follow
@@ -14,7 +15,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from microblog.mastodon.account_support import account_or_404, answer_domain_errors, body_params, flag
+from microblog.mastodon.account_support import (
+    NOT_FOUND,
+    account_or_404,
+    answer_domain_errors,
+    body_params,
+    flag,
+)
 from microblog.mastodon.auth import current_mastodon_user, mastodon_abort, oauth_required
 from microblog.mastodon.paths import route
 from microblog.mastodon.relationship_entity import relationship
@@ -50,6 +57,8 @@ def follow_account(account_id: str):
     if values.get("languages") not in (None, "", []):
         _unsupported("Filtering a followed account's posts by language is not supported on this site")
     user = current_mastodon_user()
+    if user.id == target.id:
+        mastodon_abort(404, NOT_FOUND)
     follows.follow(user, target)
     return relationship(user, target)
 
@@ -68,7 +77,8 @@ def unfollow_account(account_id: str):
 def block_account(account_id: str):
     """Block the account: follows between you end both ways."""
     target, user = account_or_404(account_id), current_mastodon_user()
-    blocks.block_user(user, target)
+    if user.id != target.id:
+        blocks.block_user(user, target)
     return relationship(user, target)
 
 
@@ -91,7 +101,8 @@ def mute_account(account_id: str):
     if _seconds(values.get("duration")) != 0:
         _unsupported("Mutes do not expire on this site (duration must be 0)")
     user = current_mastodon_user()
-    mutes.mute(user, target)
+    if user.id != target.id:
+        mutes.mute(user, target)
     return relationship(user, target)
 
 
