@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, request
 
 from microblog.exceptions import DomainError, NotFound, PermissionDenied, Unavailable
 from microblog.extensions import db
+from microblog.external_urls import site_host
 from microblog.mastodon.auth import mastodon_abort, params
 from microblog.mastodon.listing import parse_id
 from microblog.models import ID_MAX, User
@@ -32,9 +33,9 @@ def account_or_404(raw_id: Any) -> User:
     the key range)."""
     ident = parse_id(raw_id)
     user = db.session.get(User, ident) if ident is not None and ident <= ID_MAX else None
-    if not visible(user):
+    if user is None or not visible(user):
         mastodon_abort(404, NOT_FOUND)
-    return user  # type: ignore[return-value]  # visible() is False for None
+    return user
 
 
 def users_in_order(ids: list[int]) -> list[User]:
@@ -45,16 +46,17 @@ def users_in_order(ids: list[int]) -> list[User]:
     return [people[ident] for ident in ids if ident in people]
 
 
-def site_host() -> str:
-    """This site's host as it appears in a WebFinger address (``name@host``)."""
-    return (urlsplit(current_app.config["SITE_URL"]).hostname or "").lower()
+def site_hosts() -> set[str]:
+    """This site's names in an account's address (``name@host``): the host as addresses name it (with
+    its port, if any) and the bare host name."""
+    return {site_host(), (urlsplit(current_app.config["SITE_URL"]).hostname or "").lower()}
 
 
 def local_username(acct: str) -> str | None:
     """The username of ``acct`` when it names a local account (``name``, ``@name``, ``name@ourhost``);
     None for another server's address."""
     name, sep, host = acct.strip().lstrip("@").partition("@")
-    if sep and host.lower() != site_host():
+    if sep and host.lower() not in site_hosts():
         return None
     return name
 
