@@ -109,7 +109,7 @@ def read_change(user: User, values: dict[str, Any]) -> ProfileChange:
     change = ProfileChange(about_me=_text(values, "note"))
     privacy = source.get("privacy")
     if privacy is not None:
-        if privacy not in VISIBILITY:
+        if not isinstance(privacy, str) or privacy not in VISIBILITY:
             raise ValidationError(f"Privacy must be one of {', '.join(VISIBILITY)}")
         change.default_visibility = VISIBILITY[privacy]
     language = source.get("language")
