@@ -271,3 +271,28 @@ def test_an_accounts_featured_tags_and_lists_are_empty(app, client, ids, suffix,
     assert client.get(f"/api/v1/accounts/abc/{suffix}", headers=headers).status_code == 404
     wrong = token(app, "alice", "write")
     assert client.get(f"/api/v1/accounts/{ids['bob']}/{suffix}", headers=wrong).status_code == 403
+
+
+# -- every endpoint against junk ---------------------------------------------------------------------
+ENDPOINTS = [
+    ("GET", "/api/v1/accounts/{id}"), ("GET", "/api/v1/accounts"), ("GET", "/api/v1/accounts/lookup"),
+    ("GET", "/api/v1/accounts/{id}/followers"), ("GET", "/api/v1/accounts/{id}/following"),
+    ("GET", "/api/v1/accounts/relationships"), ("GET", "/api/v1/accounts/familiar_followers"),
+    ("GET", "/api/v1/accounts/search"), ("PATCH", "/api/v1/accounts/update_credentials"),
+    *(("POST", f"/api/v1/accounts/{{id}}/{action}") for action in ACTIONS),
+    ("GET", "/api/v1/blocks"), ("GET", "/api/v1/mutes"), ("GET", "/api/v2/suggestions"),
+    ("GET", "/api/v1/suggestions"), ("DELETE", "/api/v1/suggestions/{id}"), ("GET", "/api/v1/preferences"),
+]
+JUNK_QUERIES = ["id[]=%00&id=abc&id[]=-1&id[]=99999999999999999999", "acct=%FF%FE&q=%00&limit=-1&offset=x",
+                "max_id=abc&since_id=0&min_id=99999999999999999999&limit=99999999999999999999",
+                "q[]=a&acct[]=b&following=maybe&resolve[x]=1"]
+
+
+@pytest.mark.parametrize("method,path", ENDPOINTS)
+def test_junk_is_never_a_server_error(app, client, ids, alice, method, path):
+    url = path.format(id=ids["bob"])
+    for query in JUNK_QUERIES:
+        for body in ({"json": {"id": {"a": [1]}, "q": ["x"], "source": [1], "note": None}},
+                     {"data": {"id[]": "x", "source[privacy]": ["a", "b"], "display_name": "\x00"}}):
+            response = client.open(f"{url}?{query}", method=method, headers=alice, **body)
+            assert response.status_code < 500, (method, url, query, body, response.json)

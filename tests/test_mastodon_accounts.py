@@ -295,7 +295,8 @@ def test_update_credentials_refuses_what_it_cannot_honour_with_422(app, client, 
 @pytest.mark.parametrize("body", [{"note": 5}, {"note": ["a"]}, {"source": "public"},
                                   {"source": {"privacy": 1}}, {"source": {"language": 3}},
                                   {"source": {"privacy": ["a"]}}, {"source": {"language": {"a": 1}}},
-                                  {"fields_attributes": {"0": {"name": ["x"]}}}, {"attribution_domains": [{}]},
+                                  {"fields_attributes": {"0": {"name": ["x"]}}},
+                                  {"attribution_domains": [{}]},
                                   {"display_name": {"a": 1}}, [1, 2], "text",
                                   {"avatar": "not a file"}, {"locked": {"x": 1}}])
 def test_update_credentials_garbage_json_is_4xx(client, ids, alice, body):
