@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from microblog.extensions import db
 from microblog.models import Block, Mute, User
 from microblog.timeutil import utcnow
-from tests.factories import find_user, make_block, make_follow, make_post
+from tests.factories import find_user, make_block, make_follow, make_post, signed_in_client
 from tests.mastodon_account_helpers import people, token
 
 ACTIONS = ["follow", "unfollow", "block", "unblock", "mute", "unmute"]
@@ -101,11 +101,14 @@ def test_block_ends_follows_both_ways_and_unblock_lifts_it(app, client, ids, ali
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Block)) == 0
 
 
-def test_mute_and_unmute(app, client, ids, alice):
+def test_mute_and_unmute_show_on_the_web_settings_page(app, client, ids, alice):
     response = client.post(f"/api/v1/accounts/{ids['bob']}/mute", headers=alice,
                            data={"notifications": "true"})
     assert response.status_code == 200
     assert response.json["muting"] is True and response.json["muting_notifications"] is True
+    client.post(f"/api/v1/accounts/{ids['carol']}/block", headers=alice)
+    page = signed_in_client(app, "alice").get("/settings/muted").get_data(as_text=True)
+    assert "/user/bob" in page and "/user/carol" in page
     assert client.post(f"/api/v1/accounts/{ids['bob']}/mute", headers=alice,
                        json={"duration": 0}).status_code == 200
     with app.app_context():
