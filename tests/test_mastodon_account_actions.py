@@ -9,7 +9,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from microblog.extensions import db
+from microblog.extensions import db, limiter
 from microblog.models import Block, Mute, User
 from microblog.timeutil import utcnow
 from tests.factories import find_user, make_block, make_follow, make_post, signed_in_client
@@ -73,6 +73,20 @@ def test_following_across_a_block_is_403(app, client, ids, alice, blocker):
 def test_follow_options_the_site_cannot_honour_are_422(app, client, ids, alice, data):
     response = client.post(f"/api/v1/accounts/{ids['bob']}/follow", headers=alice, data=data)
     assert response.status_code == 422 and counts(app, "bob") == (0, 0)
+
+
+def test_follows_are_held_to_the_webs_allowance(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FOLLOWS="2 per minute")
+    with app.app_context():
+        limiter.reset()
+    made = people(app, "alice", "bob", "carol", "dave")
+    headers, client = token(app, "alice"), app.test_client()
+    for name in ("bob", "carol"):
+        assert client.post(f"/api/v1/accounts/{made[name]}/follow", headers=headers).status_code == 200
+    refused = client.post(f"/api/v1/accounts/{made['dave']}/follow", headers=headers)
+    assert refused.status_code == 429 and refused.json == {"error": "Too many requests"}
+    assert counts(app, "dave") == (0, 0)
+    assert client.post(f"/api/v1/accounts/{made['bob']}/unfollow", headers=headers).status_code == 200
 
 
 def test_follow_options_as_json(client, ids, alice):

@@ -4,6 +4,7 @@ service the web's buttons call and answers the Relationship after it.
 Answered as Mastodon answers (its FollowService, BlockService, MuteService): following across a block
 is 403 ``This action is not allowed``, following yourself 404 ``Record not found``; blocking or muting
 yourself does nothing and answers the (empty) Relationship. Doing twice what is done is harmless (200).
+Follows are held to the web's allowance (RATELIMIT_FOLLOWS per account; 429 past it).
 
 What the site cannot do is refused with 422 rather than silently ignored: a follow with ``reblogs=false``
 (reposts always show), ``notify=true`` (no post notifications) or ``languages[]`` (no per-follow
@@ -13,8 +14,12 @@ mute always silences notifications too).
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
 
+from flask import Blueprint, current_app
+from limits import parse
+
+from microblog.extensions import limiter
 from microblog.mastodon.account_support import (
     NOT_FOUND,
     account_or_404,
@@ -25,10 +30,29 @@ from microblog.mastodon.account_support import (
 from microblog.mastodon.auth import current_mastodon_user, mastodon_abort, oauth_required
 from microblog.mastodon.paths import route
 from microblog.mastodon.relationship_entity import relationship
+from microblog.models import User
 from microblog.services import blocks, follows, mutes
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("mastodon_account_actions", __name__)
 answer_domain_errors(bp)
+
+
+def _count_follow(user: User) -> None:
+    """Hold follows to RATELIMIT_FOLLOWS per account, as the web's follow button is (429 past it): the
+    Mastodon blueprints are exempt from Flask-Limiter's decorators, so the allowance is counted here,
+    in the limiter's storage."""
+    if not limiter.enabled or not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    try:
+        allowed = limiter.limiter.hit(parse(current_app.config["RATELIMIT_FOLLOWS"]), "mastodon-follows",
+                                      f"user:{user.id}")
+    except Exception:  # noqa: BLE001  # storage down: follow unlimited, as the rest of the API does
+        log.exception("rate limit storage failed; the follow is not counted")
+        return
+    if not allowed:
+        mastodon_abort(429, "Too many requests")
 
 
 def _unsupported(message: str) -> None:
@@ -59,6 +83,7 @@ def follow_account(account_id: str):
     user = current_mastodon_user()
     if user.id == target.id:
         mastodon_abort(404, NOT_FOUND)
+    _count_follow(user)
     follows.follow(user, target)
     return relationship(user, target)
 
