@@ -17,7 +17,7 @@ from PIL import Image
 from microblog.extensions import db
 from microblog.models import User, Visibility, followers
 from microblog.timeutil import utcnow
-from tests.factories import find_user, make_follow, make_user
+from tests.factories import find_user, make_block, make_follow, make_user
 from tests.mastodon_account_helpers import people, token
 from tests.media_samples import png_bytes
 
@@ -138,6 +138,18 @@ def test_following_and_deactivated_accounts_left_out(app, client, ids):
     deactivate(app, "carol")
     body = client.get(f"/api/v1/accounts/{ids['alice']}/following").json
     assert {entry["username"] for entry in body} == {"bob", "dave"}
+
+
+def test_an_account_hides_its_followers_and_follows_from_whom_it_blocked(app, client, ids):
+    follow(app, "carol", "bob")
+    follow(app, "bob", "dave")
+    with app.app_context():
+        make_block(find_user("bob"), find_user("alice"))
+    alice, carol = token(app, "alice"), token(app, "carol")
+    for suffix in ("followers", "following"):
+        url = f"/api/v1/accounts/{ids['bob']}/{suffix}"
+        assert client.get(url, headers=alice).json == []
+        assert len(client.get(url).json) == 1 and len(client.get(url, headers=carol).json) == 1
 
 
 @pytest.mark.parametrize("limit", ["0", "-5", "abc", "1000", ""])

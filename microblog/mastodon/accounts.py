@@ -7,7 +7,9 @@ Following, blocking and muting are in account_actions.py.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from collections.abc import Callable
+
+from flask import Blueprint, Response, jsonify
 
 from microblog.mastodon import account_paging, entities
 from microblog.mastodon.account_search import find_accounts
@@ -22,6 +24,7 @@ from microblog.mastodon.account_support import (
 )
 from microblog.mastodon.auth import (
     current_mastodon_user,
+    current_user_or_none,
     mastodon_abort,
     oauth_optional,
     oauth_required,
@@ -32,6 +35,7 @@ from microblog.mastodon.listing import parse_id, window
 from microblog.mastodon.paths import route
 from microblog.mastodon.profile_update import apply_change, read_change
 from microblog.mastodon.relationship_entity import relationships as relationship_entities
+from microblog.models import User
 from microblog.services import relationships
 from microblog.web import accepts_files
 
@@ -143,15 +147,22 @@ def get_account(account_id: str):
 @route(bp, "/api/v1/accounts/<account_id>/followers", methods=["GET"])
 @oauth_optional("read:accounts")
 def get_followers(account_id: str):
-    """The account's followers, the newest follow first (Link paging)."""
-    edges = account_paging.followers_of(account_or_404(account_id))
-    return account_paging.edges_response(edges, window(ACCOUNTS_LIMIT, ACCOUNTS_MAX))
+    """The account's followers, the newest follow first (Link paging); none for a caller it blocked."""
+    return _graph_list(account_or_404(account_id), account_paging.followers_of)
 
 
 @route(bp, "/api/v1/accounts/<account_id>/following", methods=["GET"])
 @oauth_optional("read:accounts")
 def get_following(account_id: str):
-    """The accounts it follows, the newest follow first (Link paging)."""
-    edges = account_paging.following_of(account_or_404(account_id))
-    return account_paging.edges_response(edges, window(ACCOUNTS_LIMIT, ACCOUNTS_MAX))
+    """The accounts it follows, the newest follow first (Link paging); none for a caller it blocked."""
+    return _graph_list(account_or_404(account_id), account_paging.following_of)
+
+
+def _graph_list(user: User, edges_of: Callable[[User], account_paging.Edges]) -> Response:
+    """A page of ``user``'s followers or follows, or an empty list for a caller ``user`` blocked (as
+    Mastodon hides them from whoever the account blocks)."""
+    viewer = current_user_or_none()
+    if viewer is not None and relationships.relationship(viewer, user).blocked_me:
+        return account_paging.accounts_response([])
+    return account_paging.edges_response(edges_of(user), window(ACCOUNTS_LIMIT, ACCOUNTS_MAX))
 
