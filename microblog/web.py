@@ -66,11 +66,13 @@ class InMemoryUploadsRequest(Request):
 
 # The attribute a view carries when its POSTs may bring files (``accepts_files``).
 _FILES_ATTRIBUTE = "accepts_files"
+# The methods that may bring them (the Mastodon API sends a profile's pictures with a PATCH).
+FILE_METHODS = ("POST", "PATCH")
 
 
 def accepts_files(count: int | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Let this view's POST requests carry ``count`` files of MEDIA_MAX_BYTES on top of the form (None:
-    a post's images, MEDIA_PER_POST); every other request stays under MAX_CONTENT_LENGTH.
+    """Let this view's POST (and PATCH) requests carry ``count`` files of MEDIA_MAX_BYTES on top of the form
+    (None: a post's images, MEDIA_PER_POST); every other request stays under MAX_CONTENT_LENGTH.
 
     The view is only marked here: ``_allow_files`` applies the allowance when the URL is matched,
     before any before_request hook reads the body (the CSRF check reads the form there).
@@ -87,7 +89,7 @@ def _allow_files(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Raise the request's size limit for views marked with ``accepts_files`` (an URL value preprocessor:
     it runs before every before_request hook). The decorators above a view copy its marks
     (functools.wraps), so the registered view function carries it."""
-    if request.method != "POST" or endpoint is None:
+    if request.method not in FILE_METHODS or endpoint is None:
         return
     view = current_app.view_functions.get(endpoint)
     if view is None or not hasattr(view, _FILES_ATTRIBUTE):

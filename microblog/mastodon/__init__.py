@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from microblog.extensions import csrf, db
 from microblog.mastodon import (
+    account_actions,
+    account_lists,
     accounts,
     apps,
     authorized_apps,
@@ -33,6 +35,8 @@ from microblog.mastodon import (
 API_BLUEPRINTS: tuple[Blueprint, ...] = (
     apps.bp,
     accounts.bp,
+    account_actions.bp,
+    account_lists.bp,
     instance.bp,
     notifications.bp,
     conversations.bp,

@@ -51,3 +51,8 @@ def username_prefix_select(prefix: str, limit: int = 8) -> sa.Select | None:
         .order_by(name)
         .limit(limit)
     )
+
+
+def users_by_id_select(ids: list[int]) -> sa.Select:
+    """The active (not deactivated) accounts among ``ids``, in no particular order."""
+    return sa.select(User).where(User.id.in_(ids), User.deactivated_at.is_(None))
