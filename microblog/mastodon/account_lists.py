@@ -106,13 +106,6 @@ def get_lists():
     return jsonify([])
 
 
-@route(bp, "/api/v1/followed_tags", methods=["GET"])
-@oauth_required("read:follows")
-def get_followed_tags():
-    """No followed tags: this site does not follow hashtags."""
-    return jsonify([])
-
-
 @route(bp, "/api/v2/filters", methods=["GET"])
 @oauth_required("read:filters")
 def get_filters():
