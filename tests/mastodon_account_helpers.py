@@ -14,7 +14,7 @@ def token(app, username: str, scope: str = "read write follow") -> dict[str, str
         user = find_user(username)
         application, _secret = oauth.register_application("Test App", [CALLBACK], scope, None)
         asked = oauth.check_authorization_request(application, CALLBACK, "code", scope, None, None, None)
-        plain, _token = oauth.exchange_code(application, oauth.grant_code(user, asked), CALLBACK, None)
+        plain = oauth.exchange_code(application, oauth.grant_code(user, asked), CALLBACK, None).access_token
     return bearer(plain)
 
 

@@ -24,7 +24,7 @@ def issue_token(user: User, scope: str = FULL_SCOPE) -> str:
     application, _secret = oauth.register_application("Conformance", [REDIRECT_URI], scope, None)
     request = oauth.AuthorizationRequest(application, REDIRECT_URI, scope.split(), None, None, None)
     code = oauth.grant_code(user, request)
-    token, _row = oauth.exchange_code(application, code, REDIRECT_URI, None)
+    token = oauth.exchange_code(application, code, REDIRECT_URI, None).access_token
     return token
 
 

@@ -24,7 +24,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLE_ARGS = {"username": "bob", "post_id": "1", "user_id": "1", "token": "any-token", "fmt": "csv",
                "report_id": "1", "action": "hide", "kind": "users", "media_id": "1", "session_id": "1",
                "token_id": "1", "passkey_id": "1", "app_id": "1",
-               "status_id": "1", "raw_id": "1"}
+               "status_id": "1", "raw_id": "1", "account_id": "1", "name": "tag", "hashtag": "tag"}
 
 
 def csrf_exempt_reason(rule) -> str | None:

@@ -8,8 +8,9 @@ import io
 import requests
 
 from tests.factories import DEFAULT_PASSWORD
+from tests.mastodon_live import consent_in_browser
 from tests.media_samples import png_bytes
-from tests.test_mastodon_client import OOB, SCOPES, Mastodon, consent_in_browser, live  # noqa: F401
+from tests.test_mastodon_client import OOB, SCOPES, Mastodon
 
 
 def signed_in(base: str):
@@ -21,8 +22,8 @@ def signed_in(base: str):
     return api
 
 
-def test_mastodon_py_uses_the_accounts_api(live):  # noqa: F811  # the fixture imported above
-    for name in ("bob", "bobby"):
+def test_mastodon_py_uses_the_accounts_api(live):
+    for name in ("bobby",):  # bob is on the live site already
         answer = requests.post(f"{live}/api/users", timeout=30,
                                json={"username": name, "email": f"{name}@example.com",
                                      "password": DEFAULT_PASSWORD})

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from tests.test_mastodon_client import OOB, SCOPES, Mastodon, consent_in_browser, live  # noqa: F401
+from tests.mastodon_live import consent_in_browser
+from tests.test_mastodon_client import OOB, SCOPES, Mastodon
 
 
-def test_mastodon_py_posts_and_acts_on_statuses(live):  # noqa: F811
+def test_mastodon_py_posts_and_acts_on_statuses(live):
     client_id, client_secret = Mastodon.create_app("pytest client", scopes=SCOPES, redirect_uris=OOB,
                                                    api_base_url=live)
     api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=live)

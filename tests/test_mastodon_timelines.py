@@ -15,13 +15,12 @@ from microblog.mastodon.status_entity import REBLOG_ID_OFFSET
 from microblog.models import Announce, Block, Mute, Post, Tag, User, Visibility
 from microblog.services import posts, reactions, tags
 from microblog.timeutil import utcnow
-from tests import test_mastodon_client
 from tests.factories import basic, make_follow, make_user
 from tests.mastodon_helpers import issued_token
+from tests.mastodon_live import consent_in_browser
 from tests.statements import counting
-from tests.test_mastodon_client import OOB, SCOPES, Mastodon, consent_in_browser
+from tests.test_mastodon_client import OOB, SCOPES, Mastodon
 
-live = test_mastodon_client.live  # the fixture: the app served over HTTP, for a real client
 STATUS_KEYS = {"id", "uri", "url", "created_at", "edited_at", "account", "content", "visibility", "sensitive",
                "spoiler_text", "media_attachments", "application", "mentions", "tags", "emojis",
                "reblogs_count", "favourites_count", "replies_count", "in_reply_to_id",
