@@ -22,7 +22,11 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+)
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -132,6 +136,12 @@ def seeded_id(path: str, method: str, seeded: Seeded) -> int | None:
     return None  # conversations: their ids are the implementation's own; the fuzzer's stand
 
 
+# Paths that a sibling route with an id also matches, as in Mastodon's own routes: GET
+# /api/v1/accounts/update_credentials is GET /api/v1/accounts/:id with the id "update_credentials" (a
+# 404), so the Allow header of these paths lists that GET too.
+SHADOWED = {"PATCH /api/v1/accounts/update_credentials", "POST /api/v1/notifications/clear"}
+
+
 @schema.parametrize()
 @settings(suppress_health_check=list(HealthCheck), deadline=None)
 def test_mastodon_api_conforms_to_our_openapi_document(case, world, fuzz_cases):
@@ -157,6 +167,8 @@ def test_mastodon_api_conforms_to_our_openapi_document(case, world, fuzz_cases):
     # default), so "negative data must be rejected" is not the contract; no 5xx and the answers' shapes
     # are.
     excluded = [positive_data_acceptance, negative_data_rejection]
+    if f"{method} {path}" in SHADOWED:
+        excluded.append(allow_header_conformance)
     case.call_and_validate(headers=headers, excluded_checks=excluded)
 
 

@@ -124,6 +124,8 @@ def params() -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for source in (request.args, request.form):
         for key in source:
+            if not isinstance(key, str):  # a multipart field whose name is not text (e.g. "\r")
+                continue
             values = source.getlist(key)
             name = key[:-2] if key.endswith("[]") else key
             merged[name] = values if key.endswith("[]") or len(values) > 1 else values[0]
