@@ -26,6 +26,8 @@ from microblog.services import roles
 from microblog.web import abort_json, wants_json
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The Mastodon-compatible API (microblog.mastodon), whose own decorators check the token's account.
+MASTODON_API = ("/api/v1/", "/api/v2/")
 
 
 def allowed_while_suspended(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -37,6 +39,8 @@ def allowed_while_suspended(view: Callable[..., Any]) -> Callable[..., Any]:
 def _acting_user() -> User | None:
     """Who is asking: the bearer token's account under /api (cookies do not sign API calls in), else
     the session's."""
+    if request.path.startswith(MASTODON_API):
+        return None  # its bearer tokens are OAuth's: mastodon.auth refuses a suspended account's writes
     if request.path.startswith("/api/"):
         return current_api_user()
     return current_user if current_user.is_authenticated else None

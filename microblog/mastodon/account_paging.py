@@ -19,7 +19,7 @@ from flask import Response
 from microblog.extensions import db
 from microblog.mastodon import entities
 from microblog.mastodon.listing import Window, list_response
-from microblog.models import Block, Mute, User, followers
+from microblog.models import ID_MAX, Block, Mute, User, followers
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def muted_by(user: User) -> Edges:
 
 
 def _key(edges: Edges, ident: int | None) -> tuple[Any, int] | None:
-    if ident is None:
+    if ident is None or ident > ID_MAX:
         return None
     query = sa.select(edges.created, edges.other).where(edges.owner, edges.other == ident)
     row = db.session.execute(query).first()

@@ -25,7 +25,7 @@ from microblog.extensions import db
 from microblog.external_urls import external_url
 from microblog.mastodon import entities
 from microblog.mastodon.auth import mastodon_abort
-from microblog.mastodon.listing import parse_id
+from microblog.mastodon.listing import BIGINT_MAX, parse_id
 from microblog.mastodon.status_entity import mention_entity, text_html
 from microblog.models import ID_MAX, Message, Post, User
 from microblog.services import messages
@@ -43,7 +43,7 @@ def message_status_id(message: Message) -> str:
 def message_key(raw: Any) -> int | None:
     """The message id behind a conversation list's paging id (a ``last_status`` id; a bare message id
     is taken too), or None."""
-    value = parse_id(raw)
+    value = parse_id(raw, BIGINT_MAX)
     if value is not None and value > MESSAGE_ID_OFFSET:
         value -= MESSAGE_ID_OFFSET
     return value if value is not None and value <= ID_MAX else None

@@ -68,16 +68,22 @@ def last_status_days(user_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted(set(user_ids))
     if not ids:
         return {}
-    rows = db.session.execute(
-        sa.select(Post.user_id, sa.func.max(Post.timestamp))
-        .where(Post.user_id.in_(ids), Post.hidden_at.is_(None)).group_by(Post.user_id))
+    rows = db.session.execute(last_status_days_select(ids))
     return {user_id: latest.date().isoformat() for user_id, latest in rows if latest is not None}
 
 
-def accounts(users: Iterable[User]) -> dict[int, dict[str, Any]]:
-    """The Account entities of these users by id: two or more accounts cost one statement, not one each."""
+def last_status_days_select(user_ids: Any) -> sa.Select:
+    """(user id, newest shown post's time) of these accounts (a list or an expanding bound parameter)."""
+    return (sa.select(Post.user_id, sa.func.max(Post.timestamp))
+            .where(Post.user_id.in_(user_ids), Post.hidden_at.is_(None)).group_by(Post.user_id))
+
+
+def accounts(users: Iterable[User], days: dict[int, str] | None = None) -> dict[int, dict[str, Any]]:
+    """The Account entities of these users by id: two or more accounts cost one statement, not one each
+    (none when the caller read their ``last_status_days`` with something else)."""
     people = {user.id: user for user in users}
-    days = last_status_days(people)
+    if days is None:
+        days = last_status_days(people)
     return {user_id: account(user, days.get(user_id)) for user_id, user in people.items()}
 
 

@@ -28,6 +28,7 @@ from flask import Response, jsonify, request
 
 from microblog.extensions import db
 from microblog.mastodon.entities import absolute
+from microblog.models import ID_MAX
 
 # A number above this is no id a client got from us (a BIGINT's largest value).
 BIGINT_MAX = 2**63 - 1
@@ -36,15 +37,17 @@ MAX_LIMIT = 40
 _PAGING_ARGS = ("max_id", "since_id", "min_id")
 
 
-def parse_id(raw: Any) -> int | None:
-    """A decimal id as clients send it (``"123"``), or None for anything else."""
+def parse_id(raw: Any, highest: int = ID_MAX) -> int | None:
+    """A decimal id as clients send it (``"123"``), or None for anything else. A row's id (``highest``
+    ID_MAX, the default) fits PostgreSQL's integer column; a status id may be larger (a reblog's, a
+    direct message's: ``BIGINT_MAX``)."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
     elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
         value = int(raw)
     else:
         return None
-    return value if 0 < value <= BIGINT_MAX else None
+    return value if 0 < value <= highest else None
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,9 @@ def window(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Window:
         limit = default
     return Window(
         limit=min(max(limit, 1), maximum),
-        max_id=parse_id(request.args.get("max_id")),
-        since_id=parse_id(request.args.get("since_id")),
-        min_id=parse_id(request.args.get("min_id")),
+        max_id=parse_id(request.args.get("max_id"), BIGINT_MAX),
+        since_id=parse_id(request.args.get("since_id"), BIGINT_MAX),
+        min_id=parse_id(request.args.get("min_id"), BIGINT_MAX),
     )
 
 
@@ -84,9 +87,12 @@ def page_of(query: sa.Select, key: sa.ColumnElement[int], page: Window) -> list[
     integer the list is ordered by and its paging ids resolve to (ids resolved by the caller when they
     differ). One statement; ``min_id`` reads upward from it and turns the page round."""
     query = query.order_by(None)
-    if page.max_id is not None:
+    # Ids past the column's range are compared in Python: every row is below one, none above.
+    if page.max_id is not None and page.max_id <= ID_MAX:
         query = query.where(key < page.max_id)
     for lower in (page.since_id, page.min_id):
+        if lower is not None and lower > ID_MAX:
+            return []
         if lower is not None:
             query = query.where(key > lower)
     query = query.order_by(key.asc() if page.upward else key.desc()).limit(page.limit)

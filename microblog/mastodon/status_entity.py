@@ -27,7 +27,7 @@ from markupsafe import escape
 from microblog.extensions import db
 from microblog.external_urls import external_media_url, external_url
 from microblog.mastodon import entities
-from microblog.mastodon.listing import parse_id
+from microblog.mastodon.listing import BIGINT_MAX, parse_id
 from microblog.models import ID_MAX, MediaStatus, Mention, Post, PostTag, Tag, User
 from microblog.post_text import normalize_tag
 from microblog.services import media, reactions
@@ -55,7 +55,7 @@ def status_id(entry: Post | Reblog) -> str:
 
 def parse_status_id(raw: Any) -> tuple[str, int] | None:
     """``("post", id)`` or ``("reblog", announce id)`` for a status id a client sent, else None."""
-    value = parse_id(raw)
+    value = parse_id(raw, BIGINT_MAX)
     if value is None:
         return None
     if value > REBLOG_ID_OFFSET:
@@ -140,9 +140,11 @@ class _Batch:
 
 @cache
 def _page_statement(with_viewer: bool) -> sa.CompoundSelect:
-    """The page's mentions, tags and (for a viewer) likes, reposts and bookmarks in one statement:
-    rows of (kind, post id, mentioned account's id, name), by name (mentions and tags in order)."""
+    """The page's mentions, tags, (for a viewer) likes, reposts and bookmarks, and the day of each
+    author's newest post, in one statement: rows of (kind, post id or author's id, mentioned account's
+    id, name or time as text), by name (mentions and tags in order)."""
     post_ids: sa.BindParameter[list[int]] = sa.bindparam("post_ids", expanding=True)
+    latest = entities.last_status_days_select(sa.bindparam("author_ids", expanding=True)).subquery()
     parts: list[sa.Select] = [
         sa.select(sa.literal_column("'mention'").label("kind"), Mention.post_id.label("post_id"),
                   User.id.label("user_id"), User.username.label("name"))
@@ -153,6 +155,9 @@ def _page_statement(with_viewer: bool) -> sa.CompoundSelect:
     if with_viewer:
         parts += [select.add_columns(sa.null(), sa.null())
                   for select in reactions.viewer_state_selects(sa.bindparam("user_id"), post_ids)]
+    # The time as text, as the union's name column is; its first ten characters are the day.
+    parts.append(sa.select(sa.literal_column("'last'"), latest.c.user_id, sa.null(),
+                           sa.cast(latest.c[1], sa.String)))
     union = sa.union_all(*parts)
     return union.order_by(union.selected_columns.name)
 
@@ -162,20 +167,25 @@ def _read(viewer: User | None, posts: Sequence[Post], sharers: Sequence[User]) -
     state: dict[int, set[str]] = defaultdict(set)
     mentions: dict[int, list[Mentioned]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
+    authors = {post.author.id: post.author for post in posts}
+    authors.update((user.id, user) for user in sharers)
+    days: dict[int, str] = {}
     if ids:
-        params: dict[str, Any] = {"post_ids": ids, "user_id": viewer.id if viewer is not None else None}
+        params: dict[str, Any] = {"post_ids": ids, "author_ids": sorted(authors),
+                                  "user_id": viewer.id if viewer is not None else None}
         for kind, post_id, user_id, name in db.session.execute(_page_statement(viewer is not None), params):
             if kind == "mention":
                 mentions[post_id].append(Mentioned(user_id, name))
             elif kind == "tag":
                 tags[post_id].append(name)
+            elif kind == "last":
+                if name:
+                    days[post_id] = name[:10]
             else:
                 state[post_id].add(kind)
-    authors = {post.author.id: post.author for post in posts}
-    authors.update((user.id, user) for user in sharers)
     return _Batch(
         state=state, images=media.media_of_posts([post.id for post in posts if post.media_count]),
-        mentions=mentions, tags=tags, accounts=entities.accounts(authors.values()),
+        mentions=mentions, tags=tags, accounts=entities.accounts(authors.values(), days if ids else None),
     )
 
 

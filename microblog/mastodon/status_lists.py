@@ -21,7 +21,7 @@ from microblog import timeline
 from microblog.extensions import db
 from microblog.mastodon.listing import Window
 from microblog.mastodon.status_entity import Reblog, parse_status_id
-from microblog.models import Announce, Post, PostTag, Tag, User
+from microblog.models import ID_MAX, Announce, Post, PostTag, Tag, User
 from microblog.paging import Position, SortKey
 from microblog.services import tags
 
@@ -69,6 +69,8 @@ def post_key(status_id: int) -> SortKey | None:
 def row_key(model: Any, user: User) -> Callable[[int], SortKey | None]:
     """The (created_at, id) of one of ``user``'s ``model`` rows (a bookmark, a like)."""
     def key_of(row_id: int) -> SortKey | None:
+        if row_id > ID_MAX:  # no row has it, and PostgreSQL's integer column could not hold it
+            return None
         row = db.session.execute(sa.select(model.created_at, model.id)
                                  .where(model.id == row_id, model.user_id == user.id)).first()
         return (row[0], row[1]) if row is not None else None
