@@ -5,18 +5,30 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, g
+from werkzeug.routing import MapAdapter
 
 from microblog.media_storage import media_url
 
 
-def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of ``endpoint`` on the configured site, usable in requests, jobs and the CLI."""
-    site = urlsplit(current_app.config["SITE_URL"])
+def _adapter() -> MapAdapter:
+    """The URL map bound to SITE_URL, bound once per app context (an API answer builds dozens of
+    links: binding each time cost more than building them) and again if SITE_URL changes."""
+    site_url = current_app.config["SITE_URL"]
+    cached = g.get("_external_adapter")
+    if cached is not None and cached[0] == site_url:
+        return cached[1]
+    site = urlsplit(site_url)
     adapter = current_app.url_map.bind(
         site.netloc, script_name=site.path.rstrip("/") or "/", url_scheme=site.scheme or "https"
     )
-    return adapter.build(endpoint, values, force_external=True)
+    g._external_adapter = (site_url, adapter)
+    return adapter
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint`` on the configured site, usable in requests, jobs and the CLI."""
+    return _adapter().build(endpoint, values, force_external=True)
 
 
 def external_media_url(key: str | None) -> str | None:

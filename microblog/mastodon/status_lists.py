@@ -118,9 +118,10 @@ def home(user: User, bounds: Range, limit: int) -> list[Post | Reblog]:
         keyed = timeline.home_entries(user, limit, below)
     keyed = [(key, entry) for key, entry in keyed if bounds.holds(key)]
     # The reposters, by the names the walk gives: one statement, only when the page has reposts.
-    names = {entry.by for _key, entry in keyed if isinstance(entry, timeline.Repost)}
-    found: Iterable[User] = (db.session.scalars(sa.select(User).where(User.username.in_(names)))
-                             if names else ())
+    # lower(username) is what the unique index holds: a plain username IN (...) scanned every account.
+    names = {entry.by.lower() for _key, entry in keyed if isinstance(entry, timeline.Repost)}
+    lower = sa.func.lower(User.username)
+    found: Iterable[User] = db.session.scalars(sa.select(User).where(lower.in_(names))) if names else ()
     reposters = {person.username: person for person in found}
     entries: list[Post | Reblog] = []
     for key, entry in keyed:
