@@ -83,3 +83,15 @@ def issued_token(user, scope: str = "read write follow push") -> dict[str, str]:
                                     user_id=user.id, scopes=scope))
     db.session.commit()
     return bearer(plain)
+
+
+def token_with(client, scope: str = "read write follow push") -> dict[str, str]:
+    """Bearer headers of a token of ``client``'s signed-in user, through the code flow, with ``scope``."""
+    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
+
+
+def token_of(app, username: str, scope: str = "read write follow push") -> dict[str, str]:
+    """Bearer headers of a token of ``username`` (signed in on a client of their own), with ``scope``."""
+    from tests.factories import signed_in_client
+
+    return token_with(signed_in_client(app, username), scope)

@@ -17,7 +17,7 @@ from microblog.services import audit
 from microblog.services import oauth_scopes as scopes
 from microblog.timeutil import utcnow
 from tests.factories import make_post, make_user, signed_in_client
-from tests.mastodon_helpers import bearer, register_app, user_token
+from tests.mastodon_helpers import bearer, register_app, token_with, user_token
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -27,10 +27,6 @@ def alice(app):
     with app.app_context():
         make_user("alice", about_me="Hello\nthere https://example.com", role=Role.ADMIN.value)
     return signed_in_client(app, "alice")
-
-
-def token_with(client, scope: str) -> dict[str, str]:
-    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
 
 
 # -- scopes ----------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from microblog.mastodon.status_entity import REBLOG_ID_OFFSET, parse_status_id
 from microblog.models import ID_MAX, Message, Notification
 from microblog.services import messages, notifications
 from microblog.timeutil import utcnow
-from tests.factories import find_user, make_block, make_user, signed_in_client
-from tests.mastodon_helpers import bearer, register_app, user_token
+from tests.factories import find_user, make_block, make_user
+from tests.mastodon_helpers import bearer, token_of
 from tests.statements import counting
 
 URL = "/api/v1/conversations"
@@ -30,8 +30,7 @@ STATUS_KEYS = {"id", "uri", "url", "created_at", "edited_at", "account", "conten
 
 
 def token(app, username: str, scope: str = "read write") -> dict[str, str]:
-    client = signed_in_client(app, username)
-    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
+    return token_of(app, username, scope)
 
 
 @pytest.fixture

@@ -15,15 +15,11 @@ from microblog.models import Media
 from microblog.services import media, posts
 from tests import media_samples
 from tests.factories import find_user, make_user, signed_in_client
-from tests.mastodon_helpers import bearer, register_app, user_token
+from tests.mastodon_helpers import token_with
 
 SITE = "http://microblog.test"
 ATTACHMENT_KEYS = {"id", "type", "url", "preview_url", "remote_url", "preview_remote_url", "text_url", "meta",
                    "description", "blurhash"}
-
-
-def token_with(client, scope: str = "read write follow") -> dict[str, str]:
-    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
 
 
 def signed_in(app, name: str):

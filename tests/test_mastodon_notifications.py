@@ -14,8 +14,8 @@ from microblog.extensions import db
 from microblog.models import Notification, NotificationKind, Post, User
 from microblog.services import blocks, follows, messages, notifications, posts, reactions
 from microblog.timeutil import utcnow
-from tests.factories import find_user, make_post, make_user, signed_in_client
-from tests.mastodon_helpers import bearer, register_app, user_token
+from tests.factories import find_user, make_post, make_user
+from tests.mastodon_helpers import bearer, token_of
 from tests.statements import counting
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -23,8 +23,7 @@ URL = "/api/v1/notifications"
 
 
 def token(app, username: str, scope: str = "read write") -> dict[str, str]:
-    client = signed_in_client(app, username)
-    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
+    return token_of(app, username, scope)
 
 
 @pytest.fixture

@@ -12,14 +12,10 @@ from microblog.extensions import db
 from microblog.models import Visibility
 from microblog.services import accounts, posts
 from tests.factories import find_user, make_follow, make_user, signed_in_client
-from tests.mastodon_helpers import bearer, register_app, user_token
+from tests.mastodon_helpers import bearer, token_with
 
 KEYS = {"accounts", "statuses", "hashtags"}
 TAG_KEYS = {"id", "name", "url", "history"}
-
-
-def token_with(client, scope: str = "read write follow") -> dict[str, str]:
-    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from microblog.mastodon.status_entity import REBLOG_ID_OFFSET
 from microblog.models import Post, PostEdit, StatusIdempotency, User
 from microblog.services import idempotency, posts, reactions
 from microblog.timeutil import utcnow
-from tests.factories import find_user, make_block, make_follow, make_user, signed_in_client
-from tests.mastodon_helpers import bearer, register_app, user_token
+from tests.factories import find_user, make_block, make_follow, make_user
+from tests.mastodon_helpers import bearer, token_of
 from tests.statements import counting
 
 STATUS_KEYS = {"id", "uri", "url", "created_at", "edited_at", "account", "content", "visibility", "sensitive",
@@ -30,8 +30,7 @@ BAD_IDS = ("abc", "0", "-1", "99999999999", "1.5", str(2**64))
 
 
 def token(app, username: str, scope: str = "read write follow push") -> dict[str, str]:
-    client = signed_in_client(app, username)
-    return bearer(user_token(client, register_app(client, scopes=scope), scope=scope))
+    return token_of(app, username, scope)
 
 
 @pytest.fixture
