@@ -172,14 +172,16 @@ def test_files_that_are_not_images_are_422(app, alice, content):
     assert set(response.json) == {"error"} and count(app) == 0
 
 
-@pytest.mark.parametrize("data", [
-    {},  # no file at all
-    {"file": "not a file part"},
-    {"file": (io.BytesIO(b""), "empty.png")},
-    {"file": (io.BytesIO(media_samples.png_bytes()), "a.png"), "focus": "left"},
-    {"file": (io.BytesIO(media_samples.png_bytes()), "a.png"), "description": "bell \x07"},
-])
-def test_malformed_uploads_are_422(app, alice, data):
+@pytest.mark.parametrize("make_data", [
+    lambda: {},  # no file at all
+    lambda: {"file": "not a file part"},
+    lambda: {"file": (io.BytesIO(b""), "empty.png")},
+    lambda: {"file": (io.BytesIO(media_samples.png_bytes()), "a.png"), "focus": "left"},
+    lambda: {"file": (io.BytesIO(media_samples.png_bytes()), "a.png"), "description": "bell \x07"},
+], ids=["no file", "text", "empty", "bad focus", "control character"])
+def test_malformed_uploads_are_422(app, alice, make_data):
+    # Made anew for each run: the test client closes the files it sent (sqlite, then postgres).
+    data = make_data()
     client, token = alice
     response = client.post("/api/v2/media", data=data, headers=token, content_type="multipart/form-data")
     assert response.status_code == 422 and response.json["error"]

@@ -7,7 +7,7 @@ its rate-limit headers. Our own JSON API under /api stays as it is, beside this 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 
 from microblog.extensions import csrf, db
@@ -66,8 +66,22 @@ def _json_error(exc: HTTPException):
     return {"error": ERRORS.get(code, exc.name)}, code, headers
 
 
+def _drain_unread_body(response):
+    """Read what is left of the request's body before answering. A refusal that never read it (a 401
+    before an upload was parsed) would leave bytes unread when gunicorn closes the connection: the kernel
+    then resets it, and nginx, still sending the body, answers 502 instead of our 401."""
+    try:
+        stream = request.stream
+        while stream.read(1 << 16):
+            pass
+    except (HTTPException, OSError, ValueError):
+        pass  # too large, or the client went away: nothing more to do
+    return response
+
+
 for _bp in API_BLUEPRINTS:
     csrf.exempt(_bp)
+    _bp.after_request(_drain_unread_body)
     ratelimit.apply(_bp)
     _bp.register_error_handler(HTTPException, _json_error)
 

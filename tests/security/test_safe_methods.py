@@ -31,6 +31,12 @@ def sample_values(app) -> dict[str, object]:
             "key": "m/ab/" + "ab" * 32 + ".jpg",
             "media_id": 1,
             "version": "2.0",
+            # The Mastodon-compatible API's (read without a token here: public answers or 401).
+            "account_id": bob.id,
+            "status_id": db.session.scalar(sa.select(Post.id)),
+            "raw_id": 1,
+            "hashtag": "hello",
+            "list_id": 1,
             "token": {
                 "auth.reset_password": signed_tokens.reset_token(alice),
                 "auth.confirm_email": signed_tokens.confirm_token(alice),
