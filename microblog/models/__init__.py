@@ -6,10 +6,20 @@ for annotations only under ``if TYPE_CHECKING:``; importing this package registe
 
 from microblog.models.edits import PostEdit
 from microblog.models.email_change import EmailChange
+from microblog.models.federation import (
+    DOMAIN_MAX,
+    URI_MAX,
+    ActivityState,
+    Delivery,
+    DeliveryStatus,
+    FollowRequest,
+    InboxActivity,
+    Instance,
+)
 from microblog.models.follows import followers
 from microblog.models.idempotency import IDEMPOTENCY_DIGEST_LENGTH, StatusIdempotency
 from microblog.models.imports import IMPORT_VALUE_MAX, ImportRow, ImportRowState
-from microblog.models.limits import EMAIL_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.limits import EMAIL_MAX, HANDLE_MAX, ID_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.markers import MARKER_ID_MAX, MARKER_TIMELINES, Marker
 from microblog.models.media import (
     MEDIA_DESCRIPTION_MAX,
@@ -84,7 +94,10 @@ from microblog.models.users import (
 
 __all__ = [
     # limits
-    "EMAIL_MAX", "ID_MAX", "REASON_MAX", "USERNAME_MAX",
+    "EMAIL_MAX", "HANDLE_MAX", "ID_MAX", "REASON_MAX", "USERNAME_MAX",
+    # federation
+    "ActivityState", "Delivery", "DeliveryStatus", "DOMAIN_MAX", "FollowRequest", "InboxActivity", "Instance",
+    "URI_MAX",
     # roles
     "Permission", "Role", "ROLE_ADMIN", "ROLE_MODERATOR", "ROLE_PERMISSIONS", "ROLE_RANK", "ROLE_USER",
     "ROLES",

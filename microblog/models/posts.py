@@ -114,6 +114,14 @@ class Post(db.Model):
                                             name="media_count"), default=0, server_default="0"
     )
 
+    # -- a remote post (federation): its ActivityPub id and its page at its origin, the HTML it was
+    # published with (sanitized to a small allow-list before it is stored; ``body`` is its plain text,
+    # for search and previews), and its attachments as JSON (remote media is referenced, not copied).
+    uri: so.Mapped[str | None] = so.mapped_column(sa.String(2048), index=True, unique=True)
+    url: so.Mapped[str | None] = so.mapped_column(sa.String(2048))
+    content_html: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    remote_attachments: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
     author: so.Mapped[User] = so.relationship(
         back_populates="posts", lazy="joined", innerjoin=True, foreign_keys=[user_id]
     )

@@ -12,7 +12,7 @@ from flask_login import UserMixin
 from microblog import fulltext, passwords
 from microblog.extensions import db
 from microblog.models.follows import Block, Mute, followers
-from microblog.models.limits import EMAIL_MAX, REASON_MAX, USERNAME_MAX
+from microblog.models.limits import EMAIL_MAX, HANDLE_MAX, REASON_MAX, USERNAME_MAX
 from microblog.models.media import MEDIA_KEY_MAX
 from microblog.models.messaging import Message, Notification
 from microblog.models.posts import Post, ViewerRef
@@ -30,7 +30,7 @@ class User(UserMixin, db.Model):
     __table_args__ = (*fulltext.gin_indexes("user"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    username: so.Mapped[str] = so.mapped_column(sa.String(USERNAME_MAX))
+    username: so.Mapped[str] = so.mapped_column(sa.String(HANDLE_MAX))
     # Stored lower-cased by the accounts service, so the plain unique constraint is case-blind.
     email: so.Mapped[str] = so.mapped_column(sa.String(EMAIL_MAX), unique=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
@@ -95,6 +95,29 @@ class User(UserMixin, db.Model):
     deletion_due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), index=True)
     deletion_started_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     deletion_lease_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Follows wait for the owner's approval (ActivityPub's manuallyApprovesFollowers): FollowRequest rows.
+    locked: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # -- federation (models/federation.py). A local account has ``domain`` None and a key pair made at
+    # sign-up (the private key never leaves the server). A remote account is a row too: its username
+    # is "name@domain", it has no password or address (a reserved .invalid one), and what its server
+    # published about it: the actor's id, inboxes, public key, profile link and picture.
+    domain: so.Mapped[str | None] = so.mapped_column(sa.String(255), index=True)
+    actor_uri: so.Mapped[str | None] = so.mapped_column(sa.String(2048), index=True, unique=True)
+    inbox_url: so.Mapped[str | None] = so.mapped_column(sa.String(2048))
+    shared_inbox_url: so.Mapped[str | None] = so.mapped_column(sa.String(2048))
+    followers_url: so.Mapped[str | None] = so.mapped_column(sa.String(2048))
+    profile_url: so.Mapped[str | None] = so.mapped_column(sa.String(2048))
+    avatar_url: so.Mapped[str | None] = so.mapped_column(sa.String(2048))
+    display_name: so.Mapped[str | None] = so.mapped_column(sa.String(100))
+    key_id: so.Mapped[str | None] = so.mapped_column(sa.String(2048), index=True, unique=True)
+    public_key_pem: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    private_key_pem: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # When the remote actor was last fetched (refreshed when older than a day, or on a failed signature).
+    fetched_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Account migration (Move): where this account moved to (an id, no foreign key: an account that is
+    # gone reads as no move), and the other accounts it says it is.
+    moved_to_id: so.Mapped[int | None] = so.mapped_column()
+    also_known_as: so.Mapped[str | None] = so.mapped_column(sa.Text)  # JSON list of actor URIs
 
     posts: so.WriteOnlyMapped[Post] = so.relationship(
         back_populates="author", passive_deletes=True, foreign_keys="Post.user_id"
@@ -116,6 +139,11 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+    @property
+    def is_remote(self) -> bool:
+        """An account of another server, known here through federation."""
+        return self.domain is not None
 
     def get_id(self) -> str:
         """The id Flask-Login keeps in the session and remember-me cookies (see sessions.py):
