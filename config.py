@@ -140,6 +140,19 @@ class Config:
     RATELIMIT_POSTS = os.environ.get("RATELIMIT_POSTS", "300 per 3 hours")
     RATELIMIT_FOLLOWS = os.environ.get("RATELIMIT_FOLLOWS", "400 per day")
 
+    # --- Federation (ActivityPub; FEDERATION.md) ---------------------------------------------
+    # Off: no actors, inboxes or deliveries (WebFinger answers 404), a site on its own.
+    FEDERATION_ENABLED = as_bool(os.environ.get("FEDERATION_ENABLED"), default=True)
+    # Outgoing fetches and deliveries go only to public addresses unless this is set (tests on
+    # loopback, a private network of servers).
+    FEDERATION_ALLOW_PRIVATE_ADDRESSES = as_bool(os.environ.get("FEDERATION_ALLOW_PRIVATE_ADDRESSES"))
+    # Seconds to connect and to wait for each read of a remote server, and the largest answer read.
+    FEDERATION_TIMEOUT = as_int(os.environ.get("FEDERATION_TIMEOUT"), 10)
+    FEDERATION_MAX_RESPONSE_BYTES = as_int(os.environ.get("FEDERATION_MAX_RESPONSE_BYTES"), 1024 * 1024)
+    # The largest activity an inbox accepts, and how many one remote server may POST.
+    FEDERATION_MAX_INBOX_BYTES = as_int(os.environ.get("FEDERATION_MAX_INBOX_BYTES"), 256 * 1024)
+    RATELIMIT_INBOX = os.environ.get("RATELIMIT_INBOX", "600 per minute")
+
     # --- Posts, people and pages ---------------------------------------------------------------
     POSTS_PER_PAGE = as_int(os.environ.get("POSTS_PER_PAGE"), 25)
     USERS_PER_PAGE = as_int(os.environ.get("USERS_PER_PAGE"), 30)

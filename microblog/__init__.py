@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from microblog.errors.handlers import bp as errors_bp
     from microblog.errors.handlers import register_error_handlers
     from microblog.exports.routes import bp as exports_bp
+    from microblog.federation import register_federation
     from microblog.imports.routes import bp as imports_bp
     from microblog.main.routes import bp as main_bp
     from microblog.mastodon import register_mastodon
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     register_api(app)
     register_mastodon(app)
+    register_federation(app)
     app.register_blueprint(exports_bp)
     app.register_blueprint(imports_bp)
     webapp.init_app(app)

@@ -46,6 +46,8 @@ class TestConfig(Config):
     SITE_URL = "http://microblog.test"
     # Background work runs at once, in its own app context, so tests see its effects.
     JOBS_BACKEND = "sync"
+    # Peers in the federation tests are servers on 127.0.0.1.
+    FEDERATION_ALLOW_PRIVATE_ADDRESSES = True
     REDIS_URL = None
     MAIL_SERVER = None
     EMAIL_CONFIRMATION = False

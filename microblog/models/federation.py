@@ -22,7 +22,7 @@ URI_MAX = 2048
 DOMAIN_MAX = 255
 
 
-class FollowRequest(db.Model):
+class FollowRequest(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's base is dynamic
     """A follow waiting for an answer: someone asked to follow a locked account (approved or refused
     on its owner's follow-requests page), or a local person asked to follow a remote account whose
     server has not sent ``Accept`` yet. ``activity_uri`` is the Follow activity's id, which the answer
@@ -46,7 +46,7 @@ class ActivityState(enum.StrEnum):
     FAILED = "failed"
 
 
-class InboxActivity(db.Model):
+class InboxActivity(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's base is dynamic
     """An activity a remote server POSTed to an inbox, kept by its id so that a second delivery of the
     same activity (retries, shared and personal inboxes) is processed once."""
 
@@ -75,7 +75,7 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Delivery(db.Model):
+class Delivery(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's base is dynamic
     """One activity on its way to one remote inbox (a shared inbox where the server has one), written
     in the transaction of the action behind it and sent, signed as ``sender``, by a job that retries
     with backoff (like the mail outbox)."""
@@ -98,7 +98,7 @@ class Delivery(db.Model):
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
 
-class Instance(db.Model):
+class Instance(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's base is dynamic
     """Another server, by domain: how delivering to it goes (``failing_since``: the first failure of a
     run of failures; ``unavailable_until``: deliveries wait until then), and the moderators' decisions
     about it (``blocked_at``: nothing from it is accepted and nothing is sent to it;

@@ -1,0 +1,1 @@
+"""Handlers of content activities (Create, Update, Delete, Like, Announce, Undo of those, Move)."""
