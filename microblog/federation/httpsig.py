@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Protocol
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
