@@ -26,8 +26,9 @@ from microblog.external_urls import external_url
 from microblog.mastodon import entities
 from microblog.mastodon.auth import mastodon_abort
 from microblog.mastodon.listing import BIGINT_MAX, parse_id
-from microblog.mastodon.status_entity import mention_entity, text_html
+from microblog.mastodon.status_entity import mention_entity
 from microblog.models import ID_MAX, Message, Post, User
+from microblog.post_html import text_html
 from microblog.services import messages
 
 MESSAGE_ID_OFFSET = 2 * 10**15

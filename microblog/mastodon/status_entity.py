@@ -12,7 +12,6 @@ so its status id is ``REBLOG_ID_OFFSET`` + the announce id. :func:`parse_status_
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,21 +20,18 @@ from functools import cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from flask import current_app
-from markupsafe import escape
 
 from microblog.extensions import db
 from microblog.external_urls import external_media_url, external_url
 from microblog.mastodon import entities
 from microblog.mastodon.listing import BIGINT_MAX, parse_id
 from microblog.models import ID_MAX, MediaStatus, Mention, Post, PostTag, Tag, User
+from microblog.post_html import text_html
 from microblog.post_text import normalize_tag
 from microblog.services import media, reactions
-from microblog.templating import linkify
 
 # Status ids of reposts: above every post id this site will reach, below the 2**63 a client may parse.
 REBLOG_ID_OFFSET = 10**15
-_RELATIVE_HREF_RE = re.compile(r'href="/')
 
 
 @dataclass(frozen=True)
@@ -67,19 +63,6 @@ def parse_status_id(raw: Any) -> tuple[str, int] | None:
 def content_html(post: Post, mentioned: Iterable[str] = ()) -> str:
     """The post's text as Mastodon's HTML (:func:`text_html`)."""
     return text_html(post.body, mentioned)
-
-
-def text_html(body: str, mentioned: Iterable[str] = ()) -> str:
-    """Plain text (a post's, a private message's) as Mastodon's HTML, escaped: paragraphs, ``<br />``
-    line breaks, links; mentions of accounts that exist and every hashtag linked (classes ``mention``
-    and ``hashtag``), absolute."""
-    known = frozenset(name.lower() for name in mentioned)
-    site = current_app.config["SITE_URL"].rstrip("/")
-    text = body.replace("\r\n", "\n").strip()
-    paragraphs = [part.strip() for part in text.split("\n\n") if part.strip()]
-    html = "".join("<p>" + str(linkify(part, known)).replace("\n", "<br />") + "</p>" for part in paragraphs)
-    html = html.replace('class="hashtag"', 'class="mention hashtag"')
-    return _RELATIVE_HREF_RE.sub(f'href="{escape(site)}/', html)
 
 
 def media_attachment(row: Any) -> dict[str, Any]:
