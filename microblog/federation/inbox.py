@@ -74,9 +74,9 @@ def _receive(recipient_id: int | None):
         return _refuse(401, str(exc))
     if instances.is_blocked(instances.domain_of(key_id)):
         return _refuse(403, "This server does not accept activities from yours.")
-    sender = _verified_sender(key_id, body)
+    sender, problem = _verified_sender(key_id, body)
     if sender is None:
-        return _refuse(401, "The signature does not verify with the key of its actor.")
+        return _refuse(401, problem)
     actor = activity.get("actor")
     actor_id = actor.get("id") if isinstance(actor, dict) else actor
     if not isinstance(actor_id, str) or actor_id != sender.actor_uri:
@@ -95,20 +95,22 @@ def _receive(recipient_id: int | None):
     return "", 202
 
 
-def _verified_sender(key_id: str, body: bytes) -> User | None:
+def _verified_sender(key_id: str, body: bytes) -> tuple[User | None, str]:
     """The remote actor whose key signed this request, after one refetch of the key if it failed to
-    verify (the actor may have rotated its key)."""
+    verify (the actor may have rotated its key); else None and what was wrong."""
     target = request.full_path if request.query_string else request.path
+    problem = "The key that signed the request is unknown."
     for refresh in (False, True):
         sender = actors.actor_for_key(key_id, refresh=refresh)
         if sender is None or not sender.public_key_pem:
             continue
         try:
             httpsig.verify_request("POST", target, request.headers, body, sender.public_key_pem)
-            return sender
+            return sender, ""
         except httpsig.SignatureError as exc:
             log.info("inbox: signature from %s refused (%s)", key_id, exc)
-    return None
+            problem = f"The signature is not valid: {exc}."
+    return None, problem
 
 
 def _store(uri: str, actor_uri: str, kind: str, payload: str, recipient_id: int | None) -> int | None:

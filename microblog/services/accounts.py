@@ -17,6 +17,7 @@ from microblog import i18n, mail, passwords, search, signed_tokens
 from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
+from microblog.federation import keys
 from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
@@ -138,6 +139,7 @@ def register_user(username: str, email: str, password: str) -> User | None:
         _notify_sign_up_attempt(email)
         return None
     search.queue_users(user.id)
+    keys.queue_keys(user.id)  # the key pair its actor publishes, made in the background
     if user.confirmed_at is None:
         send_confirmation(user)
     return user
