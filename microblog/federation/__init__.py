@@ -11,17 +11,16 @@ other servers' accounts and posts here as rows with an origin.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from microblog.extensions import csrf
-
-bp = Blueprint("federation", __name__)
 
 
 def register_federation(app: Flask) -> None:
     """Add the federation routes. Inboxes are authenticated by HTTP Signatures, not by the session
     cookie, so CSRF protection (for forms in browsers) does not apply to them."""
     from microblog.federation import inbox  # noqa: F401 - registers its routes on bp
+    from microblog.federation.blueprint import bp
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from flask import abort, current_app, jsonify, request
 
 from microblog.extensions import db, limiter
-from microblog.federation import actors, bp, httpsig, instances, processing
+from microblog.federation import actors, httpsig, instances, processing
+from microblog.federation.blueprint import bp
 from microblog.models import URI_MAX, InboxActivity, User
 
 log = logging.getLogger(__name__)

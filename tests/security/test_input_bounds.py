@@ -26,6 +26,7 @@ from microblog.models import (
     REPORT_RESOLVED,
     ROLES,
     THEMES,
+    USERNAME_MAX,
     AuditLogEntry,
     Media,
     Message,
@@ -44,12 +45,9 @@ from tests.factories import make_post, make_user
 
 # Form field -> the column its value is stored in (or compared with, for the login name).
 STORED_IN = {
-    ("LoginForm", "username"): User.username,
-    ("RegistrationForm", "username"): User.username,
     ("RegistrationForm", "email"): User.email,
     ("ResetPasswordRequestForm", "email"): User.email,
     ("ChangeEmailForm", "email"): User.email,
-    ("EditProfileForm", "username"): User.username,
     ("EditProfileForm", "about_me"): User.about_me,
     ("ReportForm", "reason"): Report.reason,
     ("ReasonForm", "reason"): AuditLogEntry.reason,
@@ -62,6 +60,9 @@ STORED_IN = {
     # Each image's alt text (a list of fields: alt-0, alt-1, ...).
     **{(form, "alt"): Media.description for form in ("ComposeForm", "ReplyForm", "PostForm")},
 }
+# A local username: USERNAME_MAX, narrower than its column, which also holds remote accounts' "name@domain".
+LOCAL_NAMES = {(form, "username"): User.username
+               for form in ("LoginForm", "RegistrationForm", "EditProfileForm")}
 # A suspension's reason is kept on the account too.
 ALSO_STORED_IN = {("ReasonForm", "reason"): User.suspension_reason}
 # Checked by a service against a setting (POST_MAX_LENGTH...), which the column caps.
@@ -147,7 +148,7 @@ def test_every_form_field_is_bounded_and_accounted_for(loaded):
     unaccounted = []
     for form, name, unbound in input_fields():
         key = (form, name)
-        if key in STORED_IN or key in SERVICE_LIMITED or key in CHOICES:
+        if key in STORED_IN or key in LOCAL_NAMES or key in SERVICE_LIMITED or key in CHOICES:
             continue
         if key in COMPARED_ONLY:
             assert max_length(unbound) == COMPARED_ONLY[key], f"{form}.{name}: unbounded code"
@@ -178,6 +179,12 @@ def test_a_stored_field_allows_exactly_its_column(loaded, key):
         assert max_length(unbound) <= column_length(ALSO_STORED_IN[key])
 
 
+@pytest.mark.parametrize("key", sorted(LOCAL_NAMES), ids=[".".join(k) for k in sorted(LOCAL_NAMES)])
+def test_a_local_username_field_allows_a_local_name(loaded, key):
+    unbound = {(f, n): u for f, n, u in input_fields()}[key]
+    assert max_length(unbound) == USERNAME_MAX < column_length(LOCAL_NAMES[key])
+
+
 @pytest.mark.parametrize("key", sorted(SERVICE_LIMITED), ids=[".".join(k) for k in sorted(SERVICE_LIMITED)])
 def test_a_service_limit_is_capped_by_its_column(make_app, key):
     column, setting, limit = SERVICE_LIMITED[key]
@@ -198,7 +205,7 @@ def test_every_choice_fits_its_column(loaded, key):
 def test_the_pages_tell_browsers_the_limits(client):
     """The limits reach the browser as maxlength attributes (the server checks them again)."""
     html = client.get("/auth/register").get_data(as_text=True)
-    assert f'maxlength="{column_length(User.username)}"' in html
+    assert f'maxlength="{USERNAME_MAX}"' in html  # a local name (the column also holds remote ones)
     assert f'maxlength="{column_length(User.email)}"' in html
 
 
