@@ -227,7 +227,7 @@ def test_nodeinfo(app, alice):
         response = alice.get(f"/nodeinfo/{version}")
         body = response.json
         assert body["version"] == version and body["software"]["name"] == "microblog"
-        assert body["protocols"] == [] and body["openRegistrations"] is True
+        assert body["protocols"] == ["activitypub"] and body["openRegistrations"] is True
         users = {"total": 1, "activeMonth": 1, "activeHalfyear": 1}
         assert body["usage"] == {"users": users, "localPosts": 0}
         assert "nodeinfo.diaspora.software/ns/schema/" + version in response.headers["Content-Type"]

@@ -19,8 +19,10 @@ from microblog.extensions import csrf
 def register_federation(app: Flask) -> None:
     """Add the federation routes. Inboxes are authenticated by HTTP Signatures, not by the session
     cookie, so CSRF protection (for forms in browsers) does not apply to them."""
-    from microblog.federation import inbox  # noqa: F401 - registers its routes on bp
+    from microblog.federation import discovery, inbox  # noqa: F401 - register their routes on bp
     from microblog.federation.blueprint import bp
+    from microblog.federation.negotiation import register_negotiation
 
+    register_negotiation(app)  # also routes the outbox and our activities' ids on bp
     csrf.exempt(bp)
     app.register_blueprint(bp)

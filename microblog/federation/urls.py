@@ -2,7 +2,7 @@
 
 Actors and posts are identified by the URLs of their pages (``/user/<name>``, ``/post/<id>``): a browser
 gets HTML there, a server asking for ``application/activity+json`` gets JSON (content negotiation,
-federation/routes.py). Everything else hangs below them.
+federation/negotiation.py). Everything else hangs below them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """NodeInfo 2.0 and 2.1 (nodeinfo.diaspora.software), and the /.well-known/nodeinfo that points at
-them: the software, its protocols (none until federation), its usage and whether sign-up is open."""
+them: the software, its protocols (ActivityPub while FEDERATION_ENABLED), its usage (local accounts and
+posts only) and whether sign-up is open."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from microblog.external_urls import external_url
 from microblog.mastodon.paths import route
@@ -30,7 +31,7 @@ def nodeinfo(version: str) -> Response:
     response = jsonify({
         "version": version,
         "software": software,
-        "protocols": [],
+        "protocols": ["activitypub"] if current_app.config["FEDERATION_ENABLED"] else [],
         "services": {"inbound": [], "outbound": ["atom1.0"]},
         "openRegistrations": True,
         "usage": {"users": {"total": usage.users, "activeMonth": usage.active_month,

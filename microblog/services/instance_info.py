@@ -51,18 +51,19 @@ class Usage:
 
 
 def usage() -> Usage:
-    """Accounts (not suspended), those active in the last 30 and 180 days, and posts (one statement)."""
+    """This site's accounts (not suspended), those active in the last 30 and 180 days, and its posts
+    (one statement). Remote accounts and posts known through federation are not counted."""
     now = utcnow()
 
     def count(table, *where) -> sa.ScalarSelect:
         return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
 
-    present = User.suspended_at.is_(None)
+    present = sa.and_(User.suspended_at.is_(None), User.domain.is_(None))
     row = db.session.execute(sa.select(
         count(User, present),
         count(User, present, User.last_seen >= now - timedelta(days=30)),
         count(User, present, User.last_seen >= now - timedelta(days=180)),
-        count(Post, Post.hidden_at.is_(None)),
+        count(Post, Post.hidden_at.is_(None), Post.uri.is_(None)),
     )).one()
     return Usage(*row)
 

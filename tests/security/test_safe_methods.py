@@ -37,6 +37,9 @@ def sample_values(app) -> dict[str, object]:
             "raw_id": 1,
             "hashtag": "hello",
             "list_id": 1,
+            # Federation: the id of one of our activities.
+            "kind": "create",
+            "rest": "1",
             "token": {
                 "auth.reset_password": signed_tokens.reset_token(alice),
                 "auth.confirm_email": signed_tokens.confirm_token(alice),
