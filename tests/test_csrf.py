@@ -33,6 +33,8 @@ def csrf_exempt_reason(rule) -> str | None:
         return "the JSON API authenticates with the Authorization header, never the session cookie"
     if rule.rule.rstrip("/") in ("/oauth/token", "/oauth/revoke"):
         return "OAuth 2: Mastodon apps authenticate with their client secret (RFC 6749), never the cookie"
+    if rule.endpoint in ("federation.inbox", "federation.shared_inbox"):
+        return "ActivityPub inboxes: servers authenticate each POST with an HTTP Signature, never a cookie"
     if rule.endpoint == "auth.unsubscribe":
         return "RFC 8058 one-click unsubscribe: mail clients POST with no session; the signed URL is the key"
     return None
