@@ -270,10 +270,10 @@ def _create(uri: str, note: dict[str, Any], author: User) -> Post:
     images = attachments_of(note, author.domain or instances.domain_of(uri))
     url = _url(note)
     body = _body(html_to_text(html), [image["name"] for image in images] + [url, uri])
+    parent = post_by_uri(id_of(note.get("inReplyTo")))
     post = Post(body=body, author=author, uri=uri, url=url, content_html=html, summary=_summary(note),
                 visibility=visibility_of(note), timestamp=_published(note.get("published")),
                 language=language, remote_attachments=json.dumps(images) if images else None)
-    parent = post_by_uri(id_of(note.get("inReplyTo")))
     if note.get("inReplyTo"):
         post.is_reply = True
     if parent is not None:
