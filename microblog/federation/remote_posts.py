@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -27,6 +28,7 @@ TAGS_MAX = 30
 MENTIONS_MAX = 50
 ATTACHMENTS_MAX = 4
 DESCRIPTION_MAX = 1_500
+POLL_OPTIONS_MAX = 20
 PUBLIC_NAMES = frozenset({urls.AS_PUBLIC, "as:Public", "Public"})
 _LANGUAGE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_]([a-zA-Z0-9]{2,8}))*$")
 _REGIONAL = {"zh-cn": "zh_CN", "zh-tw": "zh_TW"}
@@ -88,6 +90,15 @@ def post_by_uri(uri: str | None) -> Post | None:
 
 
 # -- a Note's parts ---------------------------------------------------------------------------------
+def _poll_options(note: dict[str, Any]) -> str:
+    """A ``Question``'s choices as a list after its text (this site has no polls: it shows them)."""
+    choices = [item.get("name") for key in ("oneOf", "anyOf") for item in as_list(note.get(key))
+               if isinstance(item, dict) and isinstance(item.get("name"), str)][:POLL_OPTIONS_MAX]
+    if note.get("type") != "Question" or not choices:
+        return ""
+    return "<ul>" + "".join(f"<li>{escape(html_to_text(name))}</li>" for name in choices) + "</ul>"
+
+
 def _content(note: dict[str, Any]) -> tuple[str | None, str | None]:
     """The HTML of a note and its language (the key of ``contentMap``, when it has a valid one)."""
     content = note.get("content")
@@ -100,7 +111,9 @@ def _content(note: dict[str, Any]) -> tuple[str | None, str | None]:
                 if not isinstance(content, str):
                     content = value
                 break
-    return (content if isinstance(content, str) else None), language
+    if not isinstance(content, str):
+        return None, language
+    return content + _poll_options(note), language
 
 
 def _language(tag: str) -> str | None:

@@ -212,6 +212,18 @@ def test_images_are_links_with_their_description_and_none_when_media_is_rejected
     assert 'src="https://remote.example' not in page  # the site's CSP allows no remote images
 
 
+def test_a_question_is_stored_as_a_note_with_its_choices(app, client, people):
+    with app.app_context():
+        _alice, bob = _users(*people)
+        poll = note(bob, "<p>Tea or coffee?</p>", type="Question",
+                    oneOf=[{"type": "Note", "name": "Tea <script>x</script>"},
+                           {"type": "Note", "name": "Coffee"}])
+        deliver(client, bob, activity(bob, "Create", poll))
+        post = stored(poll["id"])
+        assert post.content_html == "<p>Tea or coffee?</p><ul><li>Tea</li><li>Coffee</li></ul>"
+        assert post.body == "Tea or coffee?\n\nTea\nCoffee"
+
+
 # -- hostile peers ----------------------------------------------------------------------------------
 def test_a_note_attributed_to_someone_else_is_refused(app, client, people):
     with app.app_context():
@@ -256,8 +268,12 @@ def test_update_edits_the_post_and_keeps_the_old_version(app, client, people):
         _alice, bob = _users(*people)
         original = note(bob, "<p>first version</p>")
         deliver(client, bob, activity(bob, "Create", original))
+        post_id = stored(original["id"]).id
+        assert "first version" in client.get(f"/post/{post_id}").get_data(as_text=True)  # a cached card
         edited = dict(original, content="<p>second <i>version</i></p>", updated="2026-12-01T11:00:00Z")
         deliver(client, bob, activity(bob, "Update", edited))
+        page = client.get(f"/post/{post_id}").get_data(as_text=True)
+        assert "second <i>version</i>" in page and "first version" not in page
         post = stored(original["id"])
         assert post.body == "second version" and post.content_html == "<p>second <i>version</i></p>"
         assert post.edited_at is not None
