@@ -92,8 +92,12 @@ def post_by_uri(uri: str | None) -> Post | None:
 # -- a Note's parts ---------------------------------------------------------------------------------
 def _poll_options(note: dict[str, Any]) -> str:
     """A ``Question``'s choices as a list after its text (this site has no polls: it shows them)."""
-    choices = [item.get("name") for key in ("oneOf", "anyOf") for item in as_list(note.get(key))
-               if isinstance(item, dict) and isinstance(item.get("name"), str)][:POLL_OPTIONS_MAX]
+    choices: list[str] = []
+    for key in ("oneOf", "anyOf"):
+        for item in as_list(note.get(key)):
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and len(choices) < POLL_OPTIONS_MAX:
+                choices.append(name)
     if note.get("type") != "Question" or not choices:
         return ""
     return "<ul>" + "".join(f"<li>{escape(html_to_text(name))}</li>" for name in choices) + "</ul>"

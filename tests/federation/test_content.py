@@ -119,12 +119,16 @@ def test_create_reaches_the_home_timeline_of_a_local_follower_sanitized(app, cli
         assert post.body == "Hello world click #tea"
         assert post.url == created["url"]
         assert fresh(bob).post_count == 1
+        post_id, content_html = post.id, post.content_html
     page = signed_in_client(app, "alice").get("/index").get_data(as_text=True)
     assert "Hello <b>world</b>" in page and 'alert("x")' not in page and "onerror" not in page
     assert "@bob@remote.example" in page and "/user/bob@remote.example" in page
     assert "View on remote.example" in page and created["url"] in page
     # The hashtag from the tag list files it under the tag.
     assert "Hello" in client.get("/tags/tea").get_data(as_text=True)
+    # Mastodon clients get the sanitized HTML too.
+    status = client.get(f"/api/v1/statuses/{post_id}")
+    assert status.status_code == 200 and status.json["content"] == content_html
 
 
 def test_a_reply_to_a_local_post_joins_its_thread_and_notifies_its_author(app, client, people):
