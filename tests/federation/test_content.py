@@ -364,6 +364,8 @@ def test_like_and_undo_count_and_notify(app, client, people):
         db.session.expire_all()
         assert db.session.get(Post, mine.id).like_count == 1
         assert _kinds(alice.id) == ["like"]
+        notices = signed_in_client(app, "alice").get("/notifications")
+        assert notices.status_code == 200 and "bob@remote.example" in notices.get_data(as_text=True)
         deliver(client, bob, activity(bob, "Undo", liked))
         db.session.expire_all()
         assert db.session.get(Post, mine.id).like_count == 0
