@@ -36,6 +36,7 @@ from markupsafe import Markup, escape
 
 from microblog import post_text
 from microblog.extensions import db
+from microblog.federation.remote_posts import remote_images
 from microblog.models import Post, User
 from microblog.services import media, reactions
 from microblog.templating import timeago
@@ -83,6 +84,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(post_cards)
     app.add_template_global(thread_cards)
     app.add_template_global(post_media)
+    app.add_template_global(remote_images)
 
 
 def known_usernames(names: Iterable[str]) -> frozenset[str]:

@@ -61,7 +61,11 @@ def parse_status_id(raw: Any) -> tuple[str, int] | None:
 
 
 def content_html(post: Post, mentioned: Iterable[str] = ()) -> str:
-    """The post's text as Mastodon's HTML (:func:`text_html`)."""
+    """The post's text as Mastodon's HTML (:func:`text_html`); a remote post's own HTML, sanitized when
+    it was stored (federation/sanitize.py)."""
+    remote = getattr(post, "content_html", None)
+    if remote is not None:
+        return remote
     return text_html(post.body, mentioned)
 
 

@@ -197,10 +197,29 @@ def delete_account(user_id: int) -> bool:
         return True
     if user.deletion_due_at is None or user.deletion_due_at > utcnow():
         return False  # cancelled, or not yet due
-    size = max(1, int(current_app.config["ACCOUNT_DELETION_BATCH_SIZE"]))
     if user.deletion_started_at is None:
         user.deletion_started_at = utcnow()
-    for step in _steps(user_id):
+    _delete_contents(user)
+    _delete_user_row(user)
+    return True
+
+
+def delete_remote_account(user: User) -> None:
+    """A remote account its server deleted (ActivityPub ``Delete`` of the actor): everything of it,
+    with the counts of the people it followed or who followed it and of the posts it reacted to,
+    then the row. Its name is not reserved (names of other servers are not ours to keep)."""
+    user_id = user.id
+    _delete_contents(user)
+    db.session.delete(user)
+    db.session.commit()
+    if search.backend().needs_indexing:
+        search.index_users(user_id)
+
+
+def _delete_contents(user: User) -> None:
+    """Everything of the account but its row, a committed batch at a time."""
+    size = max(1, int(current_app.config["ACCOUNT_DELETION_BATCH_SIZE"]))
+    for step in _steps(user.id):
         while True:
             user.deletion_lease_until = _lease_until()
             after: list[Callable[[], Any]] = []
@@ -210,8 +229,6 @@ def delete_account(user_id: int) -> bool:
                 action()
             if removed < size:
                 break
-    _delete_user_row(user)
-    return True
 
 
 Step = Callable[[int, list[Callable[[], Any]]], int]

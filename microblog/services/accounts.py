@@ -41,6 +41,8 @@ from microblog.textutil import has_control_characters
 from microblog.timeutil import utcnow
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,32}$")
+# A remote account's username (federation): "name@domain", the domain maybe with a port.
+REMOTE_USERNAME_RE = re.compile(r"^[A-Za-z0-9_.~-]{1,100}@[A-Za-z0-9.-]{1,190}(:[0-9]{1,5})?$")
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 # last_seen is written at most this often, so reading pages does not mean writing rows.
@@ -305,8 +307,9 @@ def touch_last_seen(user: User) -> None:
 
 
 def get_user_by_username(username: str) -> User | None:
-    """The account with this name (ignoring case), or None. Malformed names match nobody."""
-    if not USERNAME_RE.match(username):
+    """The account with this name (ignoring case), local or remote ("name@domain"), or None. Malformed
+    names match nobody."""
+    if not (USERNAME_RE.match(username) or REMOTE_USERNAME_RE.match(username)):
         return None
     return db.session.scalar(user_by_username_select(username))
 

@@ -66,17 +66,17 @@ def _bump(post: Post, counter: sa.orm.InstrumentedAttribute, delta: int) -> None
     db.session.expire(post, [counter.key])
 
 
-def _add(user: User, post: Post, kind: str) -> bool:
-    """Add ``user``'s reaction of ``kind`` to ``post`` with its count and notification; commits.
-
-    Returns False when it was already there."""
+def add_reaction(user: User, post: Post, kind: str) -> bool:
+    """Add ``user``'s reaction of ``kind`` to ``post`` with its count and notification (of a local
+    author); commits. For callers that checked the rules already (the services below, the federation
+    inbox). Returns False when it was already there."""
     spec = _KINDS[kind]
     added = rows.insert_unless_present(spec.model.__table__, user_id=user.id, post_id=post.id,
                                        created_at=utcnow())
     if added:
         if spec.counter is not None:
             _bump(post, spec.counter, 1)
-        if spec.notification is not None and post.user_id != user.id:
+        if spec.notification is not None and post.user_id != user.id and post.author.domain is None:
             notifications.add_notification(post.user_id, spec.notification, actor_id=user.id, post_id=post.id)
     db.session.commit()
     return added
@@ -86,6 +86,13 @@ def _remove(user: User, post_id: int, kind: str) -> Post:
     """Take back ``user``'s reaction of ``kind`` (harmless when there is none), with its count and
     unread notification; commits."""
     post = _target(user, post_id)
+    remove_reaction(user, post, kind)
+    return post
+
+
+def remove_reaction(user: User, post: Post, kind: str) -> bool:
+    """Take back ``user``'s reaction of ``kind`` to ``post`` with its count and unread notification;
+    commits. Returns False when there was none."""
     spec = _KINDS[kind]
     model = spec.model
     removed = db.session.execute(
@@ -101,7 +108,7 @@ def _remove(user: User, post_id: int, kind: str) -> Post:
                 Notification.read_at.is_(None),
             ))
     db.session.commit()
-    return post
+    return removed is not None
 
 
 def like(user: User, post_id: int) -> Post:
@@ -113,7 +120,7 @@ def like(user: User, post_id: int) -> Post:
     """
     roles.check_not_suspended(user)
     post = _target(user, post_id)
-    _add(user, post, LIKE)
+    add_reaction(user, post, LIKE)
     return post
 
 
@@ -133,7 +140,7 @@ def repost(user: User, post_id: int) -> Post:
     post = _target(user, post_id)
     if post.visibility == Visibility.FOLLOWERS.value:
         raise PermissionDenied(_("This post is for its author's followers only: it cannot be reposted."))
-    _add(user, post, REPOST)
+    add_reaction(user, post, REPOST)
     return post
 
 
@@ -148,7 +155,7 @@ def bookmark(user: User, post_id: int) -> Post:
     :raises NotFound: no such post that ``user`` may see.
     """
     post = _target(user, post_id)
-    _add(user, post, BOOKMARK)
+    add_reaction(user, post, BOOKMARK)
     return post
 
 

@@ -96,15 +96,21 @@ def file_post(post: Post) -> list[User]:
     Part of the publishing transaction (the caller commits). Returns the people told of the mention
     (not the author, nor anyone who blocked or muted them).
     """
+    return file_post_under(post, tag_names(post.body), _mentioned_users(post))
+
+
+def file_post_under(post: Post, names: Sequence[str], people: Sequence[User]) -> list[User]:
+    """``file_post`` with the tags (normalized names) and the mentioned accounts given, not read from
+    the text: a remote post names them in its ``tag`` list. Returns the people told."""
     if post.id is None:
         db.session.flush()
-    ids = _tag_ids(tag_names(post.body))
+    ids = _tag_ids(list(dict.fromkeys(names)))
     if ids:
         db.session.execute(sa.insert(PostTag), [
             {"post_id": post.id, "tag_id": tag_id, "timestamp": post.timestamp, "user_id": post.user_id}
             for tag_id in ids.values()
         ])
-    people = _mentioned_users(post)
+    people = [person for person in dict.fromkeys(people) if person.id != post.user_id]
     if not people:
         return []
     db.session.execute(sa.insert(Mention), [{"post_id": post.id, "user_id": person.id} for person in people])
@@ -114,7 +120,13 @@ def file_post(post: Post) -> list[User]:
 def refile_post(post: Post) -> list[User]:
     """Bring an edited post's tags and mentions in line with its new text; notify only the people it
     mentions for the first time. Part of the edit's transaction. Returns the people told."""
-    wanted = _tag_ids(tag_names(post.body))
+    return refile_post_under(post, tag_names(post.body), _mentioned_users(post))
+
+
+def refile_post_under(post: Post, names: Sequence[str], people: Sequence[User]) -> list[User]:
+    """``refile_post`` with the tags and the mentioned accounts given (a remote post's ``tag`` list)."""
+    people = [person for person in dict.fromkeys(people) if person.id != post.user_id]
+    wanted = _tag_ids(list(dict.fromkeys(names)))
     filed = set(db.session.scalars(sa.select(PostTag.tag_id).where(PostTag.post_id == post.id)))
     gone = filed - set(wanted.values())
     if gone:
@@ -125,7 +137,6 @@ def refile_post(post: Post) -> list[User]:
             {"post_id": post.id, "tag_id": tag_id, "timestamp": post.timestamp, "user_id": post.user_id}
             for tag_id in added
         ])
-    people = _mentioned_users(post)
     before = set(db.session.scalars(sa.select(Mention.user_id).where(Mention.post_id == post.id)))
     now = {person.id for person in people}
     if before - now:
