@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from microblog.forms import submitted
 from microblog.models import User
 from microblog.reports.forms import ReportForm
-from microblog.services import accounts, posts, report_forwarding
+from microblog.services import posts, report_forwarding
 from microblog.services.report_forwarding import Filed
 
 bp = Blueprint("reports", __name__)
@@ -35,7 +35,7 @@ def report_post(post_id: int):
 @login_required
 def report_user(username: str):
     """The form to report an account, and sending it."""
-    person = accounts.get_user_by_username(username) or abort(404)
+    person = report_forwarding.reportable_user(username) or abort(404)
     form, domain = _form(person)
     filed: list[Filed] = []
     if submitted(form, lambda: filed.append(report_forwarding.report_user(

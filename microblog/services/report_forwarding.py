@@ -18,8 +18,8 @@ from flask_babel import gettext as _
 from microblog.exceptions import DomainError, Unavailable, ValidationError
 from microblog.extensions import db
 from microblog.federation import instances, keys, urls
-from microblog.models import ROLE_ADMIN, Post, Report, User
-from microblog.services import audit, reports
+from microblog.models import ROLE_ADMIN, USERNAME_MAX, Post, Report, User
+from microblog.services import accounts, audit, reports
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,16 @@ class Filed:
 
     report: Report
     forward_error: str | None = None
+
+
+def reportable_user(username: str) -> User | None:
+    """The account a report page names: a local one (``accounts.get_user_by_username``), or a remote
+    one by its full ``name@domain`` (ignoring case)."""
+    local = accounts.get_user_by_username(username)
+    if local is not None or "@" not in username or len(username) > USERNAME_MAX:
+        return local
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower(),
+                                                   User.domain.is_not(None)))
 
 
 def forward_domain(user: User | None) -> str | None:
