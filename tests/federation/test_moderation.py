@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from microblog.extensions import db
 from microblog.federation import httpsig, instances, keys
-from microblog.models import AuditLogEntry, Delivery, Instance, Post, Report, User, followers
+from microblog.models import Announce, AuditLogEntry, Delivery, Instance, Like, Post, Report, User, followers
 from microblog.services import audit, counters, posts, reactions
 from microblog.services import instances as instance_moderation
 from tests.factories import DEFAULT_PASSWORD, find_user, make_follow, make_post, make_user, signed_in_client
@@ -60,9 +60,11 @@ def counts_are_exact() -> None:
             replies, len(list(reactions_of(post.id, "like"))), len(list(reactions_of(post.id, "repost"))))
 
 
-def reactions_of(post_id: int, kind: str):
-    from microblog.models import Announce, Like
+def entry_of(action: str) -> AuditLogEntry | None:
+    return db.session.scalar(sa.select(AuditLogEntry).where(AuditLogEntry.action == action))
 
+
+def reactions_of(post_id: int, kind: str):
     model = Like if kind == "like" else Announce
     return db.session.scalars(sa.select(model.id).where(model.post_id == post_id))
 
@@ -141,10 +143,11 @@ def test_blocking_a_domain_deletes_its_accounts_posts_and_follows(site):
         assert (mine.reply_count, mine.like_count, mine.repost_count) == (0, 0, 1)
         counts_are_exact()
         states = dict(db.session.execute(sa.select(Delivery.domain, Delivery.status)).tuples().all())
-        assert states == {"evil.example": "failed", "social.evil.example": "failed", "good.example": "pending"}
+        assert states == {"evil.example": "failed", "social.evil.example": "failed",
+                          "good.example": "pending"}
         errors = set(db.session.scalars(sa.select(Delivery.last_error).where(Delivery.status == "failed")))
         assert errors == {instance_moderation.BLOCKED_ERROR}
-        entry = db.session.scalar(sa.select(AuditLogEntry).where(AuditLogEntry.action == audit.INSTANCE_BLOCK))
+        entry = entry_of(audit.INSTANCE_BLOCK)
         assert (entry.actor_name, entry.target_type, entry.target_label, entry.reason) == (
             "mod", "instance", "evil.example", "spam and abuse")
         assert entry.details.startswith("2 accounts, 3 posts, 2 deliveries")
@@ -179,7 +182,7 @@ def test_the_shared_inbox_refuses_a_blocked_domain_and_its_subdomains(site):
     with site.app_context():
         assert not instances.is_blocked("deep.social.evil.example")
         assert sign_and_post(site, newcomer, newcomer_key).status_code == 202
-        entry = db.session.scalar(sa.select(AuditLogEntry).where(AuditLogEntry.action == audit.INSTANCE_UNBLOCK))
+        entry = entry_of(audit.INSTANCE_UNBLOCK)
         assert entry.target_label == "evil.example" and entry.details == "blocked for: spam and abuse"
     assert "Blocked" not in text(mod.get("/admin/instances"))
 
@@ -351,5 +354,5 @@ def test_a_forwarded_report_is_a_flag_signed_by_the_site(site):
         assert flag["actor"] == "http://microblog.test/user/root"
         assert flag["object"] == ["https://good.example/users/good", kind_uri]
         assert "alice" not in delivery.activity
-        entry = db.session.scalar(sa.select(AuditLogEntry).where(AuditLogEntry.action == audit.REPORT_FORWARD))
+        entry = entry_of(audit.REPORT_FORWARD)
         assert (entry.actor_name, entry.target_type, entry.details) == ("alice", "report", "good.example")
