@@ -182,6 +182,7 @@ def _delete_accounts(moderator: User, domain: str) -> tuple[list[int], list[int]
     others -= set(ids)
     about_them = [report for user_id in ids for report in reports.open_reports_about(user_id=user_id)]
     reports.close(moderator, about_them, REPORT_RESOLVED)
+    db.session.flush()  # the reports' and notifications' rows, before the bulk deletes below
     media_files.discard_post_media(post_ids)
     db.session.execute(sa.delete(followers).where(their_follows))
     db.session.execute(sa.delete(Like).where(Like.user_id.in_(ids)), execution_options=_QUIET)

@@ -123,6 +123,8 @@ def test_only_staff_see_and_use_the_instances_page(site):
 
 
 def test_blocking_a_domain_deletes_its_accounts_posts_and_follows(site):
+    alice = signed_in_client(site, "alice")
+    assert alice.post("/user/bad@evil.example/report", data={"reason": "abuse"}).status_code == 302
     mod = signed_in_client(site, "mod")
     response = block(mod, "Evil.Example")
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/instances")
@@ -151,6 +153,8 @@ def test_blocking_a_domain_deletes_its_accounts_posts_and_follows(site):
         assert (entry.actor_name, entry.target_type, entry.target_label, entry.reason) == (
             "mod", "instance", "evil.example", "spam and abuse")
         assert entry.details.startswith("2 accounts, 3 posts, 2 deliveries")
+        report = db.session.scalar(sa.select(Report))
+        assert (report.status, report.user_id, report.target_label) == ("resolved", None, "bad@evil.example")
     page = text(mod.get("/admin/instances"))
     assert "Blocked" in page and "spam and abuse" in page
     assert "evil words" not in text(signed_in_client(site, "alice").get("/"))
