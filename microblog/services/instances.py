@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_babel import gettext as _
 
 from microblog import search
@@ -25,6 +26,7 @@ from microblog.federation import instances as federation_instances
 from microblog.federation import urls
 from microblog.models import (
     DOMAIN_MAX,
+    REPORT_OPEN,
     REPORT_RESOLVED,
     ActivityState,
     Announce,
@@ -33,8 +35,10 @@ from microblog.models import (
     InboxActivity,
     Instance,
     Like,
+    Media,
     Permission,
     Post,
+    Report,
     User,
     followers,
 )
@@ -161,56 +165,55 @@ def block_domain(moderator: User, domain: str, reason: str,
 
 def _delete_accounts(moderator: User, domain: str) -> tuple[list[int], list[int]]:
     """Delete the remote accounts of ``domain`` (and below) with everything of theirs, in the caller's
-    transaction; the ids of the accounts and posts deleted."""
-    remote = sa.select(User.id).where(User.domain.is_not(None), _under(User.domain, domain))
-    ids = list(db.session.scalars(remote))
+    transaction; the ids of the accounts and posts deleted. The statements select the accounts with a
+    subquery, not a list of ids: a big server's thousands of accounts stay within the database's limits."""
+    theirs = sa.select(User.id).where(User.domain.is_not(None), _under(User.domain, domain))
+    ids = list(db.session.scalars(theirs))
     if not ids:
         return [], []
-    found = list(db.session.execute(sa.select(Post.id, Post.in_reply_to_id).where(Post.user_id.in_(ids))))
-    post_ids = [row.id for row in found]
-    gone = set(post_ids)
-    # Replies to the posts of others lower those posts' reply counts (one each), as deleting them does.
-    parents: dict[int, int] = {}
-    for row in found:
-        if row.in_reply_to_id is not None and row.in_reply_to_id not in gone:
-            parents[row.in_reply_to_id] = parents.get(row.in_reply_to_id, 0) + 1
-    reacted = set(db.session.scalars(sa.select(Like.post_id).where(Like.user_id.in_(ids)))) \
-        | set(db.session.scalars(sa.select(Announce.post_id).where(Announce.user_id.in_(ids))))
-    their_follows = sa.or_(followers.c.follower_id.in_(ids), followers.c.followed_id.in_(ids))
+    post_ids = list(db.session.scalars(sa.select(Post.id).where(Post.user_id.in_(theirs))))
+    their_follows = sa.or_(followers.c.follower_id.in_(theirs), followers.c.followed_id.in_(theirs))
     others = {other for pair in db.session.execute(
         sa.select(followers.c.follower_id, followers.c.followed_id).where(their_follows)) for other in pair}
     others -= set(ids)
-    about_them = [report for user_id in ids for report in reports.open_reports_about(user_id=user_id)]
+    about_them = db.session.scalars(sa.select(Report).where(Report.status == REPORT_OPEN,
+                                                            Report.user_id.in_(theirs)))
     reports.close(moderator, about_them, REPORT_RESOLVED)
-    db.session.flush()  # the reports' and notifications' rows, before the bulk deletes below
-    media_files.discard_post_media(post_ids)
+    db.session.flush()  # the reports' and notifications' rows, before the bulk statements below
+    uploads = db.session.scalars(sa.select(Media).where(sa.or_(
+        Media.user_id.in_(theirs), Media.post_id.in_(sa.select(Post.id).where(Post.user_id.in_(theirs))))))
+    media_files.discard_keys(key for media in uploads for key in media.keys())
+    _lower_counts_of_others(theirs)
     db.session.execute(sa.delete(followers).where(their_follows))
-    db.session.execute(sa.delete(Like).where(Like.user_id.in_(ids)), execution_options=_QUIET)
-    db.session.execute(sa.delete(Announce).where(Announce.user_id.in_(ids)), execution_options=_QUIET)
-    db.session.execute(sa.delete(Post).where(Post.user_id.in_(ids)), execution_options=_QUIET)
-    for parent_id, replies in parents.items():
-        db.session.execute(
-            sa.update(Post).where(Post.id == parent_id)
-            .values(reply_count=sa.case((Post.reply_count >= replies, Post.reply_count - replies), else_=0)),
-            execution_options=_QUIET)
-    _recount_reactions(reacted - gone)
+    db.session.execute(sa.delete(Like).where(Like.user_id.in_(theirs)), execution_options=_QUIET)
+    db.session.execute(sa.delete(Announce).where(Announce.user_id.in_(theirs)), execution_options=_QUIET)
+    db.session.execute(sa.delete(Post).where(Post.user_id.in_(theirs)), execution_options=_QUIET)
     # The rest of theirs (messages, notifications, mentions, follow requests...) goes with the rows
     # by the foreign keys' ON DELETE CASCADE.
-    db.session.execute(sa.delete(User).where(User.id.in_(ids)), execution_options=_QUIET)
+    db.session.execute(sa.delete(User).where(User.id.in_(theirs)), execution_options=_QUIET)
     counters.recount(others)
     db.session.expire_all()
     return ids, post_ids
 
 
-def _recount_reactions(post_ids: set[int]) -> None:
-    """Set the like and repost counts of these posts from the rows (one like and repost per person)."""
-    if not post_ids:
-        return
+def _lower_counts_of_others(theirs: sa.Select) -> None:
+    """Before the accounts ``theirs`` selects lose their rows: the other posts they answered, liked or
+    reposted count those replies, likes and reposts no more (one like and repost per person and post)."""
     count = sa.func.count()
-    likes = sa.select(count).select_from(Like).where(Like.post_id == Post.id).scalar_subquery()
-    reposts = sa.select(count).select_from(Announce).where(Announce.post_id == Post.id).scalar_subquery()
-    db.session.execute(sa.update(Post).where(Post.id.in_(list(post_ids)))
-                       .values(like_count=likes, repost_count=reposts), execution_options=_QUIET)
+    reply = so.aliased(Post)
+    replies = sa.select(count).select_from(reply).where(reply.in_reply_to_id == Post.id,
+                                                        reply.user_id.in_(theirs)).scalar_subquery()
+    answered = sa.select(reply.in_reply_to_id).where(reply.user_id.in_(theirs))
+    db.session.execute(
+        sa.update(Post).where(Post.id.in_(answered), Post.user_id.not_in(theirs))
+        .values(reply_count=sa.case((Post.reply_count >= replies, Post.reply_count - replies), else_=0)),
+        execution_options=_QUIET)
+    for model, column in ((Like, Post.like_count), (Announce, Post.repost_count)):
+        left = sa.select(count).select_from(model).where(model.post_id == Post.id,
+                                                         model.user_id.not_in(theirs)).scalar_subquery()
+        reacted = sa.select(model.post_id).where(model.user_id.in_(theirs))
+        db.session.execute(sa.update(Post).where(Post.id.in_(reacted), Post.user_id.not_in(theirs))
+                           .values({column: left}), execution_options=_QUIET)
 
 
 def _drop_received(domain: str) -> None:

@@ -87,6 +87,8 @@ def site(app):
         remote_post(good, "kind words")
         posts.publish_post(bad, "an evil reply", in_reply_to=mine.id)
         reactions.like(sub, mine.id)
+        reactions.like(bob, mine.id)
+        posts.publish_post(bob, "bob answers", in_reply_to=mine.id)
         reactions.repost(good, mine.id)
         for pair in ((alice, bad), (bad, alice), (alice, sub), (bob, sub), (alice, good), (good, bob)):
             make_follow(*pair)
@@ -134,7 +136,7 @@ def test_blocking_a_domain_deletes_its_accounts_posts_and_follows(site):
         assert find_user("bad@evil.example") is None and find_user("sub@social.evil.example") is None
         assert find_user("good@good.example") is not None
         bodies = set(db.session.scalars(sa.select(Post.body)))
-        assert bodies == {"alice writes", "kind words"}
+        assert bodies == {"alice writes", "kind words", "bob answers"}
         alice, bob, good = find_user("alice"), find_user("bob"), find_user("good@good.example")
         assert (alice.follower_count, alice.following_count) == (0, 1)
         assert (bob.follower_count, bob.following_count) == (1, 0)
@@ -142,7 +144,7 @@ def test_blocking_a_domain_deletes_its_accounts_posts_and_follows(site):
         pairs = set(db.session.execute(sa.select(followers.c.follower_id, followers.c.followed_id)).tuples())
         assert pairs == {(alice.id, good.id), (good.id, bob.id)}
         mine = db.session.scalar(sa.select(Post).where(Post.body == "alice writes"))
-        assert (mine.reply_count, mine.like_count, mine.repost_count) == (0, 0, 1)
+        assert (mine.reply_count, mine.like_count, mine.repost_count) == (1, 1, 1)
         counts_are_exact()
         states = dict(db.session.execute(sa.select(Delivery.domain, Delivery.status)).tuples().all())
         assert states == {"evil.example": "failed", "social.evil.example": "failed",
