@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import AuditLogEntry, Post, Report, Task, User
+from microblog.models import AuditLogEntry, Instance, Post, Report, Task, User
 from tests.factories import make_post, make_user, token_for
 
 ROLES = ("anonymous", "user", "suspended_moderator", "moderator", "admin")
@@ -59,6 +59,18 @@ def _unsuspended() -> bool:
     return _bob().suspended_at is None
 
 
+def _instance() -> Instance | None:
+    return db.session.scalar(sa.select(Instance).where(Instance.domain == "evil.example"))
+
+
+def _domain_blocked() -> bool:
+    return _instance() is not None and _instance().blocked_at is not None
+
+
+def _media_rejected() -> bool:
+    return _instance() is not None and _instance().reject_media
+
+
 WEB = [
     Case("dashboard", "GET", "/admin/", ADMIN),
     Case("chart data", "GET", "/admin/charts/signups.json", ADMIN),
@@ -78,6 +90,15 @@ WEB = [
          lambda: _bob().role == "moderator"),
     Case("delete an account", "POST", "/admin/users/bob/delete", ADMIN, {"reason": "spam"},
          lambda: _bob() is None),
+    Case("other servers", "GET", "/admin/instances", STAFF),
+    Case("block a domain", "POST", "/admin/instances/block", STAFF,
+         {"domain": "evil.example", "reason": "spam"}, _domain_blocked),
+    Case("unblock a domain", "POST", "/admin/instances/evil.example/unblock", STAFF, None,
+         lambda: not _domain_blocked()),
+    Case("reject a domain's media", "POST", "/admin/instances/evil.example/reject_media", STAFF, None,
+         _media_rejected),
+    Case("accept a domain's media", "POST", "/admin/instances/evil.example/accept_media", STAFF, None,
+         lambda: not _media_rejected()),
     Case("audit log", "GET", "/admin/audit", ADMIN),
     Case("mail outbox", "GET", "/admin/outbox", ADMIN),
     Case("site settings", "GET", "/admin/settings", ADMIN),
@@ -138,6 +159,9 @@ def _prepare(app, case: Case) -> None:
             _post().hidden_at = sa.func.now()
         elif case.name == "lift a suspension":
             _bob().suspended_at = sa.func.now()
+        elif case.name in ("unblock a domain", "accept a domain's media"):
+            db.session.add(Instance(domain="evil.example", blocked_at=sa.func.now() if "block" in case.name
+                                    else None, reject_media="media" in case.name))
         db.session.commit()
 
 

@@ -1,14 +1,14 @@
-"""Forms of the admin area: a reason for each action, a role, the outcome of a report."""
+"""Forms of the admin area: a reason for each action, a role, the outcome of a report, a domain block."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from microblog.admin.labels import role_names
 from microblog.forms import WebForm
-from microblog.models import REASON_MAX, REPORT_DISMISSED, REPORT_RESOLVED, ROLES
+from microblog.models import DOMAIN_MAX, REASON_MAX, REPORT_DISMISSED, REPORT_RESOLVED, ROLES
 
 
 class ReasonForm(WebForm):
@@ -51,3 +51,15 @@ class SiteSettingsForm(WebForm):
 
     staff_two_factor = BooleanField(_l("Require two-factor authentication for moderators and administrators"))
     submit = SubmitField(_l("Save settings"))
+
+
+class BlockDomainForm(WebForm):
+    """Block another server by its domain (its subdomains too), or only reject its media."""
+
+    domain = StringField(_l("Domain"), validators=[DataRequired(), Length(max=DOMAIN_MAX)],
+                         description=_l("For example social.example. Its subdomains are blocked too."))
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=REASON_MAX)],
+                           description=_l("Written to the audit log."))
+    reject_media_only = BooleanField(
+        _l("Reject media only"), description=_l("Keep the server, but show its posts without their images."))
+    submit = SubmitField(_l("Block"))

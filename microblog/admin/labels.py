@@ -48,6 +48,11 @@ def action_names() -> dict[str, str]:
         audit.ACCOUNT_DELETE_SCHEDULED: _("Asked for their account to be deleted"),
         audit.ACCOUNT_DELETE_CANCELLED: _("Cancelled their account's deletion by signing in"),
         audit.ACCOUNT_DELETED: _("An account was deleted at its owner's request"),
+        audit.INSTANCE_BLOCK: _("Blocked a domain"),
+        audit.INSTANCE_UNBLOCK: _("Unblocked a domain"),
+        audit.INSTANCE_REJECT_MEDIA: _("Rejected a domain's media"),
+        audit.INSTANCE_ACCEPT_MEDIA: _("Accepted a domain's media again"),
+        audit.REPORT_FORWARD: _("Forwarded a report to another server"),
     }
 
 

@@ -1,5 +1,9 @@
-"""The admin and moderator area: dashboard and charts, reports, post and account moderation, the
-audit log, the mail outbox and site exports. Every view is guarded by ``permission_required``."""
+"""The admin and moderator area: dashboard and charts, reports, post and account moderation, other
+servers (domain blocks), the audit log, the mail outbox and site exports. Every view is guarded by
+``permission_required``.
+
+Size: one module for the admin blueprint's views, each a thin call to a service; the shared guard and
+action helpers would otherwise have to move to a module of their own."""
 
 from __future__ import annotations
 
@@ -13,9 +17,16 @@ from flask_login import current_user, login_required
 
 from microblog import charts, mail
 from microblog.admin import labels
-from microblog.admin.forms import HandleReportForm, OptionalReasonForm, ReasonForm, RoleForm, SiteSettingsForm
+from microblog.admin.forms import (
+    BlockDomainForm,
+    HandleReportForm,
+    OptionalReasonForm,
+    ReasonForm,
+    RoleForm,
+    SiteSettingsForm,
+)
 from microblog.exceptions import DomainError
-from microblog.forms import EmptyForm
+from microblog.forms import EmptyForm, submitted
 from microblog.models import (
     OUTBOX_FAILED,
     REPORT_OPEN,
@@ -26,9 +37,11 @@ from microblog.models import (
     Report,
 )
 from microblog.pagination import paginate, requested_page
+from microblog.paging import PageNotFound
 from microblog.services import (
     admin_exports,
     audit,
+    instances,
     media,
     moderation,
     reports,
@@ -243,6 +256,66 @@ def delete_user(username: str):
             _("The account %(username)s has been deleted.", username=name)):
         return redirect(url_for("admin.users"))
     return redirect(url_for("admin.user", username=name))
+
+
+# -- other servers ------------------------------------------------------------------------------
+@bp.route("/instances")
+@permission_required(instances.PERMISSION)
+def instance_list():
+    """The servers this site knows (``?q=`` narrows by domain), A to Z: accounts, blocks, media
+    rejection and delivery state; and the form to block one."""
+    return _instances_page(BlockDomainForm())
+
+
+def _instances_page(form: BlockDomainForm, status: int = 200):
+    query = request.args.get("q", "").strip()[:100]
+    try:
+        page = instances.list_instances(query, requested_page(), PER_PAGE)
+    except PageNotFound:
+        abort(404)
+    return render_template("admin/instances.html", title=_("Other servers"), page=page, query=query,
+                           form=form, action_form=EmptyForm()), status
+
+
+@bp.route("/instances/block", methods=["POST"])
+@permission_required(instances.PERMISSION)
+def block_instance():
+    """Block a domain (its accounts and their posts are deleted), or only reject its media."""
+    form = BlockDomainForm()
+    if submitted(form, lambda: instances.block_domain(current_user, form.domain.data, form.reason.data,
+                                                      reject_media_only=bool(form.reject_media_only.data))):
+        domain = instances.normalize_domain(form.domain.data)
+        flash(_("Media from %(domain)s are rejected.", domain=domain) if form.reject_media_only.data
+              else _("%(domain)s is blocked.", domain=domain), "success")
+        return redirect(url_for("admin.instance_list"))
+    return _instances_page(form, 400)
+
+
+@bp.route("/instances/<domain>/unblock", methods=["POST"])
+@permission_required(instances.PERMISSION)
+def unblock_instance(domain: str):
+    """Lift a domain's block."""
+    _act(EmptyForm, lambda form: instances.unblock_domain(current_user, domain),
+         _("%(domain)s is no longer blocked.", domain=domain))
+    return redirect(url_for("admin.instance_list"))
+
+
+@bp.route("/instances/<domain>/reject_media", methods=["POST"])
+@permission_required(instances.PERMISSION)
+def reject_media(domain: str):
+    """Reject a domain's media: its posts arrive without their images."""
+    _act(EmptyForm, lambda form: instances.set_reject_media(current_user, domain, True),
+         _("Media from %(domain)s are rejected.", domain=domain))
+    return redirect(url_for("admin.instance_list"))
+
+
+@bp.route("/instances/<domain>/accept_media", methods=["POST"])
+@permission_required(instances.PERMISSION)
+def accept_media(domain: str):
+    """Accept a domain's media again."""
+    _act(EmptyForm, lambda form: instances.set_reject_media(current_user, domain, False),
+         _("Media from %(domain)s are accepted again.", domain=domain))
+    return redirect(url_for("admin.instance_list"))
 
 
 # -- site settings ------------------------------------------------------------------------------

@@ -55,6 +55,13 @@ ACCOUNT_REACTIVATE = "account.reactivate"
 ACCOUNT_DELETE_SCHEDULED = "account.delete_asked"
 ACCOUNT_DELETE_CANCELLED = "account.delete_cancel"
 ACCOUNT_DELETED = "account.deleted"
+# Other servers (services/instances.py): the target is an instance row, labelled by its domain.
+INSTANCE_BLOCK = "instance.block"
+INSTANCE_UNBLOCK = "instance.unblock"
+INSTANCE_REJECT_MEDIA = "instance.reject_media"
+INSTANCE_ACCEPT_MEDIA = "instance.accept_media"
+# A report about a remote account or post sent on to its server (services/report_forwarding.py).
+REPORT_FORWARD = "report.forward"
 ACTIONS = (
     POST_HIDE, POST_UNHIDE, POST_DELETE, MEDIA_HIDE, MEDIA_UNHIDE,
     USER_SUSPEND, USER_UNSUSPEND, USER_ROLE, USER_DELETE,
@@ -68,6 +75,7 @@ ACTIONS = (
     ACCOUNT_IMPORT,
     ACCOUNT_DEACTIVATE, ACCOUNT_REACTIVATE, ACCOUNT_DELETE_SCHEDULED, ACCOUNT_DELETE_CANCELLED,
     ACCOUNT_DELETED,
+    INSTANCE_BLOCK, INSTANCE_UNBLOCK, INSTANCE_REJECT_MEDIA, INSTANCE_ACCEPT_MEDIA, REPORT_FORWARD,
 )
 EXCERPT = 80
 
