@@ -15,18 +15,22 @@ def domain_of(uri: str) -> str:
     return urlsplit(uri).netloc.lower()
 
 
-def is_blocked(domain: str) -> bool:
-    """Whether moderators blocked ``domain`` or a domain it is under (blocking example.com blocks
-    social.example.com too)."""
+def _with_parents(domain: str) -> set[str]:
+    """``domain`` (with and without its port) and every domain it is under: a decision about
+    example.com covers social.example.com too."""
     host = domain.lower()
     bare = host.rsplit(":", 1)[0] if host.count(":") == 1 else host  # without its port
     labels = bare.split(".")
-    candidates = {".".join(labels[i:]) for i in range(len(labels))} | {host}
+    return {".".join(labels[i:]) for i in range(len(labels))} | {host}
+
+
+def is_blocked(domain: str) -> bool:
+    """Whether moderators blocked ``domain`` or a domain it is under."""
     return db.session.scalar(sa.select(sa.exists().where(
-        Instance.domain.in_(candidates), Instance.blocked_at.is_not(None)))) or False
+        Instance.domain.in_(_with_parents(domain)), Instance.blocked_at.is_not(None)))) or False
 
 
 def rejects_media(domain: str) -> bool:
-    """Whether posts from ``domain`` arrive without their images (a moderators' decision)."""
-    found = db.session.scalar(sa.select(Instance.reject_media).where(Instance.domain == domain.lower()))
-    return bool(found)
+    """Whether posts from ``domain`` (or a domain it is under) arrive without their images."""
+    return db.session.scalar(sa.select(sa.exists().where(
+        Instance.domain.in_(_with_parents(domain)), Instance.reject_media.is_(True)))) or False

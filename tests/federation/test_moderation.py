@@ -165,10 +165,12 @@ def test_blocking_a_domain_deletes_its_accounts_posts_and_follows(site):
     assert block(mod, "evil.example").status_code == 400  # blocked already
 
 
-def sign_and_post(app, sender: User, private_pem: str):
-    body = json.dumps({"id": sender.actor_uri + "/likes/1", "type": "Like", "actor": sender.actor_uri,
+def sign_and_post(app, sender: tuple[str, str], private_pem: str):
+    """POST a Like signed as ``sender`` (its actor id and key id)."""
+    actor, key_id = sender
+    body = json.dumps({"id": actor + "/likes/1", "type": "Like", "actor": actor,
                        "object": "http://microblog.test/post/1"}).encode()
-    headers = httpsig.sign_request("POST", "http://microblog.test/inbox", key_id=sender.key_id,
+    headers = httpsig.sign_request("POST", "http://microblog.test/inbox", key_id=key_id,
                                    private_pem=private_pem, body=body)
     return app.test_client().post("/inbox", data=body, headers=headers, base_url="http://microblog.test")
 
@@ -177,8 +179,10 @@ def test_the_shared_inbox_refuses_a_blocked_domain_and_its_subdomains(site):
     mod = signed_in_client(site, "mod")
     assert block(mod, "evil.example").status_code == 302
     with site.app_context():
-        newcomer, newcomer_key = make_signer("newcomer", "deep.social.evil.example")
-        stranger, stranger_key = make_signer("stranger", "good.example")
+        newcomer_user, newcomer_key = make_signer("newcomer", "deep.social.evil.example")
+        stranger_user, stranger_key = make_signer("stranger", "good.example")
+        newcomer = (newcomer_user.actor_uri, newcomer_user.key_id)
+        stranger = (stranger_user.actor_uri, stranger_user.key_id)
         refused = sign_and_post(site, newcomer, newcomer_key)
         assert refused.status_code == 403
         assert "does not accept" in refused.json["error"]
