@@ -104,3 +104,32 @@ class Peer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def person(peer: Peer, name: str, public_pem: str, **extra: Any) -> dict[str, Any]:
+    """The actor document of ``name`` on ``peer`` (as Mastodon publishes one), served at /users/<name>."""
+    actor_id = peer.url(f"/users/{name}")
+    return {
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": actor_id, "type": "Person", "preferredUsername": name, "name": name.title(),
+        "summary": f"<p>I am {name}.</p><p>Hello &amp; welcome</p>",
+        "inbox": f"{actor_id}/inbox", "outbox": f"{actor_id}/outbox", "followers": f"{actor_id}/followers",
+        "endpoints": {"sharedInbox": peer.url("/inbox")}, "url": peer.url(f"/@{name}"),
+        "icon": {"type": "Image", "url": peer.url(f"/avatars/{name}.png")},
+        "manuallyApprovesFollowers": False,
+        "publicKey": {"id": f"{actor_id}#main-key", "owner": actor_id, "publicKeyPem": public_pem},
+        **extra,
+    }
+
+
+def serve_person(peer: Peer, doc: dict[str, Any]) -> None:
+    """Serve ``doc`` at its id's path, and WebFinger for it."""
+    name = doc["preferredUsername"]
+    path = doc["id"].split(str(peer.port), 1)[1]
+    peer.routes[path] = json_answer(doc)
+    peer.routes["/.well-known/webfinger"] = lambda seen: json_answer({
+        "subject": f"acct:{name}@{peer.host}",
+        "links": [{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": doc["url"]},
+                  {"rel": "self", "type": "application/activity+json", "href": doc["id"]}],
+    }, content_type="application/jrd+json") if f"acct:{name}@" in seen.path.replace("%40", "@").replace(
+        "%3A", ":") else Answer(404)
