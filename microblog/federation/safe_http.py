@@ -203,9 +203,10 @@ def _exchange(method: str, url: str, headers: dict[str, str], body: bytes | None
 
     def give_up() -> None:  # the overall deadline: a server that drips bytes is cut off
         expired.set()
-        if conn.sock is not None:
+        sock = conn.sock
+        if sock is not None:
             try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
 

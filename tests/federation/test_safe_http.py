@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import time
 
@@ -103,11 +104,58 @@ def test_at_most_three_redirects(app, peer):
     assert [seen.path for seen in peer.seen] == ["/0", "/1", "/2", "/3"]
 
 
-def test_redirect_to_loopback_refused_when_private_addresses_are_not_allowed(make_app, peer):
-    """Every hop is vetted: a redirect into loopback is refused like a first URL there would be."""
+# A public address (example.com's) that names under .public.test resolve to; connections to it are
+# routed to the peer on loopback. The network is simulated at the socket module, below our code.
+PUBLIC = "93.184.216.34"
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """``<name>.public.test`` resolves to PUBLIC (``rebind.public.test``: to 127.0.0.1 from the second
+    lookup on, a DNS rebinding attack); connections to PUBLIC reach 127.0.0.1. Returns the lookups."""
+    lookups: list[str] = []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if not str(host).endswith(".public.test"):
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        lookups.append(host)
+        rebound = host == "rebind.public.test" and lookups.count(host) > 1
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1" if rebound else PUBLIC, port))]
+
+    def create_connection(address, *args, **kwargs):
+        host, port = address
+        return real_connect(("127.0.0.1" if host == PUBLIC else host, port), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return lookups
+
+
+def test_redirect_from_a_public_host_to_loopback_refused(make_app, peer, public_dns):
+    peer.routes["/actor"] = Answer(302, b"", {"Location": peer.url("/secret")})
+    peer.routes["/elsewhere"] = Answer(302, b"", {"Location": peer.url("/ok", host="other.public.test")})
+    peer.routes["/ok"] = json_answer(ACTOR)
+    peer.routes["/secret"] = json_answer({"secret": True})
     app = make_app(FEDERATION_ALLOW_PRIVATE_ADDRESSES=False)
-    with app.app_context(), pytest.raises(safe_http.UnsafeAddress):
-        safe_http.vet_url(peer.url("/redirected"))
+    with app.app_context():
+        assert safe_http.fetch_json(peer.url("/elsewhere", host="social.public.test")) == ACTOR
+        assert peer.seen[-1].headers["host"] == f"other.public.test:{peer.port}"
+        with pytest.raises(safe_http.UnsafeAddress):
+            safe_http.fetch_json(peer.url("/actor", host="social.public.test"))
+    assert [seen.path for seen in peer.seen] == ["/elsewhere", "/ok", "/actor"]
+
+
+def test_dns_rebinding_gets_no_second_lookup(make_app, peer, public_dns):
+    """The host is resolved once; the connection goes to the address that was vetted."""
+    peer.routes["/actor"] = json_answer(ACTOR)
+    app = make_app(FEDERATION_ALLOW_PRIVATE_ADDRESSES=False)
+    with app.app_context():
+        assert safe_http.fetch_json(peer.url("/actor", host="rebind.public.test")) == ACTOR
+        assert public_dns == ["rebind.public.test"]
+        with pytest.raises(safe_http.UnsafeAddress):  # the next request sees the new answer, and refuses
+            safe_http.fetch_json(peer.url("/actor", host="rebind.public.test"))
+    assert len(peer.seen) == 1
 
 
 def test_too_large_answers_refused(make_app, peer):
