@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.federation import actors, keys
+from microblog.federation import actors, httpsig, keys
 from microblog.models import Instance, User
 from microblog.timeutil import utcnow
 from tests.factories import make_user
@@ -213,3 +213,41 @@ def test_resolve_handle_by_webfinger(app, peer, key_pairs):
 
 def test_html_to_text():
     assert actors.html_to_text("<p>a<br>b</p><p>c &lt;3 <script>x</script></p>") == "a\nb\n\nc <3 x"
+
+
+def _signed_post(client, private_pem: str, key_id: str, activity: dict):
+    body = json.dumps(activity).encode()
+    headers = httpsig.sign_request("POST", "http://microblog.test/inbox", key_id=key_id,
+                                   private_pem=private_pem, body=body)
+    return client.post("/inbox", data=body, headers=headers, base_url="http://microblog.test")
+
+
+def test_inbox_fetches_an_unknown_signer_and_refetches_a_rotated_key(app, client, peer, key_pairs):
+    """The inbox's path through actor_for_key: the first activity of an unknown actor makes us fetch
+    it; after its key changed, a failed verification fetches it again (at most once a minute)."""
+    doc = person(peer, "bob", key_pairs[0][1])
+    serve_person(peer, doc)
+    key_id = doc["publicKey"]["id"]
+    activity = {"id": doc["id"] + "#follows/1", "type": "Follow", "actor": doc["id"],
+                "object": "http://microblog.test/user/alice"}
+    assert _signed_post(client, key_pairs[0][0], key_id, activity).status_code == 202
+    with app.app_context():
+        bob = actors.actor_by_uri(doc["id"])
+        assert bob is not None and bob.public_key_pem == key_pairs[0][1]
+    # Bob's server rotates his key and signs with the new one.
+    doc["publicKey"]["publicKeyPem"] = key_pairs[1][1]
+    serve_person(peer, doc)
+    activity["id"] = doc["id"] + "#follows/2"
+    assert _signed_post(client, key_pairs[1][0], key_id, activity).status_code == 401  # fetched just now
+    with app.app_context():
+        bob = actors.actor_by_uri(doc["id"])
+        bob.fetched_at = utcnow() - timedelta(minutes=2)
+        db.session.commit()
+    assert _signed_post(client, key_pairs[1][0], key_id, activity).status_code == 202
+    with app.app_context():
+        assert actors.actor_by_uri(doc["id"]).public_key_pem == key_pairs[1][1]
+    # A forged signature (someone else's key) is still refused, and does not make us fetch in a loop.
+    fetches = len(peer.seen)
+    activity["id"] = doc["id"] + "#follows/3"
+    assert _signed_post(client, key_pairs[0][0], key_id, activity).status_code == 401
+    assert len(peer.seen) == fetches
