@@ -31,8 +31,11 @@ ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organizat
 REFRESH_INTERVAL = timedelta(minutes=1)
 DISPLAY_NAME_MAX = 100
 ALSO_KNOWN_AS_MAX = 20
-# preferredUsername: no spaces, no @ or slashes (it becomes "name@domain" and a URL segment).
-_NAME = re.compile(r"^[^\s@/#?]{1,100}$")
+# The names and hosts a remote username "name@host[:port]" is made of: what the profile URL
+# (/user/<name@host>) and the accounts service's remote-username pattern accept (Mastodon's, Pleroma's
+# and Misskey's names fit; an actor whose name does not is refused).
+_NAME = re.compile(r"^[A-Za-z0-9_.~-]{1,100}$")
+_HOST = re.compile(r"^[a-z0-9.-]{1,190}(:[0-9]{1,5})?$")
 
 
 class _Text(HTMLParser):
@@ -105,6 +108,8 @@ def validated_actor(doc: dict[str, Any], fetched_from: str) -> dict[str, Any] | 
     problem = None
     if doc.get("type") not in ACTOR_TYPES:
         problem = "not an actor type"
+    elif not _HOST.match(host):
+        problem = "a host name we cannot make a username with"
     elif not isinstance(actor_id, str) or not _same_host(actor_id, host):
         problem = "its id is not on the host it came from"
     elif not isinstance(name, str) or not _NAME.match(name):

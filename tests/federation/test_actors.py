@@ -73,6 +73,7 @@ ELSEWHERE = "https://elsewhere.example/users/bob"
     {"id": ELSEWHERE, "publicKey": {"id": "SELF#main-key", "owner": ELSEWHERE, "publicKeyPem": "P"}},
     {"publicKey": None}, {"type": "Note"}, {"inbox": None}, {"inbox": "javascript:alert(1)"},
     {"preferredUsername": None}, {"preferredUsername": "bob@evil"}, {"preferredUsername": "a b"},
+    {"preferredUsername": "../bob"}, {"preferredUsername": "x" * 101},
 ])
 def test_invalid_or_forged_actors_refused(app, peer, key_pairs, change):
     doc = person(peer, "bob", key_pairs[0][1])
