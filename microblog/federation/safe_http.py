@@ -11,7 +11,8 @@ before it is sent (SSRF):
   differently), with the host name in ``Host`` and in TLS (SNI and the certificate check);
 - redirects (at most ``MAX_REDIRECTS``) are checked again like the first URL;
 - ``FEDERATION_TIMEOUT`` for connecting and for each read, ``OVERALL_TIMEOUTS`` of them for the whole
-  exchange, at most ``FEDERATION_MAX_RESPONSE_BYTES`` of answer, JSON content types only for JSON.
+  exchange (redirects included), at most ``FEDERATION_MAX_RESPONSE_BYTES`` of answer, JSON content
+  types only for JSON.
 
 ``http`` stays allowed for public hosts too: a few small servers federate without TLS; signatures,
 not the transport, authenticate activities. ``FEDERATION_CA_BUNDLE`` names extra trusted CAs (a local
@@ -30,6 +31,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -189,13 +191,21 @@ def _signed_headers(method: str, url: str, signer: User | None, body: bytes | No
                                 private_pem=signer.private_key_pem, body=body)
 
 
-def _exchange(method: str, url: str, headers: dict[str, str], body: bytes | None, *,
+def _deadline() -> float:
+    """When a request (with its redirects) must be over, on the monotonic clock."""
+    return time.monotonic() + float(current_app.config["FEDERATION_TIMEOUT"]) * OVERALL_TIMEOUTS
+
+
+def _exchange(method: str, url: str, headers: dict[str, str], body: bytes | None, *, deadline: float,
               read_body: bool = True) -> Response:
-    """One request to ``url`` (checked), its answer read within the limits."""
+    """One request to ``url`` (checked), its answer read within the limits and before ``deadline``."""
     scheme, host, port, addresses = vet_url(url)
     config = current_app.config
     timeout = float(config["FEDERATION_TIMEOUT"])
     limit = int(config["FEDERATION_MAX_RESPONSE_BYTES"])
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError(f"{host} did not answer in time")
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     conn = _connection(scheme, host, port, addresses, timeout)
@@ -210,7 +220,7 @@ def _exchange(method: str, url: str, headers: dict[str, str], body: bytes | None
             except OSError:
                 pass
 
-    watchdog = threading.Timer(timeout * OVERALL_TIMEOUTS, give_up)
+    watchdog = threading.Timer(remaining, give_up)
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -256,9 +266,10 @@ def get(url: str, *, signer: User | None = None, accept: str = ACTIVITY_ACCEPT) 
     :raises FetchError: (or a subclass) the request could not be made or its answer read.
     """
     current = url
+    deadline = _deadline()
     for _hop in range(MAX_REDIRECTS + 1):
         headers = {"Accept": accept, **_signed_headers("GET", current, signer, None)}
-        response = _exchange("GET", current, headers, None)
+        response = _exchange("GET", current, headers, None, deadline=deadline)
         if response.status in REDIRECTS and response.headers.get("location"):
             current = urljoin(current, response.headers["location"])
             continue
@@ -304,5 +315,6 @@ def post_activity(inbox_url: str, body: bytes, sender: User) -> int:
     """
     headers = _signed_headers("POST", inbox_url, sender, body)
     headers.setdefault("Content-Type", "application/activity+json")
-    response = _exchange("POST", inbox_url, {"Accept": ACTIVITY_ACCEPT, **headers}, body, read_body=False)
+    response = _exchange("POST", inbox_url, {"Accept": ACTIVITY_ACCEPT, **headers}, body,
+                         deadline=_deadline(), read_body=False)
     return response.status

@@ -220,6 +220,26 @@ def test_dripping_server_cut_off_at_the_overall_deadline(make_app, peer):
     assert 2.5 < time.monotonic() - started < 5
 
 
+def test_the_deadline_covers_redirects(make_app, peer):
+    """Hops each quicker than the timeout add up to one deadline (three timeouts), not one each."""
+    pause = {"seconds": 0.5}
+
+    def slow(seen: Seen) -> Answer:
+        time.sleep(pause["seconds"])
+        hop = int(seen.path.strip("/"))
+        return json_answer(ACTOR) if hop == 3 else Answer(302, b"", {"Location": f"/{hop + 1}"})
+
+    for hop in range(4):
+        peer.routes[f"/{hop}"] = slow
+    with make_app(FEDERATION_TIMEOUT=1).app_context():
+        assert safe_http.fetch_json(peer.url("/0")) == ACTOR  # 4 x 0.5 s: in time
+        pause["seconds"] = 0.9
+        started = time.monotonic()
+        with pytest.raises(safe_http.FetchError, match="in time"):  # 4 x 0.9 s: too long in all
+            safe_http.fetch_json(peer.url("/0"))
+        assert time.monotonic() - started < 3.5
+
+
 @pytest.mark.parametrize("content_type", ["text/html", "text/plain", "application/xml", ""])
 def test_wrong_content_type_refused(app, peer, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
