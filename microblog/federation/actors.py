@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from microblog import search
 from microblog.extensions import db
 from microblog.federation import instances, safe_http, urls, webfinger_client
 from microblog.models import URI_MAX, User
@@ -181,9 +182,11 @@ def store_actor(doc: dict[str, Any], fetched_from: str) -> User | None:
         user.fetched_at = utcnow()
         try:
             db.session.commit()
-            return user
         except sa.exc.IntegrityError:  # another process stored the same actor meanwhile: read it again
             db.session.rollback()
+            continue
+        search.queue_users(user.id)  # remote accounts are found by people search too
+        return user
     return actor_by_uri(fields["actor_uri"])
 
 

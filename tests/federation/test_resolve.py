@@ -52,6 +52,9 @@ def test_search_for_a_handle_finds_and_stores_the_account(app, client, auth, ali
     # The fetch of the actor was signed as the person searching.
     actor_fetch = next(seen for seen in peer.seen if seen.path == "/users/bob")
     assert 'keyId="http://microblog.test/user/alice#main-key"' in actor_fetch.headers["signature"]
+    # Stored, and indexed: people search finds the account by its name.
+    response = client.get("/search", query_string={"q": "bob", "type": "people"})
+    assert f"bob@{peer.host}" in response.get_data(as_text=True)
     # Without the leading @ too.
     response = client.get("/search", query_string={"q": f"bob@{peer.host}"})
     assert unquote(response.headers["Location"]) == f"/user/bob@{peer.host}"
