@@ -149,6 +149,8 @@ class Config:
     # Seconds to connect and to wait for each read of a remote server, and the largest answer read.
     FEDERATION_TIMEOUT = as_int(os.environ.get("FEDERATION_TIMEOUT"), 10)
     FEDERATION_MAX_RESPONSE_BYTES = as_int(os.environ.get("FEDERATION_MAX_RESPONSE_BYTES"), 1024 * 1024)
+    # Extra CAs trusted for outgoing HTTPS (a file of PEM certificates: a private network's own CA).
+    FEDERATION_CA_BUNDLE = os.environ.get("FEDERATION_CA_BUNDLE") or None
     # The largest activity an inbox accepts, and how many one remote server may POST.
     FEDERATION_MAX_INBOX_BYTES = as_int(os.environ.get("FEDERATION_MAX_INBOX_BYTES"), 256 * 1024)
     RATELIMIT_INBOX = os.environ.get("RATELIMIT_INBOX", "600 per minute")

@@ -25,6 +25,7 @@ from microblog.calendar_svg import SIZE as CALENDAR_SIZE
 from microblog.calendar_svg import calendar_svg
 from microblog.exceptions import DomainError
 from microblog.extensions import db
+from microblog.federation import resolve
 from microblog.forms import EmptyForm, submitted
 from microblog.main.forms import EditProfileForm, PostForm, RemovePictureForm
 from microblog.models import Post
@@ -113,6 +114,12 @@ PEOPLE_PREVIEW = 5
 @bp.route("/search")
 def search():
     """Search posts and people: ``q`` (see the README for the syntax), ``sort=new``, ``type=people``."""
+    if current_user.is_authenticated and resolve.looks_resolvable(request.args.get("q", "")):
+        # A handle or a URL: the account or post it names, fetched from its server if need be.
+        found = resolve.resolve(request.args["q"], current_user)
+        target = resolve.resolved_url(found, current_user) if found is not None else None
+        if target is not None:
+            return redirect(target)
     parsed = search_service.parse(request.args.get("q", ""))
     sort = "new" if request.args.get("sort") == "new" else "relevance"
     only_people = request.args.get("type") == "people"
