@@ -11,7 +11,6 @@ import logging
 import re
 import secrets
 from datetime import timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from microblog import search
 from microblog.extensions import db
 from microblog.federation import instances, safe_http, urls, webfinger_client
+from microblog.federation.sanitize import html_to_text
 from microblog.models import URI_MAX, User
 from microblog.models.limits import HANDLE_MAX
 from microblog.models.users import ABOUT_ME_MAX
@@ -37,33 +37,6 @@ ALSO_KNOWN_AS_MAX = 20
 # and Misskey's names fit; an actor whose name does not is refused).
 _NAME = re.compile(r"^[A-Za-z0-9_.~-]{1,100}$")
 _HOST = re.compile(r"^[a-z0-9.-]{1,190}(:[0-9]{1,5})?$")
-
-
-class _Text(HTMLParser):
-    """The text of a bit of HTML: tags dropped, line breaks for <br> and paragraphs."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("p", "div", "li"):
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    text = "".join(parser.parts)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _http_url(value: Any) -> str | None:
@@ -92,6 +65,17 @@ def _id_of(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _text(value: Any, limit: int) -> str | None:
+    """The plain text of an HTML string (a name, a bio), cut to ``limit``; None for none."""
+    return html_to_text(value)[:limit] or None if isinstance(value, str) else None
+
+
+def _on_host(value: Any, host: str) -> str | None:
+    """``value`` if it is an http(s) URL on ``host``, else None."""
+    url = _http_url(value)
+    return url if url is not None and _same_host(url, host) else None
+
+
 def _same_host(uri: str, host: str) -> bool:
     return bool(uri) and instances.domain_of(uri) == host and _http_url(uri) is not None
 
@@ -106,6 +90,8 @@ def validated_actor(doc: dict[str, Any], fetched_from: str) -> dict[str, Any] | 
         key = next((item for item in key if isinstance(item, dict)), None)
     name = doc.get("preferredUsername")
     inbox = _http_url(doc.get("inbox"))
+    if inbox is not None and not _same_host(inbox, host):
+        inbox = None  # deliveries go to the actor's own server, never where a document points
     problem = None
     if doc.get("type") not in ACTOR_TYPES:
         problem = "not an actor type"
@@ -139,12 +125,12 @@ def validated_actor(doc: dict[str, Any], fetched_from: str) -> dict[str, Any] | 
         "domain": host,
         "actor_uri": actor_id,
         "inbox_url": inbox,
-        "shared_inbox_url": _http_url(endpoints.get("sharedInbox")),
-        "followers_url": _http_url(doc.get("followers")),
+        "shared_inbox_url": _on_host(endpoints.get("sharedInbox"), host),
+        "followers_url": _on_host(doc.get("followers"), host),
         "profile_url": _link(doc.get("url")),
         "avatar_url": _link(icon.get("url") if isinstance(icon, dict) else icon),
-        "display_name": display.strip()[:DISPLAY_NAME_MAX] or None if isinstance(display, str) else None,
-        "about_me": html_to_text(summary)[:ABOUT_ME_MAX] or None if isinstance(summary, str) else None,
+        "display_name": _text(display, DISPLAY_NAME_MAX),
+        "about_me": _text(summary, ABOUT_ME_MAX),
         "locked": doc.get("manuallyApprovesFollowers") is True,
         "key_id": key["id"],
         "public_key_pem": key["publicKeyPem"],

@@ -212,10 +212,6 @@ def test_resolve_handle_by_webfinger(app, peer, key_pairs):
     assert webfinger and "resource=acct:bob@" in webfinger[0].path.replace("%40", "@").replace("%3A", ":")
 
 
-def test_html_to_text():
-    assert actors.html_to_text("<p>a<br>b</p><p>c &lt;3 <script>x</script></p>") == "a\nb\n\nc <3 x"
-
-
 def _signed_post(client, private_pem: str, key_id: str, activity: dict):
     body = json.dumps(activity).encode()
     headers = httpsig.sign_request("POST", "http://microblog.test/inbox", key_id=key_id,

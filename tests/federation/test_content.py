@@ -298,12 +298,17 @@ def test_update_of_the_actor_changes_the_profile(app, client, people):
         person = {"id": bob.actor_uri, "type": "Person", "preferredUsername": "bob", "name": "Bob <b>B.</b>",
                   "summary": "<p>I write <script>x()</script>things</p>", "url": "https://remote.example/@bob",
                   "icon": {"type": "Image", "url": "https://remote.example/avatar.png"},
-                  "inbox": "https://evil.example/inbox", "alsoKnownAs": ["https://old.example/users/bob"]}
+                  "inbox": bob.inbox_url, "alsoKnownAs": ["https://old.example/users/bob"],
+                  "publicKey": {"id": bob.key_id, "owner": bob.actor_uri, "publicKeyPem": PUBLIC_PEM}}
         deliver(client, bob, activity(bob, "Update", person))
         bob = fresh(bob)
         assert bob.display_name == "Bob B." and bob.about_me == "I write things"
         assert bob.avatar_url == "https://remote.example/avatar.png"
-        assert bob.inbox_url == "https://remote.example/users/bob/inbox"  # not moved to another host
+        # An inbox on another host is refused with the rest of that Update.
+        moved = dict(person, name="Moved", inbox="https://evil.example/inbox")
+        deliver(client, bob, activity(bob, "Update", moved))
+        bob = fresh(bob)
+        assert bob.inbox_url == "https://remote.example/users/bob/inbox" and bob.display_name == "Bob B."
         carol = make_remote("carol")
         deliver(client, carol, activity(carol, "Update", dict(person, name="Not Bob")))
         assert fresh(bob).display_name == "Bob B."

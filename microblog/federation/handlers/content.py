@@ -62,8 +62,9 @@ def update(activity: Activity, sender: User, recipient: User | None) -> None:
     if remote_accounts.actor_type_ok(obj):
         if id_of(obj) != sender.actor_uri:
             raise Ignored("Update of another actor")
-        remote_accounts.apply_actor(sender, obj)
-        db.session.commit()
+        # Stored as a fetched actor is (the same checks), from the server that signed it.
+        if actors.store_actor(obj, sender.actor_uri or "") is None:
+            raise Ignored("an Update of the actor that we refuse")
         return
     if obj.get("type") not in remote_posts.NOTE_TYPES:
         raise Ignored(f"Update of a {obj.get('type')!r}")
