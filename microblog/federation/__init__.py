@@ -19,7 +19,7 @@ from microblog.extensions import csrf
 def register_federation(app: Flask) -> None:
     """Add the federation routes. Inboxes are authenticated by HTTP Signatures, not by the session
     cookie, so CSRF protection (for forms in browsers) does not apply to them."""
-    from microblog.federation import discovery, inbox  # noqa: F401 - register their routes on bp
+    from microblog.federation import discovery, inbox, instance_actor  # noqa: F401 - register routes on bp
     from microblog.federation.blueprint import bp
     from microblog.federation.negotiation import register_negotiation
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from microblog import search
 from microblog.extensions import db
-from microblog.federation import instances, safe_http, urls, webfinger_client
+from microblog.federation import instances, keys, safe_http, urls, webfinger_client
 from microblog.federation.sanitize import html_to_text
 from microblog.models import URI_MAX, User
 from microblog.models.limits import HANDLE_MAX
@@ -183,7 +183,7 @@ def fetch_actor(uri: str, *, signer: User | None = None) -> User | None:
     if _http_url(uri) is None or instances.is_blocked(instances.domain_of(uri)):
         return None
     try:
-        doc, final_url = safe_http.fetch_json_response(uri, signer=signer)
+        doc, final_url = safe_http.fetch_json_response(uri, signer=signer or keys.instance_signer())
     except safe_http.FetchError as exc:
         log.info("actor %s not fetched: %s", uri[:200], exc)
         return None
@@ -206,12 +206,13 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> User | None:
         return None
     owner = stored.actor_uri if stored is not None and stored.actor_uri else key_id.split("#", 1)[0]
     try:
-        doc, final_url = safe_http.fetch_json_response(owner)
+        # Signed as the site (authorized fetch): servers that refuse unsigned GETs answer it.
+        doc, final_url = safe_http.fetch_json_response(owner, signer=keys.instance_signer())
         if "inbox" not in doc and isinstance(doc.get("owner"), str):
             # The key is a document of its own: its owner is the actor, on the same host.
             if doc.get("id") != key_id or instances.domain_of(doc["owner"]) != instances.domain_of(final_url):
                 return None
-            doc, final_url = safe_http.fetch_json_response(doc["owner"])
+            doc, final_url = safe_http.fetch_json_response(doc["owner"], signer=keys.instance_signer())
     except safe_http.FetchError as exc:
         log.info("key %s not fetched: %s", key_id[:200], exc)
         return stored if refresh else None

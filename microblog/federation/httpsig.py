@@ -136,7 +136,10 @@ def verify_request(method: str, target: str, headers: HeaderLookup, body: bytes 
         raise SignatureError("the Date header is too far from now")
     if body is not None:
         sent = headers.get("digest") or ""
-        if not any(part.strip() == digest(body) for part in sent.split(",")):
+        # RFC 3230: the algorithm's name is case-insensitive (bovine sends "sha-256=").
+        expected = digest(body).split("=", 1)[1]
+        if not any(name.strip().lower() == "sha-256" and value.strip() == expected
+                   for name, _, value in (part.partition("=") for part in sent.split(","))):
             raise SignatureError("the Digest does not match the body")
     try:
         signature = base64.b64decode(params["signature"], validate=True)

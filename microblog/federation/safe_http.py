@@ -180,15 +180,18 @@ def _connection(scheme: str, host: str, port: int, addresses: list[str],
     return conn
 
 
-def _signed_headers(method: str, url: str, signer: User | None, body: bytes | None) -> dict[str, str]:
+def _signed_headers(method: str, url: str, signer: User | keys.Signer | None,
+                    body: bytes | None) -> dict[str, str]:
     if signer is None:
         return {"Host": urlsplit(url).netloc, "Date": httpsig.http_date()}
-    if signer.domain is not None:
-        raise FetchError("only local accounts sign requests")
-    signer = keys.ensure_keys(signer)
-    assert signer.private_key_pem is not None
-    return httpsig.sign_request(method, url, key_id=urls.key_id(signer.username),
-                                private_pem=signer.private_key_pem, body=body)
+    if isinstance(signer, User):
+        if signer.domain is not None:
+            raise FetchError("only local accounts sign requests")
+        signing = keys.signer_for(signer)
+    else:
+        signing = signer
+    return httpsig.sign_request(method, url, key_id=signing.key_id, private_pem=signing.private_pem,
+                                body=body)
 
 
 def _deadline() -> float:
@@ -259,7 +262,7 @@ def _exchange(method: str, url: str, headers: dict[str, str], body: bytes | None
         conn.close()
 
 
-def get(url: str, *, signer: User | None = None, accept: str = ACTIVITY_ACCEPT) -> Response:
+def get(url: str, *, signer: User | keys.Signer | None = None, accept: str = ACTIVITY_ACCEPT) -> Response:
     """A GET of ``url`` (signed by ``signer``'s key when given), following up to MAX_REDIRECTS checked
     redirects. Any status is returned; see :func:`fetch_json` for the checked variant.
 
@@ -277,7 +280,7 @@ def get(url: str, *, signer: User | None = None, accept: str = ACTIVITY_ACCEPT) 
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
 
 
-def fetch_json_response(url: str, *, signer: User | None = None, accept: str = ACTIVITY_ACCEPT
+def fetch_json_response(url: str, *, signer: User | keys.Signer | None = None, accept: str = ACTIVITY_ACCEPT
                         ) -> tuple[dict[str, Any], str]:
     """The JSON object at ``url`` and the URL it came from after redirects (for checks of whose it is).
 
@@ -301,7 +304,8 @@ def fetch_json_response(url: str, *, signer: User | None = None, accept: str = A
     return data, response.url
 
 
-def fetch_json(url: str, *, signer: User | None = None, accept: str = ACTIVITY_ACCEPT) -> dict[str, Any]:
+def fetch_json(url: str, *, signer: User | keys.Signer | None = None,
+               accept: str = ACTIVITY_ACCEPT) -> dict[str, Any]:
     """The JSON object at ``url``: a signed GET (authorized fetch) when ``signer`` is given, unsigned
     otherwise. Raises as :func:`fetch_json_response` does."""
     return fetch_json_response(url, signer=signer, accept=accept)[0]

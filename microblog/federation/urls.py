@@ -36,6 +36,11 @@ def actor_uri(username: str) -> str:
     return external_url("main.user", username=username)
 
 
+def instance_actor_uri() -> str:
+    """The site's own actor (an ``Application``), which signs what no one person does."""
+    return external_url("federation.instance_actor")
+
+
 def key_id(username: str) -> str:
     return actor_uri(username) + "#main-key"
 

@@ -15,6 +15,7 @@ from microblog.models.federation import (
     FollowRequest,
     InboxActivity,
     Instance,
+    SiteKey,
 )
 from microblog.models.follows import followers
 from microblog.models.idempotency import IDEMPOTENCY_DIGEST_LENGTH, StatusIdempotency
@@ -97,7 +98,7 @@ __all__ = [
     "EMAIL_MAX", "HANDLE_MAX", "ID_MAX", "REASON_MAX", "USERNAME_MAX",
     # federation
     "ActivityState", "Delivery", "DeliveryStatus", "DOMAIN_MAX", "FollowRequest", "InboxActivity", "Instance",
-    "URI_MAX",
+    "SiteKey", "URI_MAX",
     # roles
     "Permission", "Role", "ROLE_ADMIN", "ROLE_MODERATOR", "ROLE_PERMISSIONS", "ROLE_RANK", "ROLE_USER",
     "ROLES",

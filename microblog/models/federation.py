@@ -115,3 +115,15 @@ class Instance(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's ba
     reject_media: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     block_reason: so.Mapped[str | None] = so.mapped_column(sa.String(500))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SiteKey(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's base is dynamic
+    """A key pair of the site itself: ``instance`` signs what no one person does, such as fetching the
+    key of a server's actor (federation/instance_actor.py). Made at first need."""
+
+    __tablename__ = "site_key"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    private_key_pem: so.Mapped[str] = so.mapped_column(sa.Text)
+    public_key_pem: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

@@ -1,5 +1,5 @@
 """Federation: remote accounts and posts as rows with an origin, keys, locked accounts and follow
-requests, received activities, deliveries and what we know of other servers
+requests, received activities, deliveries, what we know of other servers, the site's own key
 
 Revision ID: 0026
 Revises: 0025
@@ -129,9 +129,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instance')),
     sa.UniqueConstraint('domain', name=op.f('uq_instance_domain'))
     )
+    op.create_table('site_key',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('private_key_pem', sa.Text(), nullable=False),
+    sa.Column('public_key_pem', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_site_key'))
+    )
 
 
 def downgrade():
+    op.drop_table('site_key')
     op.drop_table('instance')
     op.drop_index('ix_delivery_status_next_attempt_at', table_name='delivery')
     op.drop_index(op.f('ix_delivery_domain'), table_name='delivery')

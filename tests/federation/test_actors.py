@@ -248,3 +248,22 @@ def test_inbox_fetches_an_unknown_signer_and_refetches_a_rotated_key(app, client
     activity["id"] = doc["id"] + "#follows/3"
     assert _signed_post(client, key_pairs[0][0], key_id, activity).status_code == 401
     assert len(peer.seen) == fetches
+
+
+def test_keys_are_fetched_signed_by_the_sites_own_actor(app, client, peer, key_pairs):
+    """Servers with authorized fetch answer only signed GETs: the site signs key fetches with its
+    instance actor's key, which anyone can read (unsigned) at /actor."""
+    doc = person(peer, "bob", key_pairs[0][1])
+    serve_person(peer, doc)
+    served = client.get("/actor", base_url="http://microblog.test")
+    assert served.status_code == 200 and served.mimetype == "application/activity+json"
+    site = served.get_json()
+    assert site["type"] == "Application" and site["id"] == "http://microblog.test/actor"
+    assert site["inbox"] == "http://microblog.test/inbox"
+    assert site["publicKey"]["owner"] == site["id"]
+    with app.app_context():
+        assert actors.actor_for_key(doc["publicKey"]["id"]) is not None
+    [fetch] = [seen for seen in peer.seen if seen.method == "GET"]
+    signed = {name.lower(): value for name, value in fetch.headers.items()}
+    assert httpsig.key_id_of(signed) == "http://microblog.test/actor#main-key"
+    httpsig.verify_request("GET", fetch.path, signed, None, site["publicKey"]["publicKeyPem"])
