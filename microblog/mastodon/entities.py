@@ -91,7 +91,7 @@ _LOOK_IT_UP = object()
 
 
 def account(user: User, last_status_at: Any = _LOOK_IT_UP) -> dict[str, Any]:
-    """The Account entity of a local user (``last_status_at`` as :func:`last_status_days` gives it, when
+    """The Account entity of an account, local or remote (``last_status_at`` as :func:`last_status_days` gives it, when
     the caller read it for many accounts at once)."""
     if last_status_at is _LOOK_IT_UP:
         last_status_at = last_status_days([user.id]).get(user.id)
@@ -99,12 +99,17 @@ def account(user: User, last_status_at: Any = _LOOK_IT_UP) -> dict[str, Any]:
     header = (external_media_url(user.header_key) if user.header_key
               else external_url("static", filename="icons/missing-header.png"))
     profile = external_url("main.user", username=user.username)
+    uri = profile
+    if user.domain is not None:  # another server's: its own name, page and picture (apps load it there)
+        avatar = user.avatar_url or avatar
+        uri = user.actor_uri or profile
+        profile = user.profile_url or uri
     return {
         "id": str(user.id),
-        "username": user.username,
-        "acct": user.username,  # a local account's acct is its username
-        "display_name": user.username,
-        "locked": False,
+        "username": user.username.split("@", 1)[0],
+        "acct": user.username,  # a local account's acct is its username; a remote one's name@domain
+        "display_name": user.display_name or user.username.split("@", 1)[0],
+        "locked": bool(user.locked),
         "bot": False,
         "discoverable": True,
         "indexable": False,
@@ -113,7 +118,7 @@ def account(user: User, last_status_at: Any = _LOOK_IT_UP) -> dict[str, Any]:
         "created_at": iso(user.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
         "note": note_html(user.about_me),
         "url": profile,
-        "uri": profile,
+        "uri": uri,
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,

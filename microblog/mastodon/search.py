@@ -2,8 +2,9 @@
 
 The same index and visibility rules as /search. As Mastodon: ``q`` is required (400); without a user
 token there is no status search (an empty list) and neither ``offset`` nor ``resolve`` (401); ``offset``
-counts only with a ``type``; an unknown ``type`` finds nothing. ``resolve`` asks for nothing more here
-(no federation). The index being rebuilt is a 503 with ``Retry-After``, never a 500.
+counts only with a ``type``; an unknown ``type`` finds nothing. With ``resolve`` (a user token), a query
+that names one account or post elsewhere (``@user@host``, a URL) is looked up on its server, stored, and
+is the answer (federation/resolve.py). The index being rebuilt is a 503 with ``Retry-After``, never a 500.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from typing import Any
 from flask import Blueprint
 
 from microblog.exceptions import NotFound
+from microblog.federation import resolve
 from microblog.mastodon import entities, tag_entities
 from microblog.mastodon.auth import current_user_or_none, mastodon_abort, oauth_optional, params, text_param
 from microblog.mastodon.coerce import number, truthy
 from microblog.mastodon.listing import parse_id
 from microblog.mastodon.paths import route
 from microblog.mastodon.status_entity import statuses
-from microblog.models import User
-from microblog.services import search_slices, tag_search
+from microblog.models import Post, User
+from microblog.services import posts, search_slices, tag_search
 from microblog.services.search import SearchUnavailable
 
 bp = Blueprint("mastodon_search", __name__)
@@ -42,6 +44,7 @@ class _Asked:
     offset: int
     account_id: int | None  # 0: given, but no account's id
     following: bool
+    resolve: bool
 
 
 def _asked(values: dict[str, Any], viewer: User | None) -> _Asked:
@@ -63,12 +66,24 @@ def _asked(values: dict[str, Any], viewer: User | None) -> _Asked:
         offset=number(values.get("offset"), 0, 0, MAX_OFFSET) if kind else 0,
         account_id=None if raw_account in (None, "") else parse_id(raw_account) or 0,
         following=viewer is not None and truthy(values.get("following")),
+        resolve=viewer is not None and truthy(values.get("resolve")),
     )
 
 
 def _entities(people: list[User]) -> list[dict[str, Any]]:
     by_id = entities.accounts(people)
     return [by_id[person.id] for person in people]
+
+
+def _resolved(asked: _Asked, viewer: User, result: dict[str, list]) -> dict[str, list]:
+    """The one account or post a handle or URL names, fetched from its server when not known here."""
+    found = resolve.resolve(asked.query, viewer)
+    if isinstance(found, User) and "accounts" in asked.types and found.deactivated_at is None:
+        result["accounts"] = _entities([found])
+    elif isinstance(found, Post) and "statuses" in asked.types:
+        post = posts.visible_post(viewer, found.id)
+        result["statuses"] = statuses(viewer, [post]) if post is not None else []
+    return result
 
 
 @route(bp, "/api/v2/search", methods=["GET"])
@@ -78,6 +93,8 @@ def search():
     viewer = current_user_or_none()
     asked = _asked(params(), viewer)
     result: dict[str, list] = {"accounts": [], "statuses": [], "hashtags": []}
+    if asked.resolve and viewer is not None and not asked.offset and resolve.looks_resolvable(asked.query):
+        return _resolved(asked, viewer, result)
     try:
         if "accounts" in asked.types:
             result["accounts"] = _entities(search_slices.people_slice(

@@ -159,3 +159,21 @@ def test_a_note_of_another_host_is_refused(app, alice, key_pair):
         assert resolve.resolve(one.url("/notes/1"), db.session.get(User, alice)) is None
         assert db.session.scalar(sa.select(Post).where(Post.uri == forged["id"])) is None
         assert two.seen == []
+
+
+def test_mastodon_search_with_resolve_fetches_the_account(app, client, alice, peer):
+    """Mastodon apps find a remote account by its handle with ``resolve=true`` (GET /api/v2/search)."""
+    from tests.mastodon_helpers import token_of
+
+    headers = token_of(app, "alice")
+    handle = f"bob@{peer.host}"
+    plain = client.get("/api/v2/search", query_string={"q": handle}, headers=headers)
+    assert plain.status_code == 200 and plain.get_json()["accounts"] == []  # not known, not asked to look
+    found = client.get("/api/v2/search", query_string={"q": "@" + handle, "resolve": "true"}, headers=headers)
+    assert found.status_code == 200
+    [account] = found.get_json()["accounts"]
+    assert account["acct"] == handle and account["username"] == "bob"
+    assert remote(app, peer.url("/users/bob")) is not None
+    nowhere = client.get("/api/v2/search", query_string={"q": "@nobody@nowhere.invalid", "resolve": "true"},
+                         headers=headers)
+    assert nowhere.status_code == 200 and nowhere.get_json() == {"accounts": [], "statuses": [], "hashtags": []}
