@@ -21,7 +21,10 @@ bp = Blueprint("federation", __name__)
 def register_federation(app: Flask) -> None:
     """Add the federation routes. Inboxes are authenticated by HTTP Signatures, not by the session
     cookie, so CSRF protection (for forms in browsers) does not apply to them."""
-    from microblog.federation import inbox  # noqa: F401 - registers its routes on bp
+    from microblog.federation import (
+        activities,  # noqa: F401 - registers outgoing's job (jobs.TASKS)
+        inbox,  # noqa: F401 - registers its routes on bp
+    )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from microblog.exceptions import NotFound, PermissionDenied
 from microblog.extensions import db
+from microblog.federation import outgoing
 from microblog.models import Announce, Bookmark, Like, Notification, NotificationKind, Post, User, Visibility
 from microblog.paging import Page, Position, keyset_paginate
 from microblog.services import notifications, posts, roles, rows
@@ -113,13 +114,16 @@ def like(user: User, post_id: int) -> Post:
     """
     roles.check_not_suspended(user)
     post = _target(user, post_id)
-    _add(user, post, LIKE)
+    if _add(user, post, LIKE):
+        outgoing.liked(user.id, post.id)
     return post
 
 
 def unlike(user: User, post_id: int) -> Post:
     """Take a like back (harmless when there was none)."""
-    return _remove(user, post_id, LIKE)
+    post = _remove(user, post_id, LIKE)
+    outgoing.unliked(user.id, post.id)
+    return post
 
 
 def repost(user: User, post_id: int) -> Post:
@@ -133,13 +137,16 @@ def repost(user: User, post_id: int) -> Post:
     post = _target(user, post_id)
     if post.visibility == Visibility.FOLLOWERS.value:
         raise PermissionDenied(_("This post is for its author's followers only: it cannot be reposted."))
-    _add(user, post, REPOST)
+    if _add(user, post, REPOST):
+        outgoing.reposted(user.id, post.id)
     return post
 
 
 def unrepost(user: User, post_id: int) -> Post:
     """Take a repost back (harmless when there was none)."""
-    return _remove(user, post_id, REPOST)
+    post = _remove(user, post_id, REPOST)
+    outgoing.unreposted(user.id, post.id)
+    return post
 
 
 def bookmark(user: User, post_id: int) -> Post:
