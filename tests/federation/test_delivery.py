@@ -66,7 +66,7 @@ def test_a_post_is_delivered_signed_to_a_remote_follower(app, peer):
         assert received.headers["signature"].startswith('keyId="http://microblog.test/user/alice#main-key"')
         activity = received.activity
         assert activity["type"] == "Create" and activity["actor"] == "http://microblog.test/user/alice"
-        assert activity["id"] == "http://microblog.test/activities/create/%d" % post.id
+        assert activity["id"] == f"http://microblog.test/activities/create/{post.id}"
         assert activity["object"]["id"] == f"http://microblog.test/post/{post.id}"
         assert "Hello, fediverse" in activity["object"]["content"]
         assert activity["to"] == ["https://www.w3.org/ns/activitystreams#Public"]
@@ -91,7 +91,8 @@ def test_followers_on_one_server_share_one_delivery(app, peer):
         lone = peer.remote_user("erin", shared=False)  # a server without a shared inbox: her own
         make_follow(lone, alice)
         make_follow(make_user("local_fan"), alice)  # local followers need no delivery
-        assert delivery.inboxes_for_followers(alice) == [f"{peer.base}/inbox", f"{peer.base}/users/erin/inbox"]
+        expected = [f"{peer.base}/inbox", f"{peer.base}/users/erin/inbox"]
+        assert delivery.inboxes_for_followers(alice) == expected
         posts.publish_post(alice, "to everyone")
         assert sorted(row.inbox_url for row in _deliveries()) == [f"{peer.base}/inbox",
                                                                   f"{peer.base}/users/erin/inbox"]
@@ -102,13 +103,13 @@ def test_followers_inboxes_are_one_query_for_many_followers(app, peer):
     with app.app_context():
         alice = make_user("alice")
         hosts = [f"host{n}.example" for n in range(10)]
-        db.session.add_all(User(username=f"f{n}@{hosts[n % 10]}", email=f"f{n}@remote.invalid", password_hash="!",
-                                domain=hosts[n % 10], actor_uri=f"https://{hosts[n % 10]}/users/f{n}",
+        db.session.add_all(User(username=f"f{n}@{hosts[n % 10]}", email=f"f{n}@remote.invalid",
+                                password_hash="!", domain=hosts[n % 10],
+                                actor_uri=f"https://{hosts[n % 10]}/users/f{n}",
                                 inbox_url=f"https://{hosts[n % 10]}/users/f{n}/inbox",
                                 shared_inbox_url=f"https://{hosts[n % 10]}/inbox") for n in range(300))
         db.session.commit()
         ids = db.session.scalars(sa.select(User.id).where(User.domain.is_not(None))).all()
-        from microblog.models import followers
         db.session.execute(sa.insert(followers), [{"follower_id": i, "followed_id": alice.id} for i in ids])
         db.session.commit()
         db.session.refresh(alice)
@@ -168,7 +169,8 @@ def test_refusals_fail_for_good(app, peer, status):
         peer.status = status
         posts.publish_post(alice, "hello")
         [row] = _deliveries()
-        assert row.status == DeliveryStatus.FAILED and row.attempts == 1 and row.last_error == f"HTTP {status}"
+        assert row.status == DeliveryStatus.FAILED and row.attempts == 1
+        assert row.last_error == f"HTTP {status}"
         _due_now(row)
         assert delivery.retry_due_deliveries() == 0
         assert len(peer.received) == 1
@@ -244,10 +246,12 @@ def test_rows_left_sending_by_a_dead_worker_are_sent_again(app, peer):
         bob = peer.remote_user("bob")
         db.session.add(Delivery(inbox_url=bob.inbox_url, domain=peer.domain, sender_id=alice.id,
                                 activity=json.dumps({"type": "Create", "id": "x"}),
-                                status=DeliveryStatus.SENDING, next_attempt_at=utcnow() - timedelta(minutes=16)))
+                                status=DeliveryStatus.SENDING,
+                                next_attempt_at=utcnow() - timedelta(minutes=16)))
         db.session.add(Delivery(inbox_url=bob.inbox_url, domain=peer.domain, sender_id=alice.id,
                                 activity=json.dumps({"type": "Create", "id": "y"}),
-                                status=DeliveryStatus.SENDING, next_attempt_at=utcnow() - timedelta(minutes=5)))
+                                status=DeliveryStatus.SENDING,
+                                next_attempt_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
         assert delivery.retry_due_deliveries() == 1
         stale, busy = _deliveries()
@@ -280,7 +284,8 @@ def test_a_server_blocked_after_queueing_gets_nothing(app, peer):
         alice = _alice_followed_by(peer, "bob")
         peer.status = 503
         posts.publish_post(alice, "hello")
-        db.session.execute(sa.update(Instance).where(Instance.domain == peer.domain).values(blocked_at=utcnow()))
+        db.session.execute(sa.update(Instance).where(Instance.domain == peer.domain)
+                           .values(blocked_at=utcnow()))
         db.session.commit()
         peer.status = 202
         [row] = _deliveries()
