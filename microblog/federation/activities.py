@@ -49,6 +49,9 @@ def _build_post(kind: str, post_id: int) -> Built | None:
     post = db.session.get(Post, post_id)
     if post is None or post.author.domain is not None:
         return None
+    inboxes = outgoing.inboxes_for_post(post)
+    if not inboxes:
+        return None  # nobody remote: the one question a local-only site pays for
     note = objects.note_json(post, with_context=False)
     if kind == "Create":
         activity_id = urls.activity_uri("create", post.id)
@@ -57,7 +60,7 @@ def _build_post(kind: str, post_id: int) -> Built | None:
         activity_id = urls.activity_uri("update", post.id, int(edited.timestamp()))
     activity = _activity(kind, activity_id, post.author, note, to=note["to"], cc=note["cc"],
                          published=note.get("updated") or note["published"])
-    return activity, post.author, outgoing.inboxes_for_post(post)
+    return activity, post.author, inboxes
 
 
 def _build_delete(author_id: int, post_id: int, inboxes: list[str]) -> Built | None:
@@ -105,6 +108,8 @@ def _build_announce(user_id: int, post_id: int, when: int | None = None) -> Buil
     inboxes = delivery.inboxes_for_followers(user)
     if post.author.domain is not None and outgoing.preferred_inbox(post.author):
         inboxes.append(outgoing.preferred_inbox(post.author) or "")
+    if not inboxes:
+        return None
     announce = _announce(user, post)
     activity = announce if when is None else _undo("announce", announce, user, when, user.id, post.id)
     return activity, user, inboxes
@@ -131,12 +136,12 @@ def _build_follow(follower_id: int, followed_id: int, activity_id: str | None) -
     return follow, follower, [inbox]
 
 
-def _build_unfollow(follower_id: int, followed_id: int, follow_id: str, when: int) -> Built | None:
+def _build_unfollow(follower_id: int, followed_id: int, when: int) -> Built | None:
     pair = _pair(follower_id, followed_id)
     if pair is None:
         return None
     follower, followed, inbox = pair
-    follow = _follow(follower, followed, follow_id)
+    follow = _follow(follower, followed, outgoing.follow_id(follower_id, followed_id))
     return _undo("follow", follow, follower, when, follower_id, followed_id), follower, [inbox]
 
 
@@ -169,12 +174,13 @@ def _build_block(blocker_id: int, blocked_id: int, when: int | None = None) -> B
 
 def _build_profile(user_id: int, when: int) -> Built | None:
     user = outgoing.local_user(user_id)
-    if user is None:
+    inboxes = delivery.inboxes_for_followers(user) if user is not None else []
+    if user is None or not inboxes:
         return None
     person = _inner(objects.actor_json(user))
     activity = _activity("Update", urls.activity_uri("update", "account", user_id, when), user, person,
                          to=[urls.AS_PUBLIC], cc=[urls.followers_uri(user.username)])
-    return activity, user, delivery.inboxes_for_followers(user)
+    return activity, user, inboxes
 
 
 def _build_move(user_id: int) -> Built | None:

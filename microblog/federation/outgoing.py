@@ -2,9 +2,9 @@
 them. Services call these with ids; each one returns at once (the work is a job) and never raises into
 the caller: a peer that is down must not undo or fail a local action.
 
-Each call first decides, cheaply and in the request, whether anyone remote needs to hear of it (a
-site without remote followers pays one small query per post and writes nothing); only then is a job
-queued that builds the activity and writes its deliveries.
+Each call queues a job (no statement in the request: the pages' statement budget stays as it was);
+the job first asks whether anyone remote is to hear of it (one small query: a site without remote
+followers writes nothing), and only then builds the activity and writes its deliveries.
 
 Addressing: a post's Create/Update/Delete go to its author's followers' servers (shared inboxes), to
 the remote accounts it mentions and to the remote author of the post it answers, with the post's own
@@ -94,39 +94,29 @@ def preferred_inbox(user: User) -> str | None:
     return user.shared_inbox_url or user.inbox_url
 
 
-def _remote_followers_exist(user_id: int) -> sa.Exists:
+def remote_followers_exist(user_id: int) -> bool:
+    """Whether any remote account follows local ``user_id``."""
     remote = sa.select(User.id).where(User.domain.is_not(None))
-    return sa.exists().where(followers.c.followed_id == user_id, followers.c.follower_id.in_(remote))
-
-
-def _has_remote_audience(post: Post) -> bool:
-    """Whether anyone remote is addressed by ``post``: a remote follower of its author, a remote account
-    it mentions, a remote author of its parent. One query."""
-    remote = sa.select(User.id).where(User.domain.is_not(None))
-    conditions = [_remote_followers_exist(post.user_id),
-                  sa.exists().where(Mention.post_id == post.id, Mention.user_id.in_(remote))]
-    if post.in_reply_to_user_id is not None:
-        conditions.append(sa.exists().where(User.id == post.in_reply_to_user_id, User.domain.is_not(None)))
-    return bool(db.session.scalar(sa.select(sa.or_(*conditions))))
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        followers.c.followed_id == user_id, followers.c.follower_id.in_(remote)))))
 
 
 def inboxes_for_post(post: Post) -> list[str]:
     """The inboxes a local post's activities go to: its author's followers' (shared) inboxes, the remote
-    accounts it mentions and the remote author of the post it answers. Read before deleting a post
-    (``post_deleted``); empty when federation is off or the post is not local."""
-    if not _enabled() or post.author.domain is not None:
+    accounts it mentions and the remote author of the post it answers; one query. Read before deleting
+    a post (``post_deleted``); empty when federation is off."""
+    if not _enabled():
         return []
-    inboxes = delivery.inboxes_for_followers(post.author)
-    mentioned = db.session.scalars(
-        sa.select(sa.func.coalesce(User.shared_inbox_url, User.inbox_url))
-        .join(Mention, Mention.user_id == User.id)
-        .where(Mention.post_id == post.id, User.domain.is_not(None)))
-    inboxes += [inbox for inbox in mentioned if inbox]
+    inbox = sa.func.coalesce(User.shared_inbox_url, User.inbox_url)
+    remote = User.domain.is_not(None)
+    parts = [
+        sa.select(inbox).join(followers, followers.c.follower_id == User.id)
+        .where(followers.c.followed_id == post.user_id, remote),
+        sa.select(inbox).join(Mention, Mention.user_id == User.id).where(Mention.post_id == post.id, remote),
+    ]
     if post.in_reply_to_user_id is not None:
-        parent_author = remote_user(post.in_reply_to_user_id)
-        if parent_author is not None and preferred_inbox(parent_author):
-            inboxes.append(preferred_inbox(parent_author) or "")
-    return list(dict.fromkeys(inboxes))
+        parts.append(sa.select(inbox).where(User.id == post.in_reply_to_user_id, remote))
+    return sorted(inbox for inbox in db.session.scalars(sa.union(*parts)) if inbox)
 
 
 def follow_id(follower_id: int, followed_id: int) -> str:
@@ -144,121 +134,94 @@ def follower_inboxes(user_id: int) -> list[str]:
     return delivery.inboxes_for_followers(user) if user is not None else []
 
 
-# -- the hooks ------------------------------------------------------------------------------------
+# -- the hooks: each queues the job, which finds out whether anyone remote is to hear of it ---------
 @_never_raises
 def post_created(post_id: int) -> None:
     """Create{Note} to the author's followers' inboxes and to the accounts the post mentions or answers."""
-    post = db.session.get(Post, post_id)
-    if post is not None and post.author.domain is None and _has_remote_audience(post):
-        _queue("create", post_id)
+    _queue("create", post_id)
 
 
 @_never_raises
 def post_updated(post_id: int) -> None:
     """Update{Note} to the same audience."""
-    post = db.session.get(Post, post_id)
-    if post is not None and post.author.domain is None and _has_remote_audience(post):
-        _queue("update", post_id)
+    _queue("update", post_id)
 
 
 @_never_raises
 def post_deleted(author_id: int, post_id: int, inboxes: list[str]) -> None:
     """Delete{Tombstone}: ``inboxes`` were read before the row went (see ``inboxes_for_post``)."""
-    if inboxes and local_user(author_id) is not None:
+    if inboxes:
         _queue("delete", author_id, post_id, list(inboxes))
-
-
-def _post_by_remote(post_id: int) -> bool:
-    post = db.session.get(Post, post_id)
-    return post is not None and post.author.domain is not None
 
 
 @_never_raises
 def liked(user_id: int, post_id: int) -> None:
     """Like of a remote post, to its author's inbox."""
-    if local_user(user_id) is not None and _post_by_remote(post_id):
-        _queue("like", user_id, post_id)
+    _queue("like", user_id, post_id)
 
 
 @_never_raises
 def unliked(user_id: int, post_id: int) -> None:
     """Undo{Like}."""
-    if local_user(user_id) is not None and _post_by_remote(post_id):
-        _queue("unlike", user_id, post_id, _now_ms())
-
-
-def _repost_audience(user_id: int, post_id: int) -> bool:
-    return local_user(user_id) is not None and (
-        _post_by_remote(post_id) or bool(db.session.scalar(sa.select(_remote_followers_exist(user_id)))))
+    _queue("unlike", user_id, post_id, _now_ms())
 
 
 @_never_raises
 def reposted(user_id: int, post_id: int) -> None:
     """Announce of a post, to the reposter's followers and the post's author."""
-    if _repost_audience(user_id, post_id):
-        _queue("announce", user_id, post_id)
+    _queue("announce", user_id, post_id)
 
 
 @_never_raises
 def unreposted(user_id: int, post_id: int) -> None:
     """Undo{Announce}."""
-    if _repost_audience(user_id, post_id):
-        _queue("unannounce", user_id, post_id, _now_ms())
+    _queue("unannounce", user_id, post_id, _now_ms())
 
 
 @_never_raises
 def follow_requested(follower_id: int, followed_id: int, activity_uri: str) -> None:
     """Follow of a remote account (the FollowRequest's ``activity_uri`` is the Follow's id)."""
-    if local_user(follower_id) is not None and remote_user(followed_id) is not None:
-        _queue("follow", follower_id, followed_id, activity_uri)
+    _queue("follow", follower_id, followed_id, activity_uri)
 
 
 @_never_raises
 def follow_answered(follower_id: int, followed_id: int, activity_uri: str | None, accepted: bool) -> None:
     """Accept or Reject of a remote account's Follow of a local one."""
-    if remote_user(follower_id) is not None and local_user(followed_id) is not None:
-        _queue("answer", follower_id, followed_id, activity_uri, bool(accepted), _now_ms())
+    _queue("answer", follower_id, followed_id, activity_uri, bool(accepted), _now_ms())
 
 
 @_never_raises
 def unfollowed(follower_id: int, followed_id: int) -> None:
     """Undo{Follow} of a remote account."""
-    if local_user(follower_id) is not None and remote_user(followed_id) is not None:
-        _queue("unfollow", follower_id, followed_id, follow_id(follower_id, followed_id), _now_ms())
+    _queue("unfollow", follower_id, followed_id, _now_ms())
 
 
 @_never_raises
 def blocked(blocker_id: int, blocked_id: int) -> None:
     """Block of a remote account, to its server."""
-    if local_user(blocker_id) is not None and remote_user(blocked_id) is not None:
-        _queue("block", blocker_id, blocked_id)
+    _queue("block", blocker_id, blocked_id)
 
 
 @_never_raises
 def unblocked(blocker_id: int, blocked_id: int) -> None:
     """Undo{Block}."""
-    if local_user(blocker_id) is not None and remote_user(blocked_id) is not None:
-        _queue("unblock", blocker_id, blocked_id, _now_ms())
+    _queue("unblock", blocker_id, blocked_id, _now_ms())
 
 
 @_never_raises
 def profile_updated(user_id: int) -> None:
     """Update{Person} to the account's followers' servers."""
-    if local_user(user_id) is not None and db.session.scalar(sa.select(_remote_followers_exist(user_id))):
-        _queue("profile", user_id, _now_ms())
+    _queue("profile", user_id, _now_ms())
 
 
 @_never_raises
 def moved(user_id: int) -> None:
     """Move of the account to its ``moved_to``, to its followers' servers."""
-    user = local_user(user_id)
-    if user is not None and user.moved_to_id is not None \
-            and db.session.scalar(sa.select(_remote_followers_exist(user_id))):
-        _queue("move", user_id)
+    _queue("move", user_id)
 
 
 @_never_raises
 def account_deleted(user_id: int, inboxes: list[str]) -> None:
     """Delete{Person}, to the servers of its followers, read before the account went."""
-    if inboxes and local_user(user_id) is not None:
+    if inboxes:
         _queue("delete_account", user_id, list(inboxes))
