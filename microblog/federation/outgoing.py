@@ -104,8 +104,8 @@ def remote_followers_exist(user_id: int) -> bool:
 def inboxes_for_post(post: Post) -> list[str]:
     """The inboxes a local post's activities go to: its author's followers' (shared) inboxes, the remote
     accounts it mentions and the remote author of the post it answers; one query. Read before deleting
-    a post (``post_deleted``); empty when federation is off."""
-    if not _enabled():
+    a post (``post_deleted``); empty when federation is off or the post is not local."""
+    if not _enabled() or post.author.domain is not None:
         return []
     inbox = sa.func.coalesce(User.shared_inbox_url, User.inbox_url)
     remote = User.domain.is_not(None)

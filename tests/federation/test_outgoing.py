@@ -342,3 +342,18 @@ def test_remote_mentions_link_on_cards_and_unknown_ones_stay_text(app, client, o
     page = client.get(f"/post/{post_id}").get_data(as_text=True)
     assert f'href="/user/bob@{other.domain}"' in page
     assert f"@ghost@{other.domain}" in page and f'href="/user/ghost@{other.domain}"' not in page
+
+
+def test_a_remote_authors_deletion_is_not_sent_on(app, peer, other):
+    """The inbox deletes a remote post through the posts service: nothing of it goes out again."""
+    with app.app_context():
+        alice, bob = make_user("alice"), other.remote_user("bob")
+        carol = peer.remote_user("carol")
+        make_follow(alice, bob)
+        post = _remote_post(bob, f"hi @{carol.username}")
+        db.session.add(Mention(post_id=post.id, user_id=carol.id))
+        db.session.commit()
+        posts.delete_post(bob, post.id)
+        assert db.session.get(Post, post.id) is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+        assert peer.received == [] and other.received == []
