@@ -138,7 +138,8 @@ def _card_groups(groups: list[list[Any]], nested_under: int | None = None,
     cached = [cache.get(key) for key in keys]
     missing = [post for post, card in zip(posts, cached, strict=True) if card is None]
     if missing:
-        names = known_usernames(name for post in missing for name in post_text.mentioned_names(post.body))
+        names = known_usernames(name for post in missing
+                                for name in post_text.mentioned_names(post.body, remote=True))
         for index, (post, card) in enumerate(zip(posts, cached, strict=True)):
             if card is None:
                 cached[index] = _render(post, keys[index][5], names, attachments.get(post.id, ()))

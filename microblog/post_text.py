@@ -5,7 +5,8 @@ the templates (which words become links), so a link is shown exactly for what wa
 
 - A mention is ``@`` and a username (letters, digits, underscore: the registration rule), not
   preceded by a letter, digit, ``@``, ``/`` or ``.`` (so ``me@example.com`` and URLs are not
-  mentions).
+  mentions). ``@name@host`` (a host with a dot, maybe a port) mentions an account of another server:
+  its name is ``name@host``, the username of the stored remote account.
 - A hashtag is ``#`` and letters, digits, combining marks and underscores of any script, with at
   least one letter, not preceded by an ASCII letter, digit, ``&``, ``/`` or ``#`` (``C#``, ``&#39;``
   and URL fragments are not tags; ``今日は#お茶`` is one, as scripts without spaces need). Tags are
@@ -28,7 +29,10 @@ _MARKS = (
     "\u06e7\u06e8\u06ea-\u06ed\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963\u0e31\u0e34-\u0e3a"
     "\u0e47-\u0e4e\u3099\u309a\u200c\u200d"
 )
-MENTION_RE = re.compile(rf"(?<![A-Za-z0-9_@/.])@([A-Za-z0-9_]{{1,{USERNAME_MAX}}})(?![A-Za-z0-9_@])")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})+(?::[0-9]{{1,5}})?"  # a host with a dot, maybe a port
+MENTION_RE = re.compile(
+    rf"(?<![A-Za-z0-9_@/.])@([A-Za-z0-9_]{{1,{USERNAME_MAX}}}(?:@{_HOST})?)(?![A-Za-z0-9_@])")
 TAG_RE = re.compile(rf"(?<![A-Za-z0-9_&/#])#((?:\w|[{_MARKS}])+)")
 
 
@@ -54,11 +58,12 @@ def iter_tokens(text: str) -> Iterator[tuple[int, int, str, str]]:
             last = end
 
 
-def mentioned_names(text: str) -> list[str]:
-    """The usernames ``text`` mentions, lower-cased, each once, in order."""
+def mentioned_names(text: str, *, remote: bool = False) -> list[str]:
+    """The usernames ``text`` mentions, lower-cased, each once, in order; with ``remote``, the
+    ``name@host`` of other servers' accounts too (a post can mention them, a message cannot)."""
     names: dict[str, None] = {}
     for _start, _end, kind, name in iter_tokens(text):
-        if kind == "@":
+        if kind == "@" and (remote or "@" not in name):
             names.setdefault(name.lower())
     return list(names)
 

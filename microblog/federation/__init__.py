@@ -19,7 +19,8 @@ from microblog.extensions import csrf
 def register_federation(app: Flask) -> None:
     """Add the federation routes. Inboxes are authenticated by HTTP Signatures, not by the session
     cookie, so CSRF protection (for forms in browsers) does not apply to them."""
-    from microblog.federation import discovery, inbox, instance_actor  # noqa: F401 - register routes on bp
+    # activities: registers outgoing's job (jobs.TASKS); the others: their routes on bp
+    from microblog.federation import activities, discovery, inbox, instance_actor  # noqa: F401
     from microblog.federation.blueprint import bp
     from microblog.federation.negotiation import register_negotiation
 

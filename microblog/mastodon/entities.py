@@ -91,8 +91,8 @@ _LOOK_IT_UP = object()
 
 
 def account(user: User, last_status_at: Any = _LOOK_IT_UP) -> dict[str, Any]:
-    """The Account entity of an account, local or remote (``last_status_at`` as :func:`last_status_days` gives it, when
-    the caller read it for many accounts at once)."""
+    """The Account entity of an account, local or remote (``last_status_at`` as :func:`last_status_days`
+    gives it, when the caller read it for many accounts at once)."""
     if last_status_at is _LOOK_IT_UP:
         last_status_at = last_status_days([user.id]).get(user.id)
     avatar = absolute(avatar_url(user, 400))

@@ -24,6 +24,7 @@ from microblog import jobs, mail, search
 from microblog.exceptions import ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
+from microblog.federation import delivery, outgoing
 from microblog.logs import security_event
 from microblog.models import (
     Announce,
@@ -62,6 +63,9 @@ RESERVED_DELETED = "deleted"
 QUIET = {"synchronize_session": False}
 # How many due accounts one sweep hands out.
 SWEEP_LIMIT = 100
+# The account's last activities (its Delete to other servers) need its key: its row waits for them
+# this long at most.
+DELIVERIES_WAIT = timedelta(days=1)
 # What signing in undid (restore_on_sign_in), for the page to say so.
 REACTIVATED = "reactivated"
 DELETION_CANCELLED = "deletion_cancelled"
@@ -199,7 +203,13 @@ def delete_account(user_id: int) -> bool:
         return False  # cancelled, or not yet due
     if user.deletion_started_at is None:
         user.deletion_started_at = utcnow()
+    inboxes = outgoing.follower_inboxes(user_id)  # read before the follows go
+    db.session.commit()
+    outgoing.account_deleted(user_id, inboxes)
     _delete_contents(user)
+    if delivery.pending_for(user_id, since=utcnow() - DELIVERIES_WAIT):
+        db.session.commit()
+        return False  # signed with its key: the row stays until they are sent (the sweep comes back)
     _delete_user_row(user)
     return True
 

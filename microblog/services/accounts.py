@@ -17,7 +17,7 @@ from microblog import i18n, mail, passwords, search, signed_tokens
 from microblog.exceptions import ConflictError, ValidationError
 from microblog.extensions import db
 from microblog.external_urls import external_url
-from microblog.federation import keys
+from microblog.federation import keys, outgoing
 from microblog.logs import digest, security_event
 from microblog.models import (
     ABOUT_ME_MAX,
@@ -223,6 +223,7 @@ def update_profile(
         db.session.rollback()
         raise ConflictError(_("That username is taken. Please choose another."), field="username") from exc
     search.queue_users(user.id)
+    outgoing.profile_updated(user.id)
     return user
 
 

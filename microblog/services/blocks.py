@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
+from microblog.federation import outgoing
 from microblog.models import Block, Notification, User, followers
 from microblog.services import counters, rows, suggestions
 
@@ -77,6 +78,7 @@ def block_user(blocker: User, blocked: User) -> bool:
     db.session.commit()
     suggestions.forget(blocker.id)
     suggestions.forget(blocked.id)
+    outgoing.blocked(blocker.id, blocked.id)
     return True
 
 
@@ -86,4 +88,6 @@ def unblock_user(blocker: User, blocked: User) -> bool:
         sa.delete(Block).where(Block.blocker_id == blocker.id, Block.blocked_id == blocked.id)
     )
     db.session.commit()
+    if result.rowcount > 0:
+        outgoing.unblocked(blocker.id, blocked.id)
     return result.rowcount > 0

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from microblog import search
 from microblog.exceptions import NotFound, PermissionDenied, ValidationError
 from microblog.extensions import db
+from microblog.federation import outgoing
 from microblog.languages import detect_language
 from microblog.models import (
     ID_MAX,
@@ -164,6 +165,7 @@ def publish_post(author: User, body: str, *, in_reply_to: int | None = None, vis
     db.session.commit()
     media.queue_processing(attachments)
     search.queue_posts(post.id)
+    outgoing.post_created(post.id)
     return post
 
 
@@ -219,6 +221,7 @@ def edit_post(user: User, post_id: int, body: str, summary: str | None = None) -
     tags.refile_post(post)
     db.session.commit()
     search.queue_posts(post.id)
+    outgoing.post_updated(post.id)
     return post
 
 
@@ -235,6 +238,7 @@ def delete_post(user: User, post_id: int) -> int | None:
     if post.user_id != user.id:
         raise PermissionDenied(_("You can only delete your own posts."))
     parent_id, has_media = post.in_reply_to_id, post.media_count > 0
+    inboxes = outgoing.inboxes_for_post(post)  # read now: the follows and mentions go with the post
     if has_media:
         media_files.discard_post_media([post.id])
     db.session.delete(post)
@@ -245,4 +249,5 @@ def delete_post(user: User, post_id: int) -> int | None:
     if has_media:
         media_files.queue_deletions()
     search.queue_posts(post_id)
+    outgoing.post_deleted(user.id, post_id, inboxes)
     return parent_id

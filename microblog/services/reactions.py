@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from microblog.exceptions import NotFound, PermissionDenied
 from microblog.extensions import db
+from microblog.federation import outgoing
 from microblog.models import Announce, Bookmark, Like, Notification, NotificationKind, Post, User, Visibility
 from microblog.paging import Page, Position, keyset_paginate
 from microblog.services import notifications, posts, roles, rows
@@ -82,14 +83,6 @@ def add_reaction(user: User, post: Post, kind: str) -> bool:
     return added
 
 
-def _remove(user: User, post_id: int, kind: str) -> Post:
-    """Take back ``user``'s reaction of ``kind`` (harmless when there is none), with its count and
-    unread notification; commits."""
-    post = _target(user, post_id)
-    remove_reaction(user, post, kind)
-    return post
-
-
 def remove_reaction(user: User, post: Post, kind: str) -> bool:
     """Take back ``user``'s reaction of ``kind`` to ``post`` with its count and unread notification;
     commits. Returns False when there was none."""
@@ -120,13 +113,17 @@ def like(user: User, post_id: int) -> Post:
     """
     roles.check_not_suspended(user)
     post = _target(user, post_id)
-    add_reaction(user, post, LIKE)
+    if add_reaction(user, post, LIKE):
+        outgoing.liked(user.id, post.id)
     return post
 
 
 def unlike(user: User, post_id: int) -> Post:
     """Take a like back (harmless when there was none)."""
-    return _remove(user, post_id, LIKE)
+    post = _target(user, post_id)
+    if remove_reaction(user, post, LIKE):
+        outgoing.unliked(user.id, post.id)
+    return post
 
 
 def repost(user: User, post_id: int) -> Post:
@@ -140,13 +137,17 @@ def repost(user: User, post_id: int) -> Post:
     post = _target(user, post_id)
     if post.visibility == Visibility.FOLLOWERS.value:
         raise PermissionDenied(_("This post is for its author's followers only: it cannot be reposted."))
-    add_reaction(user, post, REPOST)
+    if add_reaction(user, post, REPOST):
+        outgoing.reposted(user.id, post.id)
     return post
 
 
 def unrepost(user: User, post_id: int) -> Post:
     """Take a repost back (harmless when there was none)."""
-    return _remove(user, post_id, REPOST)
+    post = _target(user, post_id)
+    if remove_reaction(user, post, REPOST):
+        outgoing.unreposted(user.id, post.id)
+    return post
 
 
 def bookmark(user: User, post_id: int) -> Post:
@@ -161,7 +162,9 @@ def bookmark(user: User, post_id: int) -> Post:
 
 def unbookmark(user: User, post_id: int) -> Post:
     """Remove the post from ``user``'s bookmarks (harmless when it was not there)."""
-    return _remove(user, post_id, BOOKMARK)
+    post = _target(user, post_id)
+    remove_reaction(user, post, BOOKMARK)
+    return post
 
 
 def viewer_state(user: User | None, post_ids: list[int] | set[int] | tuple[int, ...]) -> dict[int, set[str]]:

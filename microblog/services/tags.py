@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -71,8 +72,11 @@ def _tag_ids(names: Sequence[str]) -> dict[str, int]:
 
 
 def _mentioned_users(post: Post) -> list[User]:
-    """The existing accounts ``post`` mentions (any case), its author left out."""
-    names = mentioned_names(post.body)
+    """The existing accounts ``post`` mentions (any case), its author left out: local ones by name, and
+    other servers' stored accounts by ``name@host`` (``name@`` this site's host is the local name; an
+    account not stored here stays plain text)."""
+    own = "@" + urlsplit(current_app.config["SITE_URL"]).netloc.lower()
+    names = [name.removesuffix(own) for name in mentioned_names(post.body, remote=True)]
     if not names:
         return []
     people = db.session.scalars(sa.select(User).where(sa.func.lower(User.username).in_(names))).all()
@@ -82,6 +86,7 @@ def _mentioned_users(post: Post) -> list[User]:
 def _notify(post: Post, people: Sequence[User]) -> list[User]:
     """Add a MENTION notification for each of ``people`` who did not block or mute the author (one
     query for them all; ``add_notification`` would ask once per person)."""
+    people = [person for person in people if person.domain is None]  # remote ones hear of it by delivery
     silenced = notifications.silenced_among([person.id for person in people], post.user_id)
     told = [person for person in people if person.id not in silenced]
     for person in told:

@@ -174,6 +174,7 @@ def test_mastodon_search_with_resolve_fetches_the_account(app, client, alice, pe
     [account] = found.get_json()["accounts"]
     assert account["acct"] == handle and account["username"] == "bob"
     assert remote(app, peer.url("/users/bob")) is not None
-    nowhere = client.get("/api/v2/search", query_string={"q": "@nobody@nowhere.invalid", "resolve": "true"},
-                         headers=headers)
-    assert nowhere.status_code == 200 and nowhere.get_json() == {"accounts": [], "statuses": [], "hashtags": []}
+    unknown = {"q": "@nobody@nowhere.invalid", "resolve": "true"}
+    nowhere = client.get("/api/v2/search", query_string=unknown, headers=headers)
+    assert nowhere.status_code == 200
+    assert nowhere.get_json() == {"accounts": [], "statuses": [], "hashtags": []}
