@@ -74,34 +74,36 @@ def _build_delete(author_id: int, post_id: int, inboxes: list[str]) -> Built | N
     return activity, author, inboxes
 
 
-def _like(user: User, post: Post) -> dict[str, Any]:
-    return _activity("Like", urls.activity_uri("like", user.id, post.id), user, objects.post_id(post),
+def _like(user: User, post: Post, like_id: str) -> dict[str, Any]:
+    # Named by the like's row: liking again after taking it back is a new activity, not a replay.
+    return _activity("Like", urls.activity_uri("like", like_id), user, objects.post_id(post),
                      to=[objects.actor_id(post.author)])
 
 
-def _build_like(user_id: int, post_id: int, when: int | None = None) -> Built | None:
+def _build_like(user_id: int, post_id: int, like_id: str, when: int | None = None) -> Built | None:
     user, post = outgoing.local_user(user_id), db.session.get(Post, post_id)
     if user is None or post is None or post.author.domain is None:
         return None
     inbox = outgoing.own_inbox(post.author)
     if inbox is None:
         return None
-    like = _like(user, post)
-    activity = like if when is None else _undo("like", like, user, when, user.id, post.id)
+    like = _like(user, post, like_id)
+    activity = like if when is None else _undo("like", like, user, when, like_id)
     return activity, user, [inbox]
 
 
-def _announce(user: User, post: Post) -> dict[str, Any]:
+def _announce(user: User, post: Post, announce_id: str) -> dict[str, Any]:
     mine, author = urls.followers_uri(user.username), objects.actor_id(post.author)
     if post.visibility == Visibility.PUBLIC.value:
         to, cc = [urls.AS_PUBLIC], [mine, author]
     else:  # unlisted (a followers-only post cannot be reposted)
         to, cc = [mine], [urls.AS_PUBLIC, author]
-    return _activity("Announce", urls.activity_uri("announce", user.id, post.id), user,
+    # Named by the repost's row: its Undo names the same id (servers find the reblog by it).
+    return _activity("Announce", urls.activity_uri("announce", announce_id), user,
                      objects.post_id(post), to=to, cc=cc, published=objects.iso(utcnow()))
 
 
-def _build_announce(user_id: int, post_id: int, when: int | None = None) -> Built | None:
+def _build_announce(user_id: int, post_id: int, announce_id: str, when: int | None = None) -> Built | None:
     user, post = outgoing.local_user(user_id), db.session.get(Post, post_id)
     if user is None or post is None or post.visibility == Visibility.FOLLOWERS.value:
         return None
@@ -110,8 +112,8 @@ def _build_announce(user_id: int, post_id: int, when: int | None = None) -> Buil
         inboxes.append(outgoing.preferred_inbox(post.author) or "")
     if not inboxes:
         return None
-    announce = _announce(user, post)
-    activity = announce if when is None else _undo("announce", announce, user, when, user.id, post.id)
+    announce = _announce(user, post, announce_id)
+    activity = announce if when is None else _undo("announce", announce, user, when, announce_id)
     return activity, user, inboxes
 
 

@@ -155,27 +155,27 @@ def post_deleted(author_id: int, post_id: int, inboxes: list[str]) -> None:
 
 
 @_never_raises
-def liked(user_id: int, post_id: int) -> None:
+def liked(user_id: int, post_id: int, reaction_id: str) -> None:
     """Like of a remote post, to its author's inbox."""
-    _queue("like", user_id, post_id)
+    _queue("like", user_id, post_id, reaction_id)
 
 
 @_never_raises
-def unliked(user_id: int, post_id: int) -> None:
+def unliked(user_id: int, post_id: int, reaction_id: str) -> None:
     """Undo{Like}."""
-    _queue("unlike", user_id, post_id, _now_ms())
+    _queue("unlike", user_id, post_id, reaction_id, _now_ms())
 
 
 @_never_raises
-def reposted(user_id: int, post_id: int) -> None:
+def reposted(user_id: int, post_id: int, reaction_id: str) -> None:
     """Announce of a post, to the reposter's followers and the post's author."""
-    _queue("announce", user_id, post_id)
+    _queue("announce", user_id, post_id, reaction_id)
 
 
 @_never_raises
-def unreposted(user_id: int, post_id: int) -> None:
+def unreposted(user_id: int, post_id: int, reaction_id: str) -> None:
     """Undo{Announce}."""
-    _queue("unannounce", user_id, post_id, _now_ms())
+    _queue("unannounce", user_id, post_id, reaction_id, _now_ms())
 
 
 @_never_raises

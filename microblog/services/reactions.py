@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -67,10 +68,10 @@ def _bump(post: Post, counter: sa.orm.InstrumentedAttribute, delta: int) -> None
     db.session.expire(post, [counter.key])
 
 
-def add_reaction(user: User, post: Post, kind: str) -> bool:
+def add_reaction(user: User, post: Post, kind: str) -> str | None:
     """Add ``user``'s reaction of ``kind`` to ``post`` with its count and notification (of a local
     author); commits. For callers that checked the rules already (the services below, the federation
-    inbox). Returns False when it was already there."""
+    inbox). Returns the new row's key (its activity's id is made of it), None when it was already there."""
     spec = _KINDS[kind]
     added = rows.insert_unless_present(spec.model.__table__, user_id=user.id, post_id=post.id,
                                        created_at=utcnow())
@@ -80,16 +81,28 @@ def add_reaction(user: User, post: Post, kind: str) -> bool:
         if spec.notification is not None and post.user_id != user.id and post.author.domain is None:
             notifications.add_notification(post.user_id, spec.notification, actor_id=user.id, post_id=post.id)
     db.session.commit()
-    return added
+    if not added:
+        return None
+    model = spec.model
+    row = db.session.execute(sa.select(model.id, model.created_at)
+                             .where(model.user_id == user.id, model.post_id == post.id)).first()
+    return _key(*row) if row is not None else None
 
 
-def remove_reaction(user: User, post: Post, kind: str) -> bool:
+def _key(row_id: int, created_at: datetime) -> str:
+    """A reaction's lasting name: its row's id and when it was made (SQLite gives a deleted last row's
+    id to the next one, so the id alone could name two likes)."""
+    return f"{row_id}-{int(created_at.timestamp() * 1000)}"
+
+
+def remove_reaction(user: User, post: Post, kind: str) -> str | None:
     """Take back ``user``'s reaction of ``kind`` to ``post`` with its count and unread notification;
-    commits. Returns False when there was none."""
+    commits. Returns the key the row had (see ``add_reaction``), None when there was none."""
     spec = _KINDS[kind]
     model = spec.model
     removed = db.session.execute(
-        sa.delete(model).where(model.user_id == user.id, model.post_id == post.id).returning(model.id)
+        sa.delete(model).where(model.user_id == user.id, model.post_id == post.id)
+        .returning(model.id, model.created_at)
     ).first()
     if removed is not None:
         if spec.counter is not None:
@@ -101,7 +114,7 @@ def remove_reaction(user: User, post: Post, kind: str) -> bool:
                 Notification.read_at.is_(None),
             ))
     db.session.commit()
-    return removed is not None
+    return _key(*removed) if removed is not None else None
 
 
 def like(user: User, post_id: int) -> Post:
@@ -113,16 +126,18 @@ def like(user: User, post_id: int) -> Post:
     """
     roles.check_not_suspended(user)
     post = _target(user, post_id)
-    if add_reaction(user, post, LIKE):
-        outgoing.liked(user.id, post.id)
+    reaction_id = add_reaction(user, post, LIKE)
+    if reaction_id is not None:
+        outgoing.liked(user.id, post.id, reaction_id)
     return post
 
 
 def unlike(user: User, post_id: int) -> Post:
     """Take a like back (harmless when there was none)."""
     post = _target(user, post_id)
-    if remove_reaction(user, post, LIKE):
-        outgoing.unliked(user.id, post.id)
+    reaction_id = remove_reaction(user, post, LIKE)
+    if reaction_id is not None:
+        outgoing.unliked(user.id, post.id, reaction_id)
     return post
 
 
@@ -137,16 +152,18 @@ def repost(user: User, post_id: int) -> Post:
     post = _target(user, post_id)
     if post.visibility == Visibility.FOLLOWERS.value:
         raise PermissionDenied(_("This post is for its author's followers only: it cannot be reposted."))
-    if add_reaction(user, post, REPOST):
-        outgoing.reposted(user.id, post.id)
+    reaction_id = add_reaction(user, post, REPOST)
+    if reaction_id is not None:
+        outgoing.reposted(user.id, post.id, reaction_id)
     return post
 
 
 def unrepost(user: User, post_id: int) -> Post:
     """Take a repost back (harmless when there was none)."""
     post = _target(user, post_id)
-    if remove_reaction(user, post, REPOST):
-        outgoing.unreposted(user.id, post.id)
+    reaction_id = remove_reaction(user, post, REPOST)
+    if reaction_id is not None:
+        outgoing.unreposted(user.id, post.id, reaction_id)
     return post
 
 

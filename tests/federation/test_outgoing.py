@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from microblog.exceptions import PermissionDenied
 from microblog.extensions import db
 from microblog.federation import delivery, outgoing
-from microblog.models import Delivery, Mention, Notification, Post, User
+from microblog.models import Announce, Delivery, Like, Mention, Notification, Post, User
 from microblog.post_text import mentioned_names
 from microblog.services import account_deletion, accounts, blocks, posts, reactions
 from microblog.timeutil import utcnow
@@ -66,7 +66,9 @@ def test_like_and_unlike_of_a_remote_post(app, peer):
         like.verify(_get(alice).public_key_pem)
         activity = like.activity
         assert activity["type"] == "Like" and activity["object"] == post.uri
-        assert activity["id"] == f"{SITE}/activities/like/{alice.id}/{post.id}"
+        like = db.session.scalars(sa.select(Like).where(Like.user_id == alice.id)).one()
+        stamp = int(like.created_at.timestamp() * 1000)
+        assert activity["id"] == f"{SITE}/activities/like/{like.id}-{stamp}"  # named by the like's row
         assert activity["actor"] == f"{SITE}/user/alice"
 
         reactions.like(alice, post.id)  # liking twice sends nothing more
@@ -76,6 +78,9 @@ def test_like_and_unlike_of_a_remote_post(app, peer):
         assert undo.activity["object"]["id"] == activity["id"] and undo.activity["object"]["type"] == "Like"
         assert undo.activity["object"]["object"] == post.uri
         assert undo.activity["id"] != activity["id"]
+        reactions.like(alice, post.id)  # liking again is a new Like, not a replay of the first
+        again = [seen.activity for seen in peer.of_type("Like")]
+        assert len(again) == 2 and again[1]["id"] != activity["id"]
 
 
 def test_likes_of_local_posts_stay_here(app, peer):
@@ -100,7 +105,9 @@ def test_repost_goes_to_followers_and_the_author(app, peer, other):
         announce = to_followers.activity
         assert announce == to_author.activity
         assert announce["type"] == "Announce" and announce["object"] == post.uri
-        assert announce["id"] == f"{SITE}/activities/announce/{alice.id}/{post.id}"
+        row = db.session.scalars(sa.select(Announce).where(Announce.user_id == alice.id)).one()
+        stamp = int(row.created_at.timestamp() * 1000)
+        assert announce["id"] == f"{SITE}/activities/announce/{row.id}-{stamp}"
         assert announce["to"] == [PUBLIC] and bob.actor_uri in announce["cc"]
         assert f"{SITE}/user/alice/followers" in announce["cc"]
 

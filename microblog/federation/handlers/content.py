@@ -127,14 +127,14 @@ def _undone(activity: Activity, sender: User) -> Activity:
 @handles("Undo:Like")
 def undo_like(activity: Activity, sender: User, recipient: User | None) -> None:
     post = remote_posts.post_by_uri(id_of(_object(_undone(activity, sender))))
-    if post is None or not reactions.remove_reaction(sender, post, reactions.LIKE):
+    if post is None or reactions.remove_reaction(sender, post, reactions.LIKE) is None:
         raise Ignored("no such like")
 
 
 @handles("Undo:Announce")
 def undo_announce(activity: Activity, sender: User, recipient: User | None) -> None:
     post = remote_posts.post_by_uri(id_of(_object(_undone(activity, sender))))
-    if post is None or not reactions.remove_reaction(sender, post, reactions.REPOST):
+    if post is None or reactions.remove_reaction(sender, post, reactions.REPOST) is None:
         raise Ignored("no such repost")
 
 
