@@ -104,7 +104,7 @@ def account(user: User, last_status_at: Any = _LOOK_IT_UP) -> dict[str, Any]:
         "username": user.username,
         "acct": user.username,  # a local account's acct is its username
         "display_name": user.username,
-        "locked": False,
+        "locked": user.locked,
         "bot": False,
         "discoverable": True,
         "indexable": False,
