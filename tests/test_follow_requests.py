@@ -80,7 +80,8 @@ def test_following_a_locked_account_asks_and_the_owner_approves(people, client, 
     notes = client.get("/notifications").get_data(as_text=True)
     assert "alice asked to follow you." in notes and "1 follow request" in notes
     page = client.get("/follow_requests").get_data(as_text=True)
-    assert f"/follow_requests/{request_id}/approve" in page and f"/follow_requests/{request_id}/refuse" in page
+    assert f"/follow_requests/{request_id}/approve" in page
+    assert f"/follow_requests/{request_id}/refuse" in page
     response = client.post(f"/follow_requests/{request_id}/approve")
     assert response.status_code == 302 and response.headers["Location"] == "/follow_requests"
     assert follows(people, "alice", "bob")

@@ -159,8 +159,9 @@ def user(username: str):
               "following": person.following_count}
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
-        is_following=standing.following, requested=standing.requested, form=EmptyForm(), blocked_them=standing.blocked_them,
-        blocked_me=standing.blocked_me, muted_them=standing.muted, calendar_size=CALENDAR_SIZE,
+        is_following=standing.following, requested=standing.requested, form=EmptyForm(),
+        blocked_them=standing.blocked_them, blocked_me=standing.blocked_me, muted_them=standing.muted,
+        calendar_size=CALENDAR_SIZE,
     )
 
 

@@ -4,8 +4,8 @@ other accounts, every documented key present, for any number of accounts in two 
 ``requested`` is a follow request waiting for the answer of a locked (or remote) account. What this
 site has no notion of is answered as the fact it is here: no private notes, no endorsements, no domain
 blocks, no per-follow reblog or post notifications or languages (a follow shows reblogs;
-``showing_reblogs`` follows ``following``), and a mute always silences notifications too (``muting_notifications`` is ``muting``)
-and never expires.
+``showing_reblogs`` follows ``following``), and a mute always silences notifications too
+(``muting_notifications`` is ``muting``) and never expires.
 """
 
 from __future__ import annotations
