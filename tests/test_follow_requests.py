@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from microblog.extensions import db
 from microblog.models import FollowRequest, Notification, followers
 from tests.factories import find_user, make_follow, make_user
+from tests.mastodon_helpers import issued_token
 
 
 def follows(app, follower: str, followed: str) -> bool:
@@ -200,3 +201,31 @@ def test_answers_need_their_csrf_token(make_app):
     with app.app_context():
         assert db.session.get(FollowRequest, request_id) is None
         assert follows(app, "alice", "bob")
+
+
+def test_the_mastodon_api_lists_and_answers_requests(people, client):
+    with people.app_context():
+        bob_headers = issued_token(find_user("bob"))
+        alice_headers = issued_token(find_user("alice"))
+        alice_id, cat_id, bob_id = (find_user(name).id for name in ("alice", "cat", "bob"))
+    asked = client.post(f"/api/v1/accounts/{bob_id}/follow", headers=alice_headers)
+    assert asked.status_code == 200
+    assert asked.json["requested"] is True and asked.json["following"] is False
+    client.post(f"/api/v1/accounts/{bob_id}/follow", headers=issued_token_for(people, "cat"))
+    me = client.get("/api/v1/accounts/verify_credentials", headers=bob_headers).json
+    assert me["locked"] is True and me["source"]["follow_requests_count"] == 2
+    listed = client.get("/api/v1/follow_requests", headers=bob_headers)
+    assert [account["id"] for account in listed.json] == [str(cat_id), str(alice_id)]
+    approved = client.post(f"/api/v1/follow_requests/{alice_id}/authorize", headers=bob_headers)
+    assert approved.status_code == 200 and approved.json["followed_by"] is True
+    rejected = client.post(f"/api/v1/follow_requests/{cat_id}/reject", headers=bob_headers)
+    assert rejected.status_code == 200 and rejected.json["followed_by"] is False
+    assert client.post(f"/api/v1/follow_requests/{cat_id}/authorize", headers=bob_headers).status_code == 404
+    assert follows(people, "alice", "bob") and not follows(people, "cat", "bob")
+    assert client.get("/api/v1/follow_requests", headers=bob_headers).json == []
+    assert counts(people, "bob") == (1, 0)
+
+
+def issued_token_for(app, username: str) -> dict[str, str]:
+    with app.app_context():
+        return issued_token(find_user(username))
