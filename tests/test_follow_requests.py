@@ -212,6 +212,9 @@ def test_the_mastodon_api_lists_and_answers_requests(people, client):
     assert asked.status_code == 200
     assert asked.json["requested"] is True and asked.json["following"] is False
     client.post(f"/api/v1/accounts/{bob_id}/follow", headers=issued_token_for(people, "cat"))
+    told = client.get("/api/v1/notifications?types[]=follow_request", headers=bob_headers).json
+    assert [(note["type"], note["account"]["id"]) for note in told] == [
+        ("follow_request", str(cat_id)), ("follow_request", str(alice_id))]
     me = client.get("/api/v1/accounts/verify_credentials", headers=bob_headers).json
     assert me["locked"] is True and me["source"]["follow_requests_count"] == 2
     listed = client.get("/api/v1/follow_requests", headers=bob_headers)
