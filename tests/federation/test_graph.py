@@ -284,3 +284,24 @@ def test_undo_block_is_understood_and_changes_nothing(app, client, alice, bob):
     assert bob.send(client, "alice", bob.activity("Undo", block)).status_code == 202
     with app.app_context():
         assert set(db.session.scalars(sa.select(InboxActivity.state))) == {"done"}
+
+
+def test_a_remote_request_is_answered_on_the_requests_page(app, client, alice, bob, auth):
+    with app.app_context():
+        db.session.get(User, alice).locked = True
+        db.session.commit()
+        carol = Remote("carol", "other.example")
+    bob.send(client, "alice", bob.activity("Follow", actor("alice")))
+    carol.send(client, "alice", carol.activity("Follow", actor("alice")))
+    auth.login("alice")
+    page = client.get("/follow_requests").get_data(as_text=True)
+    assert "bob@remote.example" in page and "carol@other.example" in page
+    with app.app_context():
+        [bobs] = requests_between(bob.id, alice)
+        [carols] = requests_between(carol.id, alice)
+    client.post(f"/follow_requests/{bobs.id}/approve")
+    client.post(f"/follow_requests/{carols.id}/refuse")
+    with app.app_context():
+        assert follows_(bob.id, alice) and not follows_(carol.id, alice)
+        assert requests_between(carol.id, alice) == []
+        assert counts(alice) == (1, 0)
