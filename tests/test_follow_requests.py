@@ -232,3 +232,18 @@ def test_the_mastodon_api_lists_and_answers_requests(people, client):
 def issued_token_for(app, username: str) -> dict[str, str]:
     with app.app_context():
         return issued_token(find_user(username))
+
+
+def test_the_mastodon_api_locks_and_unlocks(people, client):
+    with people.app_context():
+        headers = issued_token(find_user("alice"))
+    locked = client.patch("/api/v1/accounts/update_credentials", headers=headers, data={"locked": "true"})
+    assert locked.status_code == 200 and locked.json["locked"] is True
+    with people.app_context():
+        assert find_user("alice").locked is True
+    opened = client.patch("/api/v1/accounts/update_credentials", headers=headers, json={"locked": False})
+    assert opened.status_code == 200 and opened.json["locked"] is False
+    refused = client.patch("/api/v1/accounts/update_credentials", headers=headers, json={"locked": {"x": 1}})
+    assert refused.status_code == 422
+    with people.app_context():
+        assert find_user("alice").locked is False
