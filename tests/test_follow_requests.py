@@ -247,3 +247,15 @@ def test_the_mastodon_api_locks_and_unlocks(people, client):
     assert refused.status_code == 422
     with people.app_context():
         assert find_user("alice").locked is False
+
+
+def test_a_block_ends_a_request_both_ways(people, client, auth):
+    auth.login()
+    client.post("/follow/bob")
+    login(client, "bob")
+    client.post("/block/alice")
+    assert pending(people, "alice", "bob") == []
+    assert "/user/alice" not in client.get("/follow_requests").get_data(as_text=True)
+    client.post("/unblock/alice")
+    login(client, "alice")
+    assert "Ask to follow" in client.get("/user/bob").get_data(as_text=True)
