@@ -23,7 +23,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Values for URL arguments when every route is called; a route with a new argument name needs one here.
 SAMPLE_ARGS = {"username": "bob", "post_id": "1", "user_id": "1", "token": "any-token", "fmt": "csv",
                "report_id": "1", "action": "hide", "kind": "users", "media_id": "1", "session_id": "1",
-               "token_id": "1", "passkey_id": "1", "app_id": "1", "domain": "example.com",
+               "token_id": "1", "passkey_id": "1", "app_id": "1", "domain": "example.com", "request_id": "1",
                "status_id": "1", "raw_id": "1", "account_id": "1", "name": "tag", "hashtag": "tag"}
 
 

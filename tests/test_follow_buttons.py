@@ -86,15 +86,17 @@ def test_an_unsafe_next_goes_to_the_profile(people, client, auth, target):
 def test_fetch_gets_json_and_nothing_is_flashed(people, client, auth):
     auth.login()
     response = client.post("/follow/fay", headers={"Accept": "application/json"})
-    assert response.status_code == 200 and response.json == {"message": "You are following fay."}
+    assert response.status_code == 200
+    assert response.json == {"message": "You are following fay.", "state": "following"}
     assert follows(people, "alice", "fay")
     assert "You are following fay." not in client.get("/user/cat/followers").get_data(as_text=True)
     refused = client.post("/follow/eve", headers={"Accept": "application/json"})
-    assert refused.status_code == 403 and refused.json == {"message": "You cannot follow eve."}
+    assert refused.status_code == 403
+    assert refused.json == {"message": "You cannot follow eve.", "state": "none"}
     yourself = client.post("/follow/alice", headers={"Accept": "application/json"})
     assert yourself.status_code == 422
     assert client.post("/unfollow/fay", headers={"Accept": "application/json"}).json == {
-        "message": "You are not following fay."}
+        "message": "You are not following fay.", "state": "none"}
 
 
 def test_a_button_needs_its_csrf_token(make_app):

@@ -291,7 +291,7 @@ def test_update_credentials_refuses_a_file_that_is_no_image(client, ids, alice):
 
 
 @pytest.mark.parametrize("data", [
-    {"display_name": "Alice Liddell"}, {"locked": "true"}, {"bot": "true"}, {"discoverable": "false"},
+    {"display_name": "Alice Liddell"}, {"bot": "true"}, {"discoverable": "false"},
     {"indexable": "true"}, {"hide_collections": "1"}, {"source[privacy]": "direct"},
     {"source[privacy]": "secret"}, {"source[language]": "xx"}, {"source[sensitive]": "true"},
     {"fields_attributes[0][name]": "Site"}, {"note": "x" * 5000}, {"note": "bad \x07 bell"},

@@ -47,6 +47,9 @@ class EditProfileForm(WebForm):
     notify_new_message = BooleanField(_l("Email me about new messages while I am away"))
     notify_mention = BooleanField(_l("Email me when someone mentions me while I am away"))
     notify_reply = BooleanField(_l("Email me about replies to my posts while I am away"))
+    locked = BooleanField(_l("Approve new followers by hand"), description=_l(
+        "People who follow you send a request, which you approve or refuse. Unticking it approves the "
+        "requests that are waiting."))
     # Only the listed values (the service checks them too); left out of the request, it stays as it is.
     default_visibility = SelectField(_l("Who sees my new posts by default"), validate_choice=False, choices=[
         ("public", _l("Everyone (public)")),

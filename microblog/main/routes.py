@@ -166,8 +166,9 @@ def user(username: str):
               "following": person.following_count}
     return render_template(
         "main/user.html", title=person.username, user=person, page=page, counts=counts,
-        is_following=standing.following, form=EmptyForm(), blocked_them=standing.blocked_them,
-        blocked_me=standing.blocked_me, muted_them=standing.muted, calendar_size=CALENDAR_SIZE,
+        is_following=standing.following, requested=standing.requested, form=EmptyForm(),
+        blocked_them=standing.blocked_them, blocked_me=standing.blocked_me, muted_them=standing.muted,
+        calendar_size=CALENDAR_SIZE,
     )
 
 
@@ -250,6 +251,7 @@ def edit_profile():
             notify_new_message=form.notify_new_message.data,
             notify_mention=form.notify_mention.data,
             notify_reply=form.notify_reply.data,
+            locked=form.locked.data,
             default_visibility=form.default_visibility.data if form.default_visibility.raw_data else None,
             locale=form.locale.data if form.locale.raw_data else None,
             theme=form.theme.data if form.theme.raw_data else None,
@@ -268,6 +270,7 @@ def edit_profile():
         form.notify_new_message.data = current_user.notify_new_message
         form.notify_mention.data = current_user.notify_mention
         form.notify_reply.data = current_user.notify_reply
+        form.locked.data = current_user.locked
         form.default_visibility.data = current_user.default_visibility
         form.locale.data = current_user.locale or ""
         form.theme.data = current_user.theme

@@ -1,21 +1,31 @@
-"""The token's user's own lists of the Mastodon accounts API: blocks, mutes, follow requests,
-preferences, follow suggestions, and the lists clients read at start-up or on opening a profile that
-this site has no notion of (lists, followed and featured tags, filters, domain blocks, endorsements):
-an honest empty list, not a 404.
+"""The token's user's own lists of the Mastodon accounts API: blocks, mutes, follow requests (and
+their answers), preferences, follow suggestions, and the lists clients read at start-up or on opening
+a profile that this site has no notion of (lists, followed and featured tags, filters, domain blocks,
+endorsements): an honest empty list, not a 404.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, jsonify
 
 from microblog.mastodon import entities
-from microblog.mastodon.account_paging import blocked_by, edges_response, muted_by
-from microblog.mastodon.account_support import account_or_404, answer_domain_errors, users_in_order
-from microblog.mastodon.auth import current_mastodon_user, oauth_optional, oauth_required, params
+from microblog.mastodon.account_paging import blocked_by, edges_response, muted_by, requests_to
+from microblog.mastodon.account_support import NOT_FOUND, account_or_404, answer_domain_errors, users_in_order
+from microblog.mastodon.auth import (
+    current_mastodon_user,
+    mastodon_abort,
+    oauth_optional,
+    oauth_required,
+    params,
+)
 from microblog.mastodon.listing import window
 from microblog.mastodon.paths import route
+from microblog.mastodon.relationship_entity import relationship
 from microblog.models import User
-from microblog.services import suggestions
+from microblog.services import follow_requests, suggestions
 
 bp = Blueprint("mastodon_account_lists", __name__)
 answer_domain_errors(bp)
@@ -43,8 +53,33 @@ def get_mutes():
 @route(bp, "/api/v1/follow_requests", methods=["GET"])
 @oauth_required("read:follows")
 def get_follow_requests():
-    """None: no account here is locked, so every follow is accepted at once."""
-    return jsonify([])
+    """The accounts that asked to follow the token's user (a locked account), the newest first (Link
+    paging)."""
+    return edges_response(requests_to(current_mastodon_user()), window(LIMIT, MOST))
+
+
+def _answer_request(account_id: str, answer: Callable[[User, int], User]) -> dict[str, Any]:
+    """Approve or refuse the request of ``account_id``; 404 when it has none pending."""
+    asker, user = account_or_404(account_id), current_mastodon_user()
+    request = follow_requests.find(asker, user)
+    if request is None:
+        mastodon_abort(404, NOT_FOUND)
+    answer(user, request.id)
+    return relationship(user, asker)
+
+
+@route(bp, "/api/v1/follow_requests/<account_id>/authorize", methods=["POST"])
+@oauth_required("write:follows")
+def authorize_follow_request(account_id: str):
+    """Let the account follow the token's user; its Relationship answers."""
+    return _answer_request(account_id, follow_requests.approve)
+
+
+@route(bp, "/api/v1/follow_requests/<account_id>/reject", methods=["POST"])
+@oauth_required("write:follows")
+def reject_follow_request(account_id: str):
+    """Refuse the account's request; its Relationship answers."""
+    return _answer_request(account_id, follow_requests.refuse)
 
 
 @route(bp, "/api/v1/preferences", methods=["GET"])

@@ -19,7 +19,7 @@ from flask import Response
 from microblog.extensions import db
 from microblog.mastodon import entities
 from microblog.mastodon.listing import Window, list_response
-from microblog.models import ID_MAX, Block, Mute, User, followers
+from microblog.models import ID_MAX, Block, FollowRequest, Mute, User, followers
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,12 @@ def blocked_by(user: User) -> Edges:
 
 def muted_by(user: User) -> Edges:
     return Edges(Mute, Mute.created_at, Mute.muted_id, Mute.muter_id == user.id)
+
+
+def requests_to(user: User) -> Edges:
+    """The accounts that asked to follow ``user`` and wait for the answer."""
+    return Edges(FollowRequest, FollowRequest.created_at, FollowRequest.follower_id,
+                 FollowRequest.followed_id == user.id)
 
 
 def _key(edges: Edges, ident: int | None) -> tuple[Any, int] | None:

@@ -19,6 +19,7 @@ from microblog.avatars import avatar_url
 from microblog.extensions import db
 from microblog.external_urls import external_media_url, external_url
 from microblog.models import OAuthApplication, Post, Role, User, Visibility
+from microblog.services import follow_requests
 from microblog.templating import linkify
 
 # Our visibilities as Mastodon names them (source[privacy], a status's visibility).
@@ -144,7 +145,7 @@ def credential_account(user: User) -> dict[str, Any]:
         "language": (user.locale or "")[:2],
         "note": user.about_me or "",
         "fields": [],
-        "follow_requests_count": 0,
+        "follow_requests_count": follow_requests.pending_count(user),
         "hide_collections": False,
         "discoverable": True,
         "indexable": False,

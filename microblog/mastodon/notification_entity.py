@@ -3,7 +3,8 @@ Mastodon's notification types and our kinds (docs: entities/Notification, method
 
 Our kinds as Mastodon names them:
 
-- ``new_follower`` is ``follow``; ``like`` is ``favourite``; ``repost`` is ``reblog``;
+- ``new_follower`` is ``follow``; ``follow_request`` is ``follow_request``; ``like`` is ``favourite``;
+  ``repost`` is ``reblog``;
 - ``mention`` and ``reply`` are both ``mention``: Mastodon tells of a reply as a mention of the
   person replied to (the status is the reply);
 - ``message`` is left out: a private message is a direct status, listed by /api/v1/conversations;
@@ -25,6 +26,7 @@ from microblog.models import Notification, NotificationKind, Post, User
 
 TYPES: dict[str, str] = {
     NotificationKind.NEW_FOLLOWER.value: "follow",
+    NotificationKind.FOLLOW_REQUEST.value: "follow_request",
     NotificationKind.LIKE.value: "favourite",
     NotificationKind.REPOST.value: "reblog",
     NotificationKind.MENTION.value: "mention",

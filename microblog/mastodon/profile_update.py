@@ -5,11 +5,12 @@ What Mastodon has and we have not is answered honestly: a setting we cannot chan
 asks for what the account already is, and refused with 422 otherwise (never silently dropped):
 
 - ``display_name``: we have no display name (the Account's is the username): its username or "" only;
-- ``locked`` (no follow requests here), ``bot``, ``hide_collections``, ``source[sensitive]``: false only;
+- ``bot``, ``hide_collections``, ``source[sensitive]``: false only;
 - ``discoverable`` (every account may be suggested): true only; ``indexable``: false only (our search
   of posts is not Mastodon's opt-in public search);
 - ``fields_attributes`` (no profile fields): empty only; ``attribution_domains``: empty only.
 
+``locked`` is the web's "approve new followers by hand" (unlocking approves the waiting requests),
 ``note`` is the about-me text, ``source[privacy]`` the default visibility of new posts (``private`` is
 our followers-only), ``source[language]`` the site's language for the account when the site offers it
 (``pt`` is pt_BR), ``avatar`` and ``header`` the profile picture and header image (multipart files).
@@ -35,7 +36,7 @@ from microblog.services import accounts, profile_media
 # Mastodon's privacy words -> our visibilities (``direct`` is no default a profile can have).
 VISIBILITY = {name: value for value, name in PRIVACY.items()}
 # Settings we cannot change: the value each one has here, which is all they may be set to.
-FIXED = {"locked": False, "bot": False, "hide_collections": False, "discoverable": True, "indexable": False}
+FIXED = {"bot": False, "hide_collections": False, "discoverable": True, "indexable": False}
 
 
 @dataclass
@@ -45,6 +46,7 @@ class ProfileChange:
     about_me: str | None = None
     default_visibility: str | None = None
     locale: str | None = None
+    locked: bool | None = None
     avatar: bytes | None = None
     header: bytes | None = None
 
@@ -68,6 +70,15 @@ def _text(values: dict[str, Any], name: str) -> str | None:
     if not isinstance(value, str):
         raise ValidationError(f"{name} must be a string")
     return value
+
+
+def _boolean(values: dict[str, Any], name: str) -> bool | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, (bool, int, str)):
+        raise ValidationError(f"{name} must be a boolean")
+    return flag(value)
 
 
 def _locale(code: str) -> str:
@@ -106,7 +117,7 @@ def read_change(user: User, values: dict[str, Any]) -> ProfileChange:
     source = _source(values)
     if "sensitive" in source and flag(source["sensitive"]):
         raise ValidationError("Marking every post sensitive by default is not supported on this site")
-    change = ProfileChange(about_me=_text(values, "note"))
+    change = ProfileChange(about_me=_text(values, "note"), locked=_boolean(values, "locked"))
     privacy = source.get("privacy")
     if privacy is not None:
         if not isinstance(privacy, str) or privacy not in VISIBILITY:
@@ -131,10 +142,11 @@ def apply_change(user: User, change: ProfileChange) -> None:
     :raises DomainError: a service refused (too long an about-me, not an image, storage down).
     """
     with force_locale("en"):
-        if change.about_me is not None or change.default_visibility is not None or change.locale is not None:
+        if any(value is not None for value in (change.about_me, change.default_visibility, change.locale,
+                                               change.locked)):
             about_me = change.about_me if change.about_me is not None else user.about_me
             accounts.update_profile(user, user.username, about_me, locale=change.locale,
-                                    default_visibility=change.default_visibility)
+                                    default_visibility=change.default_visibility, locked=change.locked)
         for kind in profile_media.KINDS:
             data = getattr(change, kind)
             if data is not None:

@@ -1,11 +1,11 @@
 """Mastodon's Relationship entity (docs: entities/Relationship): how the token's user stands with
 other accounts, every documented key present, for any number of accounts in two statements.
 
-What this site has no notion of is answered as the fact it is here: no follow requests (no locked
-accounts), no private notes, no endorsements, no domain blocks (no remote accounts), no per-follow
-reblog or post notifications or languages (a follow shows reblogs; ``showing_reblogs`` follows
-``following``), and a mute always silences notifications too (``muting_notifications`` is ``muting``)
-and never expires.
+``requested`` is a follow request waiting for the answer of a locked (or remote) account. What this
+site has no notion of is answered as the fact it is here: no private notes, no endorsements, no domain
+blocks, no per-follow reblog or post notifications or languages (a follow shows reblogs;
+``showing_reblogs`` follows ``following``), and a mute always silences notifications too
+(``muting_notifications`` is ``muting``) and never expires.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def relationships(viewer: User, people: Sequence[User]) -> list[dict[str, Any]]:
             "muting": fact.muted,
             "muting_notifications": fact.muted,
             "muting_expires_at": None,
-            "requested": False,
+            "requested": fact.requested,
             "requested_by": False,
             "domain_blocking": False,
             "endorsed": False,

@@ -60,6 +60,8 @@ class NotificationKind(enum.StrEnum):
     REPOST = "repost"
     # A report the user made was handled (payload: report_id, status, target).
     REPORT_OUTCOME = "report_outcome"
+    # Someone asked to follow the user's locked account (approved or refused on /follow_requests).
+    FOLLOW_REQUEST = "follow_request"
 
 
 # The older names, kept for callers.

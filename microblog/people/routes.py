@@ -22,7 +22,7 @@ from microblog.extensions import db
 from microblog.forms import EmptyForm
 from microblog.models import User
 from microblog.redirects import safe_next
-from microblog.services import blocks, follows, mutes
+from microblog.services import blocks, follow_requests, follows, mutes, relationships
 from microblog.services.suggestions import who_to_follow
 from microblog.services.users_query import username_prefix_select
 from microblog.web import user_or_404, wants_json
@@ -31,11 +31,12 @@ bp = Blueprint("people", __name__)
 
 
 def _act(username: str, action: Callable[[User, User], object], done: Callable[[str], str],
-         category: str = "info") -> Response:
+         category: str = "info", *, follow_button: bool = False) -> Response:
     """Run ``action(current_user, person)`` for a valid button press, flash the outcome, go back (to a
     safe local ``next``, else the profile). A fetch call (``Accept: application/json``: follow.js,
     confirm.js) gets the outcome as ``{"message": ...}`` instead, with a 2xx only when the action was
-    done, and nothing flashed."""
+    done, and nothing flashed; a follow button's (``follow_button``) also gets ``state``: where the follow
+    stands now ("following", "requested" or "none"), which the button shows."""
     person = user_or_404(username)
     message, status = None, 400
     if EmptyForm().validate_on_submit():
@@ -46,11 +47,19 @@ def _act(username: str, action: Callable[[User, User], object], done: Callable[[
         else:
             message, status = done(person.username), 200
     if wants_json():
-        return make_response(jsonify(message=message), status)
+        answer = {"message": message}
+        if follow_button:
+            answer["state"] = _follow_state(person)
+        return make_response(jsonify(answer), status)
     if message is not None:
         flash(message, category)
     # e.g. the list the button was on, the settings page of mutes and blocks
     return redirect(safe_next(request.form.get("next"), url_for("main.user", username=person.username)))
+
+
+def _follow_state(person: User) -> str:
+    standing = relationships.relationship(current_user, person)
+    return "following" if standing.following else "requested" if standing.requested else "none"
 
 
 def _confirm(username: str, title: Callable[[str], str], explanation: str, endpoint: str, button: str) -> str:
@@ -68,8 +77,22 @@ def _confirm(username: str, title: Callable[[str], str], explanation: str, endpo
 @ratelimits.follows_per_account
 def follow(username: str) -> Response:
     """Follow someone (POST with a CSRF token)."""
-    return _act(username, follows.follow, lambda name: _("You are following %(username)s.", username=name),
-                "success")
+    return _act(username, follows.follow, _followed, "success", follow_button=True)
+
+
+def _followed(name: str) -> str:
+    if follow_requests.is_pending(current_user, user_or_404(name)):
+        return _("You asked to follow %(username)s: the follow begins when they approve it.", username=name)
+    return _("You are following %(username)s.", username=name)
+
+
+@bp.route("/follow/<username>/withdraw", methods=["POST"])
+@login_required
+def withdraw_request(username: str) -> Response:
+    """Cancel your pending request to follow someone (POST with a CSRF token)."""
+    return _act(username, follow_requests.withdraw,
+                lambda name: _("Your request to follow %(username)s is withdrawn.", username=name),
+                follow_button=True)
 
 
 @bp.route("/unfollow/<username>", methods=["POST"])
@@ -77,7 +100,7 @@ def follow(username: str) -> Response:
 def unfollow(username: str) -> Response:
     """Stop following someone (POST with a CSRF token)."""
     return _act(username, follows.unfollow,
-                lambda name: _("You are not following %(username)s.", username=name))
+                lambda name: _("You are not following %(username)s.", username=name), follow_button=True)
 
 
 @bp.route("/block/<username>/confirm")
@@ -138,6 +161,51 @@ def muted() -> str:
     muted_people, blocked_people = mutes.muted_and_blocked(current_user)
     return render_template("people/muted.html", title=_("Muted and blocked people"), muted=muted_people,
                            blocked=blocked_people, form=EmptyForm())
+
+
+@bp.route("/follow_requests")
+@login_required
+def show_follow_requests() -> str:
+    """The requests to follow you that wait for your answer, each with Approve and Refuse buttons."""
+    return render_template("people/follow_requests.html", title=_("Follow requests"),
+                           pending=follow_requests.pending_for(current_user), form=EmptyForm())
+
+
+def _answer(request_id: int, answer: Callable[[User, int], User], done: Callable[[User], str]) -> Response:
+    """Approve or refuse request ``request_id`` (POST with a CSRF token), then back to the list."""
+    if EmptyForm().validate_on_submit():
+        try:
+            asker = answer(current_user, request_id)
+        except DomainError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash(done(asker), "success")
+    return redirect(url_for("people.show_follow_requests"))
+
+
+@bp.route("/follow_requests/<id:request_id>/approve", methods=["POST"])
+@login_required
+def approve_follow_request(request_id: int) -> Response:
+    """Let the person who asked follow you."""
+    return _answer(request_id, follow_requests.approve,
+                   lambda asker: _("%(username)s now follows you.", username=asker.username))
+
+
+@bp.route("/follow_requests/<id:request_id>/refuse", methods=["POST"])
+@login_required
+def refuse_follow_request(request_id: int) -> Response:
+    """Turn the request down (the person who asked is not told)."""
+    return _answer(request_id, follow_requests.refuse,
+                   lambda asker: _("You refused the request of %(username)s.", username=asker.username))
+
+
+@bp.app_context_processor
+def follow_request_count() -> dict[str, Callable[[], int]]:
+    """``pending_follow_requests()`` for templates: how many requests wait for the signed-in user (asked
+    only where a template shows it)."""
+    def count() -> int:
+        return follow_requests.pending_count(current_user) if current_user.is_authenticated else 0
+    return {"pending_follow_requests": count}
 
 
 @bp.route("/people/suggestions")

@@ -31,6 +31,7 @@ from microblog.models import (
 from microblog.services import (
     account_deletion,
     api_tokens,
+    follow_requests,
     oauth,
     stats,
     suggestions,
@@ -170,9 +171,11 @@ def update_profile(
     notify_reply: bool | None = None,
     default_visibility: str | None = None,
     theme: str | None = None,
+    locked: bool | None = None,
 ) -> User:
-    """Change a user's name, about-me text and, when given, notification, language and zone settings
-    and the visibility new posts get by default.
+    """Change a user's name, about-me text and, when given, notification, language and zone settings,
+    the visibility new posts get by default and whether followers need approval (``locked``; unlocking
+    approves the requests that wait).
 
     An empty string for ``locale`` or ``timezone`` means "follow the browser".
     """
@@ -217,12 +220,17 @@ def update_profile(
         user.theme = theme
     if timezone is not None:
         user.timezone = timezone or None
+    unlocked = locked is False and user.locked
+    if locked is not None:
+        user.locked = locked
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:
         db.session.rollback()
         raise ConflictError(_("That username is taken. Please choose another."), field="username") from exc
     search.queue_users(user.id)
+    if unlocked:
+        follow_requests.approve_all(user)
     outgoing.profile_updated(user.id)
     return user
 

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from microblog.exceptions import PermissionDenied, ValidationError
 from microblog.extensions import db
 from microblog.federation import outgoing
-from microblog.models import Block, Notification, User, followers
-from microblog.services import counters, rows, suggestions
+from microblog.models import Block, Notification, User
+from microblog.services import follow_edges, rows, suggestions
 
 
 def block_state(viewer: User, other: User) -> tuple[bool, bool]:
@@ -63,13 +63,9 @@ def block_user(blocker: User, blocked: User) -> bool:
         # A double click raced us to the same row: the block is in place, as wanted.
         db.session.rollback()
         return False
-    for follower_id, followed_id in ((blocker.id, blocked.id), (blocked.id, blocker.id)):
-        ended = db.session.execute(
-            sa.delete(followers).where(followers.c.follower_id == follower_id,
-                                       followers.c.followed_id == followed_id)
-        )
-        if ended.rowcount > 0:
-            counters.follow_added(follower_id, followed_id, -1)
+    # The follows and the follow requests between them end, both ways.
+    follow_edges.remove(blocker.id, blocked.id)
+    follow_edges.remove(blocked.id, blocker.id)
     db.session.execute(
         sa.delete(Notification)
         .where(Notification.user_id == blocker.id, Notification.actor_id == blocked.id)

@@ -1,21 +1,26 @@
-"""Follower graph rules: follow and unfollow, and the notifications they cause."""
+"""Follower graph rules: follow and unfollow, and the notifications they cause.
+
+Following a locked account, or an account of another server, is a request first
+(services/follow_requests.py): the follow begins when its owner (or their server) accepts.
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+import secrets
 
-from microblog import mail
+from flask_babel import gettext as _
+
 from microblog.exceptions import ValidationError
 from microblog.extensions import db
-from microblog.external_urls import external_url
-from microblog.models import NOTIFY_NEW_FOLLOWER, User, followers
-from microblog.services import blocks, counters, notifications, roles, rows, suggestions
+from microblog.federation import outgoing, urls
+from microblog.models import User
+from microblog.services import blocks, follow_edges, follow_requests, roles, suggestions
 
 
 def follow(follower: User, followed: User) -> bool:
-    """Make ``follower`` follow ``followed``. Returns False when it already did (harmless).
+    """Make ``follower`` follow ``followed``, or ask to when ``followed`` is locked or remote (then
+    ``follow_requests.is_pending`` tells the caller so). Returns False when nothing changed: they
+    already follow, or already asked (harmless).
 
     :raises ValidationError: following yourself.
     :raises PermissionDenied: either of them blocked the other, or ``follower`` is suspended.
@@ -24,40 +29,29 @@ def follow(follower: User, followed: User) -> bool:
         raise ValidationError(_("You cannot follow yourself."))
     roles.check_not_suspended(follower)
     blocks.check_contact(follower, followed, "follow")
-    if follower.is_following(followed):
+    if follower.is_following(followed) or follow_requests.is_pending(follower, followed):
         return False
-    if not rows.insert_unless_present(followers, follower_id=follower.id, followed_id=followed.id):
-        # A concurrent request (a double click, another tab) followed first: the result is what the
-        # user wanted, and the counters and the notification are that request's to write.
-        db.session.rollback()
-        return False
-    counters.follow_added(follower.id, followed.id)
-    notifications.add_notification(followed.id, NOTIFY_NEW_FOLLOWER, follower.id)
-    message = _queue_new_follower_email(follower, followed) if followed.notify_new_follower else None
-    db.session.commit()
-    suggestions.forget(follower.id)
-    if message is not None:
-        mail.dispatch(message)
-    return True
-
-
-def _queue_new_follower_email(follower: User, followed: User):
-    """The "new follower" notification, with a one-click unsubscribe link and header."""
-    return mail.queue_notice(
-        followed, "new_follower", _l("%(username)s is now following you", username=follower.username),
-        follower=follower, profile_url=external_url("main.user", username=follower.username),
-    )
+    if followed.is_remote:
+        # A Follow of our own, named by a fresh id: its server answers with Accept or Reject naming it.
+        activity_uri = urls.activity_uri("follow", follower.id, followed.id, secrets.token_hex(8))
+        follow_requests.ask(follower, followed, activity_uri=activity_uri)
+        outgoing.follow_requested(follower.id, followed.id, activity_uri)
+        return True
+    if followed.locked:
+        follow_requests.ask(follower, followed)
+        return True
+    return follow_edges.add(follower, followed)
 
 
 def unfollow(follower: User, followed: User) -> bool:
-    """Stop following. Returns False when there was nothing to undo."""
-    result = db.session.execute(
-        sa.delete(followers).where(
-            followers.c.follower_id == follower.id, followers.c.followed_id == followed.id
-        )
-    )
-    if result.rowcount > 0:
-        counters.follow_added(follower.id, followed.id, -1)
+    """Stop following, or withdraw a pending request to. Returns False when there was nothing to undo.
+
+    A remote account's server is told (Undo of the Follow) after the commit.
+    """
+    was_pending = follow_requests.is_pending(follower, followed)
+    ended = follow_edges.remove(follower.id, followed.id)
     db.session.commit()
     suggestions.forget(follower.id)
-    return result.rowcount > 0
+    if (ended or was_pending) and followed.is_remote:
+        outgoing.unfollowed(follower.id, followed.id)
+    return ended or was_pending

@@ -9,17 +9,19 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from microblog.extensions import db
-from microblog.models import Block, Mute, User, followers
+from microblog.models import Block, FollowRequest, Mute, User, followers
 
 
 @dataclass(frozen=True)
 class Relationship:
-    """``viewer`` follows / blocked / muted ``other``; ``blocked_me``: ``other`` blocked ``viewer``."""
+    """``viewer`` follows / blocked / muted ``other``; ``blocked_me``: ``other`` blocked ``viewer``;
+    ``requested``: ``viewer`` asked to follow ``other`` (locked or remote) and waits for the answer."""
 
     following: bool = False
     blocked_them: bool = False
     blocked_me: bool = False
     muted: bool = False
+    requested: bool = False
 
 
 NONE = Relationship()
@@ -41,6 +43,8 @@ def relationship(viewer: User | None, other: User) -> Relationship:
         exists(sa.select(Block.blocker_id).where(
             Block.blocker_id == other.id, Block.blocked_id == viewer.id)),
         exists(sa.select(Mute.muter_id).where(Mute.muter_id == viewer.id, Mute.muted_id == other.id)),
+        exists(sa.select(FollowRequest.id).where(
+            FollowRequest.follower_id == viewer.id, FollowRequest.followed_id == other.id)),
     )).one()
     return Relationship(*(bool(value) for value in row))
 
@@ -52,7 +56,7 @@ def relationships_with(viewer: User | None, people: Iterable[User]) -> dict[int,
     ids = sorted({person.id for person in people} - ({viewer.id} if viewer is not None else set()))
     if viewer is None or not ids:
         return {}
-    # One row per fact: (the other person's id, which fact). UNION ALL of four small index reads.
+    # One row per fact: (the other person's id, which fact). UNION ALL of five small index reads.
     facts = sa.union_all(
         sa.select(followers.c.followed_id, sa.literal("following")).where(
             followers.c.follower_id == viewer.id, followers.c.followed_id.in_(ids)),
@@ -62,6 +66,8 @@ def relationships_with(viewer: User | None, people: Iterable[User]) -> dict[int,
             Block.blocked_id == viewer.id, Block.blocker_id.in_(ids)),
         sa.select(Mute.muted_id, sa.literal("muted")).where(
             Mute.muter_id == viewer.id, Mute.muted_id.in_(ids)),
+        sa.select(FollowRequest.followed_id, sa.literal("requested")).where(
+            FollowRequest.follower_id == viewer.id, FollowRequest.followed_id.in_(ids)),
     )
     found: dict[int, set[str]] = {}
     for other_id, fact in db.session.execute(facts):

@@ -23,13 +23,16 @@
     window.setTimeout(function () { status.textContent = text || ""; }, 50);
   }
 
-  function turnOver(form, following) {
+  // state: "following", "requested" (a locked or remote account has yet to approve) or "none".
+  function turnOver(form, state) {
     var button = form.querySelector("button[type=submit]");
     var label = button.querySelector("[data-label]");
-    form.action = following ? form.dataset.unfollowUrl : form.dataset.followUrl;
-    label.textContent = following ? button.dataset.unfollowLabel : button.dataset.followLabel;
-    button.classList.toggle("btn-primary", !following);
-    button.classList.toggle("btn-outline-primary", following);
+    var urls = { following: form.dataset.unfollowUrl, requested: form.dataset.withdrawUrl };
+    var labels = { following: button.dataset.unfollowLabel, requested: button.dataset.requestedLabel };
+    form.action = urls[state] || form.dataset.followUrl;
+    label.textContent = labels[state] || button.dataset.followLabel;
+    button.classList.toggle("btn-primary", state === "none");
+    button.classList.toggle("btn-outline-primary", state !== "none");
   }
 
   document.addEventListener("submit", function (event) {
@@ -42,7 +45,8 @@
     if (button.disabled) {
       return;  // a double click: the first press is on its way
     }
-    var following = form.action.replace(/^[a-z]+:\/\/[^/]+/i, "") !== form.dataset.unfollowUrl;
+    var path = form.action.replace(/^[a-z]+:\/\/[^/]+/i, "");
+    var following = path !== form.dataset.unfollowUrl && path !== form.dataset.withdrawUrl;
     button.disabled = true;
     fetch(form.action, {
       method: "POST",
@@ -58,7 +62,7 @@
       })
       .then(function (data) {
         button.disabled = false;
-        turnOver(form, following);
+        turnOver(form, data.state || (following ? "following" : "none"));
         announce(data.message);
       })
       .catch(function () {
