@@ -33,8 +33,9 @@ import requests
 from bench.servers import BIN, NOT_INHERITED, ROOT, free_port
 
 PASSWORD = "federating-horse-battery"
-# Seconds to wait for something to happen on another instance (a delivery, then a job there).
-REMOTE_TIMEOUT = 15.0
+# Seconds to wait for something to happen on another instance (a delivery, then a job there): generous,
+# for a machine busy with a parallel test run.
+REMOTE_TIMEOUT = 30.0
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 HIDDEN_RE = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)"')
 CODE_RE = re.compile(r'id="oauth-code" value="([^"]+)"')
@@ -156,9 +157,9 @@ class Instance:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} exited at start:\n{self.log_since(0)}")
             try:
-                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 pass
             time.sleep(0.1)
         self.stop()
