@@ -82,12 +82,13 @@ class Server:
 _children: list[subprocess.Popen] = []
 
 
-def start_gunicorn(app: str, env: dict[str, str], workdir: Path, name: str, workers: int) -> Server:
+def start_gunicorn(app: str, env: dict[str, str], workdir: Path, name: str, workers: int,
+                   port: int | None = None) -> Server:
     """gunicorn as the Procfile runs it (sync workers, logs to a file here instead of stdout).
 
     Returns once it answers 200 (``/healthz`` for the app ``name="app"``, ``/`` for any other).
     """
-    port = free_port()
+    port = port or free_port()
     log = workdir / f"{name}.log"
     cmd = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
            "--access-logfile", "-", "--error-logfile", "-", app]
