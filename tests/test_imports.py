@@ -182,7 +182,7 @@ def test_a_following_file_is_imported_with_skipped_lines_reported(app, client, a
     assert status["message"] == "Done: 3 imported, 5 skipped."
     page = client.get(f"/settings/import/{task_id}").get_data(as_text=True)
     assert "3 imported" in page and "5 skipped" in page
-    assert "zed@mastodon.social" in page and "Remote accounts need federation" in page
+    assert "zed@mastodon.social" in page and "Its server could not be reached, or does not know it." in page
     assert "This account has blocked you." in page and "That is your own account." in page
 
 
@@ -391,7 +391,7 @@ def test_the_api_imports_and_reports(app, client, people):
     assert body["counts"] == {"total": 2, "imported": 1, "skipped": 1, "pending": 0}
     assert body["skipped"] == [{
         "row": 2, "value": "zed@mastodon.social", "reason": "remote",
-        "message": "Remote accounts need federation, which this site does not have yet."}]
+        "message": "Its server could not be reached, or does not know it."}]
     assert following_of(app, "alice") == {"bob"}
     # Someone else's import, and none at all, are not found.
     other = token_for(client, "bob")

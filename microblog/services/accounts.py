@@ -26,6 +26,7 @@ from microblog.models import (
     User,
     UserActivity,
     Visibility,
+    followers,
     user_by_username_select,
 )
 from microblog.services import (
@@ -184,6 +185,10 @@ def update_profile(
     username = username.strip()
     if username != user.username:
         check_username(username, exclude=user)
+        if _followed_elsewhere(user):
+            # The name is in the account's ActivityPub id, which other servers keep.
+            raise ValidationError(_("People on other servers follow you by this name: it cannot change."),
+                                  field="username")
     about_me = (about_me or "").strip() or None
     if about_me is not None and len(about_me) > ABOUT_ME_MAX:
         raise ValidationError(
@@ -233,6 +238,13 @@ def update_profile(
         follow_requests.approve_all(user)
     outgoing.profile_updated(user.id)
     return user
+
+
+def _followed_elsewhere(user: User) -> bool:
+    """Whether anyone on another server follows ``user`` (or asked to)."""
+    remote = sa.select(User.id).where(User.domain.is_not(None))
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        followers.c.followed_id == user.id, followers.c.follower_id.in_(remote)))))
 
 
 def authenticate(username: str, password: str) -> User | None:

@@ -1,8 +1,8 @@
 """What an imported line names, and doing what the import asks with it through the usual services.
 
-``resolve_account`` and ``resolve_post`` turn a line into a local account or post, or into the reason
-it cannot be one. Only this site's accounts and posts resolve today; with federation, remote ones will
-(the resolvers are where that goes). ``apply`` and ``remove`` follow, block, mute or bookmark through
+``resolve_account`` and ``resolve_post`` turn a line into an account or post, or into the reason it
+cannot be one: this site's are looked up here, other servers' on their servers (federation, signed as
+the person importing), and stored. ``apply`` and ``remove`` follow, block, mute or bookmark through
 ``services.follows``, ``blocks``, ``mutes`` and ``reactions``, so every rule and counter holds.
 """
 
@@ -16,7 +16,9 @@ from werkzeug.exceptions import HTTPException
 
 from microblog.exceptions import DomainError
 from microblog.extensions import db
-from microblog.models import Block, Bookmark, Mute, User, followers, user_by_username_select
+from microblog.federation import actors
+from microblog.federation import resolve as federation_resolve
+from microblog.models import Block, Bookmark, Mute, Post, User, followers, user_by_username_select
 from microblog.services import blocks, follows, mutes, posts, reactions
 from microblog.services.accounts import USERNAME_RE
 from microblog.services.import_files import BLOCKS, BOOKMARKS, FOLLOWING, MUTES
@@ -53,10 +55,12 @@ def is_local_host(host: str) -> bool:
     return host.lower() in (netloc, hostname)
 
 
-def resolve_account(address: str) -> User:
-    """The local account ``address`` names: ``user``, ``@user``, ``user@host`` or ``@user@host``.
+def resolve_account(address: str, viewer: User | None = None) -> User:
+    """The account ``address`` names: ``user``, ``@user``, ``user@host`` or ``@user@host``; another
+    server's is looked up there (WebFinger, signed as ``viewer``) when ``viewer`` is given.
 
-    :raises Skip: not an address, an account of another server, or no such account here.
+    :raises Skip: not an address, an account its server does not know (or is not asked), or no such
+    account here.
     """
     parts = address.strip().removeprefix("@").split("@")
     if len(parts) > 2 or not parts[0]:
@@ -67,7 +71,10 @@ def resolve_account(address: str) -> User:
         if not host or any(ch in host for ch in "/ \t?#"):
             raise Skip(INVALID)
         if not is_local_host(host):
-            raise Skip(REMOTE)  # federation will resolve these
+            found = actors.resolve_handle(f"{username}@{host}", signer=viewer) if viewer else None
+            if found is None:
+                raise Skip(REMOTE)
+            return found
     if not USERNAME_RE.match(username):
         raise Skip(INVALID)
     user = db.session.scalar(user_by_username_select(username))
@@ -85,7 +92,10 @@ def resolve_post(viewer: User, url: str) -> int:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise Skip(INVALID)
     if not is_local_host(parts.netloc):
-        raise Skip(REMOTE)
+        found = federation_resolve.resolve(url.strip(), viewer)
+        if not isinstance(found, Post) or posts.visible_post(viewer, found.id) is None:
+            raise Skip(REMOTE)
+        return found.id
     _netloc, _hostname, prefix = _site()
     if not parts.path.startswith(prefix + "/"):
         raise Skip(NOT_THIS_SITE)
@@ -105,7 +115,7 @@ def resolve(user: User, kind: str, value: str) -> int:
     """The id of the account or post a line names. :raises Skip: see the resolvers."""
     if kind == BOOKMARKS:
         return resolve_post(user, value)
-    target = resolve_account(value)
+    target = resolve_account(value, user)
     if target.id == user.id:
         raise Skip(SELF)
     if kind == FOLLOWING:

@@ -71,7 +71,7 @@ def reason_text(code: str | None) -> str:
     """A skipped line's reason, for people."""
     texts = {
         import_targets.INVALID: _("Not an account address or a link to a post."),
-        import_targets.REMOTE: _("Remote accounts need federation, which this site does not have yet."),
+        import_targets.REMOTE: _("Its server could not be reached, or does not know it."),
         import_targets.NOT_FOUND: _("There is no such account here."),
         import_targets.SELF: _("That is your own account."),
         import_targets.BLOCKED_BY_YOU: _("You have blocked this account."),

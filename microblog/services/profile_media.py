@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from microblog import images
 from microblog.exceptions import Unavailable, ValidationError
 from microblog.extensions import db
+from microblog.federation import outgoing
 from microblog.media_storage import StorageError, key_for, storage
 from microblog.models import User
 from microblog.services import media, media_files, roles
@@ -72,3 +73,4 @@ def _replace(user: User, kind: str, key: str | None) -> None:
     media_files.discard_keys([old])
     db.session.commit()
     media_files.queue_deletions()
+    outgoing.profile_updated(user.id)  # other servers show the new picture

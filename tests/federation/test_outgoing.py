@@ -364,3 +364,17 @@ def test_a_remote_authors_deletion_is_not_sent_on(app, peer, other):
         assert db.session.get(Post, post.id) is None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
         assert peer.received == [] and other.received == []
+
+
+def test_a_name_followed_from_other_servers_cannot_change(app, peer):
+    """The username is in the account's actor id, which other servers keep: no renaming once they follow."""
+    from microblog.exceptions import ValidationError
+
+    with app.app_context():
+        alice, carol = make_user("alice"), make_user("carol")
+        accounts.update_profile(_get(carol), "carol_renamed", None)  # followed by nobody elsewhere: fine
+        make_follow(peer.remote_user("bob"), alice)
+        with pytest.raises(ValidationError, match="other servers follow you"):
+            accounts.update_profile(_get(alice), "alice_renamed", None)
+        assert _get(alice).username == "alice"
+        accounts.update_profile(_get(alice), "alice", "still me")  # the rest of the profile still changes

@@ -4,6 +4,7 @@ WebFinger and serves its actors and notes; the search page sends the person to w
 from __future__ import annotations
 
 import importlib.util
+import json
 from urllib.parse import unquote
 
 import pytest
@@ -178,3 +179,25 @@ def test_mastodon_search_with_resolve_fetches_the_account(app, client, alice, pe
     nowhere = client.get("/api/v2/search", query_string=unknown, headers=headers)
     assert nowhere.status_code == 200
     assert nowhere.get_json() == {"accounts": [], "statuses": [], "hashtags": []}
+
+
+def test_an_import_follows_accounts_of_other_servers(app, alice, peer):
+    """A following list exported from Mastodon names accounts elsewhere: each is looked up on its server
+    (WebFinger, signed fetch) and asked to be followed; one its server does not know is skipped."""
+    from microblog.models import FollowRequest, ImportRow
+    from microblog.services import imports
+
+    rows = (f"Account address,Show boosts,Notify on new posts,Languages\nbob@{peer.host},true,false,\n"
+            f"nobody@{peer.host},true,false,\n")
+    with app.app_context():
+        me = db.session.get(User, alice)
+        imports.start_import(me, "following", "merge", rows.encode(), "following_accounts.csv")
+        bob = db.session.scalar(sa.select(User).where(User.actor_uri == peer.url("/users/bob")))
+        assert bob is not None
+        asked = db.session.scalars(sa.select(FollowRequest).where(FollowRequest.follower_id == alice)).all()
+        assert [request.followed_id for request in asked] == [bob.id]  # waiting for bob's server to accept
+        outcomes = sorted((row.value, row.state, row.reason)
+                          for row in db.session.scalars(sa.select(ImportRow)))
+        assert outcomes == [(f"bob@{peer.host}", "done", None), (f"nobody@{peer.host}", "skipped", "remote")]
+    follow = next(seen for seen in peer.seen if seen.method == "POST")
+    assert json.loads(follow.body)["type"] == "Follow"
