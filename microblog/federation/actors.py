@@ -19,6 +19,7 @@ from microblog import search
 from microblog.extensions import db
 from microblog.federation import instances, keys, safe_http, urls, webfinger_client
 from microblog.federation.sanitize import html_to_text
+from microblog.federation.vocabulary import id_of
 from microblog.models import URI_MAX, User
 from microblog.models.limits import HANDLE_MAX
 from microblog.models.users import ABOUT_ME_MAX
@@ -57,12 +58,6 @@ def _link(value: Any) -> str | None:
     if isinstance(value, dict):
         return _link(value.get("href")) or _link(value.get("url"))
     return _http_url(value)
-
-
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) else None
 
 
 def _text(value: Any, limit: int) -> str | None:
@@ -117,7 +112,7 @@ def validated_actor(doc: dict[str, Any], fetched_from: str) -> dict[str, Any] | 
     display = doc.get("name")
     aliases = doc.get("alsoKnownAs")
     aliases = [aliases] if isinstance(aliases, str) else aliases if isinstance(aliases, list) else []
-    moved_to = _id_of(doc.get("movedTo"))
+    moved_to = id_of(doc.get("movedTo"))
     moved = actor_by_uri(moved_to) if moved_to and moved_to != actor_id else None
     icon = doc.get("icon")
     return {

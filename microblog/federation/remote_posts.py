@@ -17,6 +17,7 @@ from microblog import search
 from microblog.extensions import db
 from microblog.federation import instances, urls
 from microblog.federation.sanitize import clean_html, html_to_text, safe_url
+from microblog.federation.vocabulary import as_list, id_of
 from microblog.models import ID_MAX, POST_BODY_CEILING, SUMMARY_MAX, URI_MAX, Post, PostEdit, User, Visibility
 from microblog.services import counters, posts, tags
 from microblog.timeutil import utcnow
@@ -37,19 +38,6 @@ _LOCAL_USER = re.compile(r"^/user/([^/@]+)/?$")
 
 
 # -- reading ActivityStreams values -------------------------------------------------------------------
-def id_of(value: Any) -> str | None:
-    """The id a value names: the string itself, or an object's ``id``."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and 0 < len(value) <= URI_MAX else None
-
-
-def as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def addressees(obj: dict[str, Any]) -> set[str]:
     """Everyone ``to`` and ``cc`` name (ids)."""
     return {uri for key in ("to", "cc") for uri in map(id_of, as_list(obj.get(key))) if uri}

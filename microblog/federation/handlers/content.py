@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from microblog.extensions import db
 from microblog.federation import actors, remote_accounts, remote_posts
 from microblog.federation.processing import Ignored, handles
-from microblog.federation.remote_posts import addressees, id_of, is_public
+from microblog.federation.remote_posts import addressees, is_public
+from microblog.federation.vocabulary import id_of
 from microblog.models import Post, User, Visibility, followers
 from microblog.services import posts, reactions
 

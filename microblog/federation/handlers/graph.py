@@ -17,19 +17,13 @@ import sqlalchemy as sa
 from microblog.exceptions import DomainError
 from microblog.extensions import db
 from microblog.federation import outgoing, processing, urls
+from microblog.federation.vocabulary import id_of
 from microblog.models import FollowRequest, User
 from microblog.services import blocks, follow_edges, follow_requests
 
 _ACTOR_PATH = re.compile(r"^/user/([^/]+)/?$")
 # Our Follow ids: /activities/follow/<follower id>/<followed id>/<token> (services/follows.py).
 _FOLLOW_PATH = re.compile(r"^/activities/follow/(\d+)/(\d+)(?:/[^/]*)?$")
-
-
-def _id_of(value: Any) -> str | None:
-    """The id an activity's field names: the string itself, or an embedded object's ``id``."""
-    if isinstance(value, dict):
-        value = value.get("id")
-    return value if isinstance(value, str) and value else None
 
 
 def local_actor(uri: str | None) -> User | None:
@@ -47,7 +41,7 @@ def local_actor(uri: str | None) -> User | None:
 
 
 def _local_object(activity: dict[str, Any]) -> User:
-    user = local_actor(_id_of(activity.get("object")))
+    user = local_actor(id_of(activity.get("object")))
     if user is None:
         raise processing.Ignored("the object is not an account of this site")
     return user
@@ -58,7 +52,7 @@ def follow(activity: dict[str, Any], sender: User, recipient: User | None) -> No
     """A remote account asks to follow a local one: Accept (again, if it already follows), a request
     for a locked account, Reject where the local account blocked it."""
     local = _local_object(activity)
-    activity_id = _id_of(activity)
+    activity_id = id_of(activity)
     blocked_them, _blocked_me = blocks.block_state(local, sender)
     if blocked_them or local.suspended_at is not None:
         outgoing.follow_answered(sender.id, local.id, activity_id, accepted=False)
@@ -81,7 +75,7 @@ def _our_follow(follow_object: Any, sender: User) -> tuple[User | None, FollowRe
     """The local follower that ``sender``'s Accept or Reject answers, and the request it answers: found
     by the Follow's id among pending requests, else read from that id (ours name the follower), else
     from the embedded Follow's actor."""
-    follow_id = _id_of(follow_object)
+    follow_id = id_of(follow_object)
     if follow_id is not None:
         request = db.session.scalar(sa.select(FollowRequest).where(FollowRequest.activity_uri == follow_id,
                                                                    FollowRequest.followed_id == sender.id))
@@ -93,7 +87,7 @@ def _our_follow(follow_object: Any, sender: User) -> tuple[User | None, FollowRe
         if match is not None and int(match[2]) == sender.id:
             follower = db.session.get(User, int(match[1]))
     if follower is None and isinstance(follow_object, dict):
-        follower = local_actor(_id_of(follow_object.get("actor")))
+        follower = local_actor(id_of(follow_object.get("actor")))
     if follower is None or follower.is_remote:
         return None, None
     return follower, follow_requests.find(follower, sender)
@@ -124,11 +118,11 @@ def undo_follow(activity: dict[str, Any], sender: User, recipient: User | None) 
     """The sender stops following a local account (or withdraws its request)."""
     inner = activity.get("object")
     assert isinstance(inner, dict)  # dispatched here for an embedded Follow only
-    if _id_of(inner.get("actor")) not in (None, sender.actor_uri):
+    if id_of(inner.get("actor")) not in (None, sender.actor_uri):
         raise processing.Ignored("an Undo of another actor's Follow")
-    local = local_actor(_id_of(inner.get("object")))
+    local = local_actor(id_of(inner.get("object")))
     if local is None:
-        follow_id = _id_of(inner)
+        follow_id = id_of(inner)
         request = db.session.scalar(sa.select(FollowRequest).where(FollowRequest.activity_uri == follow_id,
                                                                    FollowRequest.follower_id == sender.id))
         local = db.session.get(User, request.followed_id) if request is not None else None
