@@ -71,6 +71,9 @@ def setup_site(app) -> dict[str, object]:
             "action": {"default": "hide", "admin.moderate_user": "suspend"},
             "kind": {"default": "users"},
             "fmt": {"default": "csv"},
+            # Federation: a follow request, another server's domain (admin).
+            "request_id": {"default": 1},
+            "domain": {"default": "example.com"},
             "task_id": {"default": "t" * 32},
             "token": {"default": signed_tokens.reset_token(bob),
                       "auth.confirm_email": signed_tokens.confirm_token(bob),
