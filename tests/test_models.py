@@ -29,7 +29,7 @@ STORED = {
     Role: {"USER": "user", "MODERATOR": "moderator", "ADMIN": "admin"},
     NotificationKind: {"MESSAGE": "message", "NEW_FOLLOWER": "new_follower", "MENTION": "mention",
                        "REPORT_OUTCOME": "report_outcome", "REPLY": "reply", "LIKE": "like",
-                       "REPOST": "repost"},
+                       "REPOST": "repost", "FOLLOW_REQUEST": "follow_request"},
     Visibility: {"PUBLIC": "public", "UNLISTED": "unlisted", "FOLLOWERS": "followers"},
     OutboxStatus: {"PENDING": "pending", "SENDING": "sending", "SENT": "sent", "FAILED": "failed"},
     TaskStatus: {"QUEUED": "queued", "RUNNING": "running", "DONE": "done", "FAILED": "failed"},

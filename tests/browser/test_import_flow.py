@@ -52,7 +52,8 @@ def test_import_follows_and_watch_it_finish(page, live_app, monkeypatch):
     expect(page.get_by_role("status")).to_have_text("Done: 2 imported, 1 skipped.")
     page.get_by_role("link", name="See what was skipped").click()
     expect(page.locator("#import-skipped")).to_contain_text("zed@mastodon.social")
-    expect(page.locator("#import-skipped")).to_contain_text("Its server could not be reached, or does not know it.")
+    expect(page.locator("#import-skipped")).to_contain_text(
+        "Its server could not be reached, or does not know it.")
     page.goto("/user/alice/following")
     expect(page.get_by_role("main")).to_contain_text("bob")
     expect(page.get_by_role("main")).to_contain_text("carol")
