@@ -68,10 +68,16 @@ def _receivers(ports: list[int], counts: multiprocessing.Array, ready: multiproc
 
 
 def _app(env: dict[str, str]):
-    os.environ.update(env)
+    """The app in this process, on ``env``'s database and site (to seed, and to post from)."""
+    from config import Config
     from microblog import create_app
 
-    return create_app()
+    instance = Path(env["INSTANCE_DIR"])
+    return create_app(Config, {
+        "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SITE_URL": env["SITE_URL"], "SECRET_KEY": env["SECRET_KEY"],
+        "INSTANCE_DIR": str(instance), "WHOOSH_INDEX_DIR": str(instance / "search"),
+        "FEDERATION_ALLOW_PRIVATE_ADDRESSES": True, "JOBS_BACKEND": "thread", "RATELIMIT_ENABLED": False,
+    })
 
 
 def _remote(index: int, port: int | None, public_pem: str, shared: bool = True):

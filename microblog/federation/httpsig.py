@@ -8,6 +8,7 @@ Plain functions over method, path, headers and body, so the inbox, the fetcher a
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -79,14 +80,21 @@ def sign_request(method: str, url: str, *, key_id: str, private_pem: str, body: 
         headers["digest"] = digest(body)
         headers["content-type"] = content_type
         names = SIGNED_POST
-    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise SignatureError("only RSA keys can sign")
-    signature = key.sign(_signing_string(names, method, target, headers).encode(), padding.PKCS1v15(),
-                         hashes.SHA256())
+    signing_string = _signing_string(names, method, target, headers).encode()
+    signature = _private_key(private_pem).sign(signing_string, padding.PKCS1v15(), hashes.SHA256())
     headers["signature"] = (f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
                             f'signature="{base64.b64encode(signature).decode()}"')
     return {name.title() if name != "digest" else "Digest": value for name, value in headers.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _private_key(private_pem: str) -> rsa.RSAPrivateKey:
+    """A private key, loaded once per process: loading checks the key, about 40 ms of CPU for RSA 2048,
+    twenty times what signing with it costs (a delivery to 10,000 inboxes signs 10,000 times)."""
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise SignatureError("only RSA keys can sign")
+    return key
 
 
 def parse_signature(value: str | None) -> dict[str, str]:
