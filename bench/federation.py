@@ -36,8 +36,9 @@ ACTORS = 100
 
 
 # -- the receiving servers of part 2 (a process of their own: the app's process is what is measured) --
-def _receivers(ports: list[int], counts: multiprocessing.Array, ready: multiprocessing.Event) -> None:
-    async def serve(index: int, port: int) -> None:
+def _receivers(hosts: int, counts: multiprocessing.Array, ports: multiprocessing.Queue) -> None:
+    """``hosts`` servers on ports the system picks (told through ``ports``), counting what they receive."""
+    async def serve(index: int) -> int:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 while True:
@@ -57,11 +58,11 @@ def _receivers(ports: list[int], counts: multiprocessing.Array, ready: multiproc
             finally:
                 writer.close()
 
-        await asyncio.start_server(handle, "127.0.0.1", port, backlog=512)
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=512)
+        return server.sockets[0].getsockname()[1]
 
     async def main() -> None:
-        await asyncio.gather(*(serve(i, port) for i, port in enumerate(ports)))
-        ready.set()
+        ports.put(await asyncio.gather(*(serve(i) for i in range(hosts))))
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -179,12 +180,11 @@ def fan_out(workdir: Path, followers_count: int, hosts: int) -> list[dict]:
     from microblog.models import Delivery, User, followers
     from microblog.services import counters, posts
 
-    ports = [free_port() for _ in range(hosts)]
     counts = multiprocessing.Array("i", hosts)
-    ready = multiprocessing.Event()
-    receiver = multiprocessing.Process(target=_receivers, args=(ports, counts, ready), daemon=True)
+    told: multiprocessing.Queue = multiprocessing.Queue()
+    receiver = multiprocessing.Process(target=_receivers, args=(hosts, counts, told), daemon=True)
     receiver.start()
-    ready.wait(30)
+    ports = told.get(timeout=60)
     env = production_env(f"sqlite:///{workdir / 'fanout.db'}", workdir / "instance2", LOG_LEVEL="WARNING",
                          SITE_URL="http://bench.invalid", FEDERATION_ALLOW_PRIVATE_ADDRESSES="1",
                          JOBS_BACKEND="thread", RATELIMIT_STORAGE_URI="memory://", RATELIMIT_ALLOW_PER_WORKER="1")
