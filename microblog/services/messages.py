@@ -60,12 +60,17 @@ def clean_body(body: str) -> str:
 def check_can_message(sender: User, recipient: User) -> None:
     """Raise unless ``sender`` may write to ``recipient``.
 
-    :raises ValidationError: writing to yourself.
+    :raises ValidationError: writing to yourself, or to an account of another server (messages stay on
+        this site: they would never reach it).
     :raises PermissionDenied: a block either way, a suspended sender, or an unconfirmed address (when
         the site asks).
     """
     if sender.id == recipient.id:
         raise ValidationError(_("You cannot send a message to yourself."))
+    if recipient.domain is not None:
+        raise ValidationError(_("Private messages reach people of this site only: %(username)s is on "
+                                "another server. Mention them in a followers-only post instead.",
+                                username=recipient.username))
     roles.check_not_suspended(sender)
     if confirmation_required(sender):
         raise PermissionDenied(_("Please confirm your email address before sending messages."))

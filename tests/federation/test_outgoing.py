@@ -378,3 +378,18 @@ def test_a_name_followed_from_other_servers_cannot_change(app, peer):
             accounts.update_profile(_get(alice), "alice_renamed", None)
         assert _get(alice).username == "alice"
         accounts.update_profile(_get(alice), "alice", "still me")  # the rest of the profile still changes
+
+
+def test_private_messages_to_other_servers_are_refused_not_lost(app, peer):
+    """The site's messages stay on the site: one to a remote account would never arrive, so it is refused
+    with the reason (and nothing is stored)."""
+    from microblog.exceptions import ValidationError
+    from microblog.models import Message
+    from microblog.services import messages
+
+    with app.app_context():
+        alice, bob = make_user("alice"), peer.remote_user("bob")
+        with pytest.raises(ValidationError, match="another server"):
+            messages.send_message(alice, bob, "hello there")
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+        assert peer.received == []
